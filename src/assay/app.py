@@ -1,0 +1,58 @@
+"""The FastAPI application: routers of every domain, error handlers, and the in-process
+outbox loop of the embedded default."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from assay import __version__
+from assay.config import get_settings
+from assay.web import JSON, V1PathMiddleware, install_error_handlers
+
+log = logging.getLogger("assay")
+
+
+def create_app(run_bootstrap: bool = True) -> FastAPI:
+    settings = get_settings()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        worker = None
+        if run_bootstrap:
+            from assay.bootstrap import bootstrap
+
+            bootstrap()
+        if settings.worker_in_process:
+            from assay.callbacks.delivery import OutboxWorker
+
+            worker = OutboxWorker()
+            worker.start_thread()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    app = FastAPI(title="assay", version=__version__, default_response_class=JSON, lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+    install_error_handlers(app)
+
+    from assay.batches import views as batches
+    from assay.files import views as files
+    from assay.orgs import views as orgs
+    from assay.projects import views as projects
+    from assay.tasks import views as tasks
+
+    for module in (tasks, batches, projects, files, orgs):
+        for name in ("v1", "native"):
+            router = getattr(module, name, None)
+            if router is not None:
+                app.include_router(router)
+
+    @app.get("/", include_in_schema=False)
+    def index():
+        return JSON({"name": "assay", "version": __version__, "api": "/v1", "native_api": "/api", "docs": "/api/docs"})
+
+    return V1PathMiddleware(app, settings.max_request_bytes)  # type: ignore[return-value]

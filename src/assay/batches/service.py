@@ -1,0 +1,136 @@
+"""Batches: named groups of tasks in a project, with a completion callback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from assay.batches.models import Batch
+from assay.db import new_public_id, utcnow
+from assay.errors import Conflict, NotFound, field_error
+from assay.names import check_name
+from assay.projects.models import Project
+from assay.projects.service import get_project
+from assay.security import Principal
+from assay.tasks.models import Task
+from assay.timeutil import iso
+from assay.urls import check_callback_url
+
+
+def get_batch(session: Session, principal: Principal, name: str, *, for_update: bool = False) -> Batch:
+    stmt = select(Batch).where(Batch.org_id == principal.org_id, Batch.name == name)
+    if for_update:
+        stmt = stmt.with_for_update()
+    batch = session.scalar(stmt)
+    if batch is None:
+        raise NotFound(f"Batch with name {name!r} not found.")
+    return batch
+
+
+def create_batch(session: Session, principal: Principal, body: Any) -> Batch:
+    if not isinstance(body, dict):
+        raise field_error("body", "must be a JSON object")
+    project_name = body.get("project")
+    if not project_name:
+        raise field_error("project", "required: the name of the project this batch belongs to")
+    name = check_name(body.get("name"), "name")
+    project = get_project(session, principal, project_name)
+    callback = check_callback_url(body.get("callback"), "callback")
+    metadata = body.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise field_error("metadata", "must be a JSON object")
+    for flag in ("calibration_batch", "self_label_batch"):
+        if body.get(flag) is not None and not isinstance(body.get(flag), bool):
+            raise field_error(flag, "must be true or false")
+    if session.scalar(select(Batch.id).where(Batch.org_id == principal.org_id, Batch.name == name)) is not None:
+        raise Conflict(f"Batch with name {name!r} already exists.", field="name")
+    batch = Batch(
+        public_id=new_public_id(),
+        org_id=principal.org_id,
+        project_id=project.id,
+        name=name,
+        # Rapid projects stage batches until finalized; standard ones work at once.
+        status="staging" if project.rapid else "in_progress",
+        callback=callback,
+        calibration_batch=bool(body.get("calibration_batch")),
+        self_label_batch=bool(body.get("self_label_batch")),
+        metadata_=metadata,
+    )
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def finalize_batch(session: Session, principal: Principal, name: str) -> Batch:
+    batch = get_batch(session, principal, name, for_update=True)
+    if batch.finalized_at is None:
+        batch.finalized_at = utcnow()
+    if batch.status == "staging":
+        batch.status = "in_progress"
+    from assay.tasks.lifecycle import check_batch_completion
+
+    check_batch_completion(session, batch)
+    return batch
+
+
+def set_batch_metadata(session: Session, principal: Principal, name: str, body: Any) -> Batch:
+    if not isinstance(body, dict):
+        raise field_error("metadata", "must be a JSON object")
+    batch = get_batch(session, principal, name, for_update=True)
+    batch.metadata_ = body
+    return batch
+
+
+def batch_counts(session: Session, batch: Batch, is_test: bool | None = None) -> dict[str, int]:
+    stmt = select(Task.status, func.count()).where(Task.batch_id == batch.id, Task.org_id == batch.org_id)
+    if is_test is not None:
+        stmt = stmt.where(Task.is_test.is_(is_test))
+    return {status: count for status, count in session.execute(stmt.group_by(Task.status))}
+
+
+def list_batches(session: Session, principal: Principal, query) -> tuple[list[tuple[Batch, str]], int, int, int]:
+    from assay.tasks.service import parse_bool, parse_int
+
+    stmt = select(Batch, Project.name).join(Project, Project.id == Batch.project_id).where(Batch.org_id == principal.org_id)
+    if query.get("project"):
+        project = get_project(session, principal, query["project"])
+        stmt = stmt.where(Batch.project_id == project.id)
+    if query.get("status"):
+        status = query["status"]
+        if status not in ("staging", "in_progress", "completed"):
+            raise field_error("status", "must be one of staging, in_progress, completed")
+        stmt = stmt.where(Batch.status == status)
+    from assay.timeutil import parse_filter_time
+
+    if query.get("start_time"):
+        stmt = stmt.where(Batch.created_at >= parse_filter_time(query["start_time"], "start_time"))
+    if query.get("end_time"):
+        stmt = stmt.where(Batch.created_at < parse_filter_time(query["end_time"], "end_time"))
+    if parse_bool(query.get("exclude_archived"), "exclude_archived"):
+        stmt = stmt.where(Batch.archived.is_(False))
+    limit = parse_int(query.get("limit"), "limit", default=100, lo=1, hi=100)
+    offset = parse_int(query.get("offset"), "offset", default=0, lo=0, hi=10**9)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = session.execute(stmt.order_by(Batch.id.desc()).limit(limit).offset(offset)).all()
+    return [(b, p) for b, p in rows], total, limit, offset
+
+
+def batch_json(batch: Batch, project_name: str) -> dict[str, Any]:
+    out = {
+        "id": batch.public_id,
+        "name": batch.name,
+        "project": project_name,
+        "status": batch.status,
+        "callback": batch.callback or "",
+        "calibration_batch": batch.calibration_batch,
+        "self_label_batch": batch.self_label_batch,
+        "created_at": iso(batch.created_at),
+        "metadata": batch.metadata_ or {},
+    }
+    if batch.finalized_at:
+        out["finalized_at"] = iso(batch.finalized_at)
+    if batch.completed_at:
+        out["completed_at"] = iso(batch.completed_at)
+    return out

@@ -1,0 +1,70 @@
+"""First start: migrations, the admin account and its keys, the demo organization."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from assay.config import get_settings
+from assay.db import get_db
+from assay.migrate import upgrade
+from assay.orgs import service as orgs
+from assay.orgs.models import Organization, User
+from assay.security import Principal
+
+ADMIN_EMAIL = "admin@assay.local"
+
+
+@dataclass
+class FirstRun:
+    org_name: str
+    email: str
+    password: str
+    live_key: str
+    test_key: str
+
+
+def principal_for(user: User, org: Organization, is_test: bool = False) -> Principal:
+    return Principal(org.id, org.public_id, org.name, user.id, user.email, user.role, is_test, org.callback_auth_key)
+
+
+def bootstrap() -> FirstRun | None:
+    """Idempotent. Returns the credentials when this call created the admin (first start)."""
+    settings = get_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.effective_secret_key  # create the key file before any worker needs it
+    upgrade()
+    db = get_db()
+    with db.write() as session:
+        if session.scalar(select(func.count()).select_from(User)):
+            return None
+        org = orgs.create_org(session, "demo" if settings.demo else "default")
+        password = secrets.token_urlsafe(12)
+        admin = orgs.create_user(session, org, ADMIN_EMAIL, "admin", password=password, name="Admin")
+        live = orgs.create_key(session, admin, is_test=False)
+        test = orgs.create_key(session, admin, is_test=True)
+        first = FirstRun(org.name, admin.email, password, live.key, test.key)
+        principal = principal_for(admin, org)
+    if settings.demo:
+        from assay.demo import create_demo
+
+        create_demo(principal)
+    return first
+
+
+def print_first_run(first: FirstRun | None, url: str) -> None:
+    from rich.console import Console
+
+    console = Console(stderr=False, soft_wrap=True, highlight=False)
+    if first is None:
+        console.print(f"[bold]assay[/] serving at {url}  (admin account exists; `assay keys create` makes a new API key)")
+        return
+    console.print(f"[bold green]assay is ready[/] at {url}")
+    console.print(f"  organization : {first.org_name}")
+    console.print(f"  admin login  : {first.email}  password: [bold]{first.password}[/]")
+    console.print(f"  live API key : [bold]{first.live_key}[/]")
+    console.print(f"  test API key : [bold]{first.test_key}[/]  (test keys auto-complete tasks)")
+    console.print("  These are shown once. Try:")
+    console.print(f'    python -c "import scaleapi; c = scaleapi.ScaleClient(\'{first.live_key}\', api_instance_url=\'{url}/v1\'); print([p.name for p in c.get_projects()])"', markup=False)

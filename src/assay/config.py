@@ -1,0 +1,86 @@
+"""Settings. Every setting is read from an ``ASSAY_``-prefixed environment variable.
+
+docs/settings.md documents each one; tests/test_docs.py fails when a setting here is
+missing from that page.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ASSAY_", extra="ignore")
+
+    data_dir: Path = Field(Path("./assay-data"), description="Where the SQLite database, uploaded files and the secret key live.")
+    database_url: str = Field("", description="SQLAlchemy URL. Empty means SQLite in the data directory; postgresql+psycopg://… for PostgreSQL.")
+    secret_key: str = Field("", description="Signs attachment URLs and sessions. Empty means a random key kept in DATA_DIR/secret_key.")
+    public_url: str = Field("http://127.0.0.1:8000", description="Base URL clients use to reach this server; used in signed attachment URLs.")
+    max_upload_bytes: int = Field(100 * 1024 * 1024, description="Largest accepted file upload or import, in bytes.")
+    max_request_bytes: int = Field(50 * 1024 * 1024, description="Largest accepted JSON request body, in bytes.")
+    allowed_private_networks: str = Field(
+        "",
+        description="Comma-separated CIDRs (e.g. 127.0.0.0/8,10.0.0.0/8) that server-side fetches and callbacks may reach although they are private or loopback. Empty refuses them all.",
+    )
+    callback_max_attempts: int = Field(20, ge=1, description="Delivery attempts per callback before it is given up.")
+    callback_retry_window_seconds: float = Field(86400.0, gt=0, description="Time over which the attempts are spread (exponential backoff scaled to fit).")
+    callback_timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one callback POST.")
+    worker_in_process: bool = Field(True, description="Run the outbox delivery loop inside `assay serve`. Set false when separate `assay worker` processes run it.")
+    worker_poll_seconds: float = Field(0.5, gt=0, description="How often an idle worker looks for due outbox rows.")
+    check_attachments: bool = Field(True, description="Check that http(s) task attachments are downloadable; a task whose attachment is not gets status error.")
+    demo: bool = Field(True, description="Create the demo organization with sample projects and tasks on first start.")
+    log_level: str = Field("info", description="Log level of the server and worker.")
+
+    @field_validator("allowed_private_networks")
+    @classmethod
+    def _check_networks(cls, value: str) -> str:
+        for part in _split(value):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"ASSAY_ALLOWED_PRIVATE_NETWORKS: {part!r} is not an IP network ({exc})") from None
+        return value
+
+    @property
+    def private_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(p, strict=False) for p in _split(self.allowed_private_networks)]
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'assay.db').resolve()}"
+
+    @property
+    def effective_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_hex(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+def _split(value: str) -> list[str]:
+    return [p.strip() for p in value.split(",") if p.strip()]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    get_settings.cache_clear()

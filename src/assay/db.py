@@ -1,0 +1,130 @@
+"""Engine, sessions and transactions, the same code for SQLite and PostgreSQL.
+
+SQLite is the embedded default. Its writers are serialised by one process-wide lock and
+`BEGIN IMMEDIATE`, because a deferred transaction that later upgrades to a write fails
+at once with SQLITE_BUSY under WAL instead of waiting; readers never take the lock.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Iterator
+
+from sqlalchemy import JSON, BigInteger, Integer, create_engine, event
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+# JSON everywhere; JSONB on PostgreSQL so tag filters can use `?|`.
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+# Integer primary keys: BIGINT on PostgreSQL, INTEGER (rowid alias) on SQLite.
+BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def new_public_id() -> str:
+    """24 hex characters like Scale's ObjectIds: 4 bytes of time, then 8 random bytes."""
+    return f"{int(time.time()) & 0xFFFFFFFF:08x}{secrets.token_hex(8)}"
+
+
+class Database:
+    def __init__(self, url: str):
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self._write_lock = threading.Lock()
+        if self.is_sqlite:
+            path = url.split("///", 1)[1] if "///" in url else ""
+            if path and path != ":memory:":
+                os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+            self.engine: Engine = create_engine(
+                url,
+                connect_args={"check_same_thread": False, "timeout": 30},
+                pool_size=20,
+                max_overflow=40,
+            )
+            _configure_sqlite(self.engine)
+        else:
+            self.engine = create_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        session = self.sessions()
+        try:
+            yield session
+        finally:
+            session.close()  # ends the transaction; loaded objects stay readable
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write transaction: committed on success, rolled back on any exception."""
+        if self.is_sqlite:
+            self._write_lock.acquire()
+        session = self.sessions()
+        try:
+            if self.is_sqlite:
+                session.connection(execution_options={"sqlite_immediate": True})
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+            if self.is_sqlite:
+                self._write_lock.release()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # pragma: no cover - exercised by every test
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA cache_size=-65536")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        immediate = conn.get_execution_options().get("sqlite_immediate")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+_db: Database | None = None
+_db_lock = threading.Lock()
+
+
+def get_db() -> Database:
+    global _db
+    if _db is None:
+        with _db_lock:
+            if _db is None:
+                from assay.config import get_settings
+
+                _db = Database(get_settings().effective_database_url)
+    return _db
+
+
+def reset_db() -> None:
+    global _db
+    if _db is not None:
+        _db.dispose()
+    _db = None

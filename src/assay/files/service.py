@@ -1,0 +1,163 @@
+"""Uploaded and imported files, stored on local disk under DATA_DIR/files/<org>/<file>.
+
+A file's `attachment_url` is `scaledata://<org id>/<file id>`; tasks accept it as an
+attachment, and list/get with include_attachment_url turn it into a signed HTTP URL."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import mimetypes
+import os
+import time
+from pathlib import Path
+from typing import Any, BinaryIO
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assay.config import get_settings
+from assay.db import new_public_id
+from assay.errors import NotFound, PayloadTooLarge, field_error
+from assay.files.models import StoredFile
+from assay.netguard import UrlRefused, fetch
+from assay.security import Principal
+from assay.timeutil import iso
+
+SIGNED_URL_SECONDS = 3600
+FORM_FIELDS = ("display_name", "reference_id", "project_name")
+
+
+def _path(org_public_id: str, file_public_id: str) -> Path:
+    return get_settings().files_dir / org_public_id / file_public_id
+
+
+def store_stream(principal: Principal, stream: BinaryIO) -> tuple[str, Path, int, str]:
+    """Copy a stream to disk under a new file id, enforcing the size limit.
+    Returns (file id, path, size, sha256)."""
+    limit = get_settings().max_upload_bytes
+    file_id = new_public_id()
+    path = _path(principal.org_public_id, file_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".part")
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with open(tmp, "wb") as out:
+            while chunk := stream.read(1 << 20):
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"file: larger than the {limit}-byte upload limit", field="file")
+                digest.update(chunk)
+                out.write(chunk)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return file_id, path, size, digest.hexdigest()
+
+
+def _project_names(value: Any) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise field_error("project_name", "must be a project name")
+
+
+def record_file(session: Session, principal: Principal, file_id: str, path: Path, size: int, sha: str, filename: str,
+                mime_type: str | None, fields: dict[str, Any], source_url: str | None = None) -> StoredFile:
+    try:
+        row = StoredFile(
+            public_id=file_id,
+            org_id=principal.org_id,
+            filename=(filename or "file")[:500],
+            display_name=fields.get("display_name"),
+            reference_id=fields.get("reference_id"),
+            project_names=_project_names(fields.get("project_name")),
+            mime_type=mime_type or mimetypes.guess_type(filename or "")[0] or "application/octet-stream",
+            size=size,
+            sha256=sha,
+            source_url=source_url,
+        )
+        session.add(row)
+        session.flush()
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return row
+
+
+def import_from_url(principal: Principal, body: Any) -> tuple[str, Path, int, str, str, str]:
+    if not isinstance(body, dict):
+        raise field_error("body", "must be a JSON object {\"file_url\": ...}")
+    url = body.get("file_url")
+    if not isinstance(url, str) or not url:
+        raise field_error("file_url", "required: the URL to import")
+    try:
+        data, content_type = fetch(url, get_settings().max_upload_bytes)
+    except UrlRefused as exc:
+        raise field_error("file_url", str(exc)) from None
+    except Exception as exc:  # network errors
+        raise field_error("file_url", f"could not be downloaded: {exc.__class__.__name__}: {exc}") from None
+    import io
+
+    file_id, path, size, sha = store_stream(principal, io.BytesIO(data))
+    filename = os.path.basename(urlsplit(url).path) or "file"
+    return file_id, path, size, sha, filename, content_type
+
+
+def get_file(session: Session, principal: Principal, public_id: str) -> StoredFile:
+    row = session.scalar(select(StoredFile).where(StoredFile.org_id == principal.org_id, StoredFile.public_id == public_id))
+    if row is None:
+        raise NotFound("File with that ID not found.")
+    return row
+
+
+def file_json(row: StoredFile, org_public_id: str) -> dict[str, Any]:
+    return {
+        "id": row.public_id,
+        "attachment_url": f"scaledata://{org_public_id}/{row.public_id}",
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.created_at),
+        "mime_type": row.mime_type,
+        "project_names": row.project_names or [],
+        "size": row.size,
+        "filename": row.filename,
+        "display_name": row.display_name,
+        "reference_id": row.reference_id,
+    }
+
+
+def _signature(org_public_id: str, file_public_id: str, expires: int) -> str:
+    key = get_settings().effective_secret_key.encode()
+    return hmac.new(key, f"{org_public_id}/{file_public_id}:{expires}".encode(), hashlib.sha256).hexdigest()
+
+
+def signed_url_for_scaledata(url: str) -> str | None:
+    parts = urlsplit(url)
+    org_public_id, file_public_id = parts.netloc, parts.path.strip("/")
+    if not org_public_id or not file_public_id:
+        return None
+    expires = int(time.time()) + SIGNED_URL_SECONDS
+    base = get_settings().public_url.rstrip("/")
+    return f"{base}/api/files/{org_public_id}/{file_public_id}?expires={expires}&signature={_signature(org_public_id, file_public_id, expires)}"
+
+
+def signed_file_path(org_public_id: str, file_public_id: str, expires: str | None, signature: str | None) -> Path:
+    """Path of a file whose signed URL checks out; NotFound otherwise (no oracle)."""
+    try:
+        exp = int(expires or "")
+    except ValueError:
+        raise NotFound("File not found or link expired.") from None
+    if exp < time.time() or not signature or not hmac.compare_digest(signature, _signature(org_public_id, file_public_id, exp)):
+        raise NotFound("File not found or link expired.")
+    if not file_public_id.isalnum() or not org_public_id.isalnum():
+        raise NotFound("File not found or link expired.")
+    path = _path(org_public_id, file_public_id)
+    if not path.exists():
+        raise NotFound("File not found or link expired.")
+    return path

@@ -1,0 +1,9 @@
+"""Imports every model so Alembic and `Base.metadata` see the whole schema."""
+
+from assay.batches.models import Batch  # noqa: F401
+from assay.callbacks.models import OutboxEntry  # noqa: F401
+from assay.db import Base  # noqa: F401
+from assay.files.models import StoredFile  # noqa: F401
+from assay.orgs.models import ApiKey, Organization, User  # noqa: F401
+from assay.projects.models import Project  # noqa: F401
+from assay.tasks.models import Task, TaskAnswer  # noqa: F401

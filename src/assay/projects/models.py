@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from assay.db import Base, BigIntPK, JSONType, utcnow
+
+
+class Project(Base):
+    __tablename__ = "projects"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(24), unique=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(50))
+    rapid: Mapped[bool] = mapped_column(Boolean, default=False)
+    studio: Mapped[bool] = mapped_column(Boolean, default=False)
+    dataset_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # Scale's param_history: one entry per version, {version, created_at, instruction?, **params}.
+    param_history: Mapped[list] = mapped_column(JSONType, default=list)
+    # Labels each task needs before it is consolidated (the quality engine reads this).
+    labels_per_task: Mapped[int] = mapped_column(default=1)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("org_id", "name", name="uq_projects_org_name"),)
+
+    @property
+    def current_params(self) -> dict:
+        if not self.param_history:
+            return {}
+        latest = dict(self.param_history[-1])
+        for key in ("version", "created_at"):
+            latest.pop(key, None)
+        return latest

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from assay.db import Base, BigIntPK, JSONType, utcnow
+
+TASK_STATUSES = ("pending", "completed", "canceled", "error")
+REVIEW_STATUSES = ("pending", "accepted", "fixed", "commented", "rejected")
+
+
+class Task(Base):
+    __tablename__ = "tasks"
+
+    # Internal sequence: newest-first order and the opaque `next_token` cursor both use it.
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(24), unique=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), nullable=True)
+    is_test: Mapped[bool] = mapped_column(Boolean, default=False)
+    type: Mapped[str] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    instruction: Mapped[str] = mapped_column(Text, default="")
+    params: Mapped[dict] = mapped_column(JSONType)
+    callback_url: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    callback_succeeded: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    metadata_: Mapped[dict] = mapped_column("metadata", JSONType, default=dict)
+    tags: Mapped[list | None] = mapped_column(JSONType, nullable=True)
+    unique_id: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    clear_unique_id_on_error: Mapped[bool] = mapped_column(Boolean, default=False)
+    priority: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    response: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
+    audits: Mapped[list] = mapped_column(JSONType, default=list)
+    customer_review_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # How many independent answers the task needs before it is consolidated.
+    required_labels: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("org_id", "is_test", "unique_id", name="uq_tasks_unique_id"),
+        Index("ix_tasks_org_mode_id", "org_id", "is_test", "id"),
+        Index("ix_tasks_project_id", "project_id", "id"),
+        Index("ix_tasks_batch_status", "batch_id", "status"),
+        Index("ix_tasks_org_status_id", "org_id", "is_test", "status", "id"),
+    )
+
+
+class TaskAnswer(Base):
+    """One labeler's answer to a task (human, reviewer fix, or the test-mode bot)."""
+
+    __tablename__ = "task_answers"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    source: Mapped[str] = mapped_column(String(20), default="human")
+    response: Mapped[dict] = mapped_column(JSONType)
+    active_seconds: Mapped[float | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

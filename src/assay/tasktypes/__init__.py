@@ -1,0 +1,3 @@
+"""Task types as plug-ins behind one registry (see base.py for the interface)."""
+
+from assay.tasktypes.registry import SCALE_TYPES_NOT_ENABLED, get_plugin, plugins  # noqa: F401

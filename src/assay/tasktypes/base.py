@@ -1,0 +1,103 @@
+"""The task-type plug-in interface.
+
+A task type is one module in this package that defines a subclass of `TaskTypePlugin`
+and registers it with `@register`. The task service only talks to this interface:
+
+* `Params`: pydantic model of the type-specific request parameters. Unknown extra
+  parameters are kept (Scale passes many optional ones). Validation errors become a 400
+  naming the field (`categories: Field required`).
+* `Response`: pydantic model of a completed answer (`response` of a Scale task); the
+  completion path validates human answers with it, and `hypothesis` (pre-labels) too.
+* `synthetic_response(params, rng)`: a well-formed answer for test-mode (`test_…`) keys.
+* `attachment_urls(params)`: the URLs the server may check or serve for this task.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from assay.errors import InvalidRequest
+
+
+class ParamsModel(BaseModel):
+    """Base for params models: extra keys are kept, values are validated strictly enough
+    that a wrong type is a 400, not a crash later."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+def _loc_to_field(loc: tuple, prefix: str = "") -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            # pydantic adds union/tag names such as 'function-after[...]'; keep only real keys
+            if "[" in str(item) and "]" in str(item):
+                continue
+            parts.append(("." if parts else "") + str(item))
+    field = "".join(parts)
+    return f"{prefix}.{field}" if prefix and field else (prefix or field)
+
+
+def validation_error_to_api(exc: ValidationError, prefix: str = "") -> InvalidRequest:
+    first = exc.errors()[0]
+    field = _loc_to_field(tuple(first.get("loc", ())), prefix) or prefix or "body"
+    message = first.get("msg", "invalid value")
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    return InvalidRequest(f"{field}: {message}", field=field)
+
+
+class TaskTypePlugin:
+    name: ClassVar[str]
+    title: ClassVar[str]
+    Params: ClassVar[type[ParamsModel]]
+    Response: ClassVar[type[ResponseModel]]
+    # Fields that must be present after project defaults are merged (besides Params' own
+    # required fields); used for legacy types where Scale requires `instruction`.
+    requires_instruction: ClassVar[bool] = False
+
+    def validate_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Validate merged params; returns them with defaults filled in (JSON-ready)."""
+        try:
+            model = self.Params.model_validate(params)
+        except ValidationError as exc:
+            raise validation_error_to_api(exc) from None
+        out = model.model_dump(mode="json", by_alias=True, exclude_none=True)
+        hypothesis = params.get("hypothesis")
+        if hypothesis is not None:
+            out["hypothesis"] = self.validate_response(hypothesis, out, field="hypothesis")
+        return out
+
+    def validate_response(self, response: Any, params: dict[str, Any], field: str = "response") -> dict[str, Any]:
+        """Validate an answer against the Response model and the task's params."""
+        if not isinstance(response, dict):
+            raise InvalidRequest(f"{field}: must be a JSON object", field=field)
+        try:
+            model = self.Response.model_validate(response, context={"params": params})
+        except ValidationError as exc:
+            raise validation_error_to_api(exc, field) from None
+        return model.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    def synthetic_response(self, params: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def attachment_urls(self, params: dict[str, Any]) -> list[str]:
+        urls: list[str] = []
+        attachment = params.get("attachment")
+        if isinstance(attachment, str) and params.get("attachment_type", "image") != "text":
+            urls.append(attachment)
+        for item in params.get("attachments") or []:
+            if isinstance(item, str):
+                urls.append(item)
+            elif isinstance(item, dict) and item.get("type") not in (None, "text") and isinstance(item.get("content"), str):
+                urls.append(item["content"])
+        return urls

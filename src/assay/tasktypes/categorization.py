@@ -1,0 +1,59 @@
+"""`categorization`: pick one (or, with allow_multiple, several) of `categories`."""
+
+from __future__ import annotations
+
+import random
+from typing import Any, Literal
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from assay.tasktypes.base import ParamsModel, ResponseModel, TaskTypePlugin
+from assay.tasktypes.registry import register
+
+
+class CategorizationParams(ParamsModel):
+    attachment: str = Field(min_length=1)
+    attachment_type: Literal["text", "image", "website", "video", "audio", "pdf"] = "image"
+    categories: list[str] = Field(min_length=1)
+    allow_multiple: bool = False
+    category_ids: dict[str, str] | None = None
+
+    @field_validator("categories")
+    @classmethod
+    def _unique_non_empty(cls, value: list[str]) -> list[str]:
+        if any(not c.strip() for c in value):
+            raise ValueError("categories must be non-empty strings")
+        if len(set(value)) != len(value):
+            raise ValueError("categories must be unique")
+        return value
+
+
+class CategorizationResponse(ResponseModel):
+    category: str | list[str]
+
+    @model_validator(mode="after")
+    def _known_category(self, info: ValidationInfo) -> "CategorizationResponse":
+        params = (info.context or {}).get("params") or {}
+        categories = params.get("categories") or []
+        chosen = self.category if isinstance(self.category, list) else [self.category]
+        if isinstance(self.category, list) and not params.get("allow_multiple"):
+            raise ValueError("category: this task allows one category, not a list")
+        for c in chosen:
+            if categories and c not in categories:
+                raise ValueError(f"category: {c!r} is not one of the task's categories")
+        return self
+
+
+@register
+class Categorization(TaskTypePlugin):
+    name = "categorization"
+    title = "Categorization"
+    Params = CategorizationParams
+    Response = CategorizationResponse
+
+    def synthetic_response(self, params: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+        categories = params["categories"]
+        if params.get("allow_multiple"):
+            k = rng.randint(1, len(categories))
+            return {"category": sorted(rng.sample(categories, k), key=categories.index)}
+        return {"category": rng.choice(categories)}
