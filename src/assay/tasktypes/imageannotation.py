@@ -117,8 +117,17 @@ def tagged_union(key: str, variants: dict[str, type], name: str = "Variant") -> 
     error reads `annotations[0].type: Input should be 'box', 'polygon', ...`.
     """
     allowed = tuple(variants)
+
+    def must_be_object(cls: type, value: Any) -> Any:
+        if not isinstance(value, (dict, BaseModel)):
+            raise ValueError("must be a JSON object")
+        return value
+
     unknown = create_model(
-        f"Unknown{name}", __config__=ConfigDict(extra="allow"), **{key: (Literal[allowed], ...)}
+        f"Unknown{name}",
+        __config__=ConfigDict(extra="allow"),
+        __validators__={"_object": model_validator(mode="before")(classmethod(must_be_object))},
+        **{key: (Literal[allowed], ...)},
     )
 
     def discriminate(value: Any) -> str:

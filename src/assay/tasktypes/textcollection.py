@@ -55,7 +55,7 @@ class Attachment(ParamsModel):
     @model_validator(mode="after")
     def _url_content(self) -> "Attachment":
         if self.type != "text" and not is_url(self.content):
-            fail(("content",), f"a {self.type} attachment's content must be an http://, https:// or scaledata:// URL")
+            fail(("content",), f"must be an http://, https:// or scaledata:// URL for {self.type} attachments")
         return self
 
 
@@ -102,6 +102,7 @@ def _ranks(value: Any) -> Any:
 
 
 class _Field(ParamsModel):
+    type: str
     field_id: NonEmptyStr
     title: NonEmptyStr
     description: str | None = None
@@ -123,7 +124,10 @@ class CategoryField(_Field):
     min_choices: int | None = Field(default=None, ge=0)
     max_choices: int | None = Field(default=None, ge=1)
 
-    _plain = field_validator("choices", mode="before")(Choice._plain.__func__)
+    @field_validator("choices", mode="before")
+    @classmethod
+    def _plain(cls, value: Any) -> Any:
+        return _strings_to_choices(value)
 
     @model_validator(mode="after")
     def _check(self) -> "CategoryField":
@@ -170,7 +174,10 @@ class RankingField(_Field):
     choices: list[Choice] = Field(min_length=1)
     ranks: Annotated[Any, PlainValidator(_ranks)] = None
 
-    _plain = field_validator("choices", mode="before")(Choice._plain.__func__)
+    @field_validator("choices", mode="before")
+    @classmethod
+    def _plain(cls, value: Any) -> Any:
+        return _strings_to_choices(value)
 
     @model_validator(mode="after")
     def _check(self) -> "RankingField":
@@ -203,6 +210,11 @@ def category_bounds(min_choices: int | None, max_choices: int | None) -> tuple[i
     low = 1 if min_choices is None else min_choices
     high = max(1, low) if max_choices is None else max_choices
     return low, high
+
+
+def ranking_values(choices: Any) -> list[str]:
+    """A ranking field ranks its top-level choices (subchoices are not ranked)."""
+    return [c if isinstance(c, str) else c.get("value") for c in choices or [] if isinstance(c, (str, dict))]
 
 
 def ranking_positions(ranks: Any, n_choices: int) -> int:
@@ -265,7 +277,7 @@ def _check_values(field: dict[str, Any], values: list[Any], loc: tuple) -> None:
         check_unique([str(v) for v in values], loc, "selected choices")
         return
     if kind == "ranking":
-        allowed = choice_values(field.get("choices"))
+        allowed = ranking_values(field.get("choices"))
         n = ranking_positions(field.get("ranks"), len(allowed))
         if len(values) != n:
             fail(loc, f"rank {n} of the choices, got {len(values)}", values)
@@ -323,14 +335,15 @@ class TextCollectionResponse(ResponseModel):
             answer.field_id, answer.type = field_id, field.get("type")
             low, high = response_bounds(field)
             n = len(answer.response)
-            if n and not (low <= n <= high) or (n == 0 and field.get("required") and not field.get("conditions")):
+            must_answer = field.get("required") and not field.get("conditions")
+            if (n > 0 or must_answer) and not low <= n <= high or (n == 0 and must_answer):
                 want = f"{low}" if low == high else f"{low} to {high}"
                 fail(here + ("response",), f"give {want} response(s), got {n}")
             for i, values in enumerate(answer.response):
                 _check_values(field, values, here + ("response", i))
         for field_id, field in fields.items():
             if field.get("required") and not field.get("conditions") and field_id not in self.annotations:
-                fail(("annotations",), f"required field {field_id!r} is not answered")
+                fail(("annotations", field_id), "this field is required but not answered")
         return self
 
 
@@ -342,7 +355,7 @@ def _synthetic_values(field: dict[str, Any], rng: random.Random) -> list[Any]:
         k = rng.randint(min(low, len(allowed)), min(high, len(allowed)))
         return sorted(rng.sample(allowed, k), key=allowed.index)
     if kind == "ranking":
-        allowed = choice_values(field["choices"])
+        allowed = ranking_values(field["choices"])
         return rng.sample(allowed, ranking_positions(field.get("ranks"), len(allowed)))
     if kind == "text":
         low = field.get("min_characters") or 1
@@ -352,7 +365,8 @@ def _synthetic_values(field: dict[str, Any], rng: random.Random) -> list[Any]:
         text = rng.choice(words)
         while len(text) < target:
             text += " " + rng.choice(words)
-        return [text[:target].rstrip() if len(text[:target].rstrip()) >= low else text[:target]]
+        text = text[:target]
+        return [text[:-1] + "x" if text.endswith(" ") else text]
     if kind == "number":
         low, high = field.get("min"), field.get("max")
         if low is None:

@@ -1,0 +1,226 @@
+"""Test support: real `assay serve` processes, real PostgreSQL databases, and a real
+HTTP callback receiver, all on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+
+PG_ADMIN_URL = os.environ.get("ASSAY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def postgres_available() -> str | None:
+    """None when PostgreSQL answers, else the reason it does not."""
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN_URL.replace("+psycopg", ""), connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+        return None
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+        return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc.__class__.__name__}: {exc}"
+
+
+def create_pg_database() -> str:
+    import psycopg
+
+    name = f"assay_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    return f"{base}/{name}"
+
+
+def drop_pg_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN_URL.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+BASE_ENV = {
+    "ASSAY_DEMO": "false",
+    "ASSAY_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8",
+    "ASSAY_CHECK_ATTACHMENTS": "false",
+    "ASSAY_CALLBACK_RETRY_WINDOW_SECONDS": "4",
+    "ASSAY_CALLBACK_MAX_ATTEMPTS": "5",
+    "ASSAY_CALLBACK_TIMEOUT_SECONDS": "2",
+    "ASSAY_WORKER_POLL_SECONDS": "0.05",
+    "ASSAY_LOG_LEVEL": "warning",
+}
+
+
+@dataclass
+class Server:
+    data_dir: Path
+    database_url: str
+    env_overrides: dict = field(default_factory=dict)
+    port: int = 0
+    proc: subprocess.Popen | None = None
+    live_key: str = ""
+    test_key: str = ""
+    password: str = ""
+    log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict:
+        env = dict(os.environ)
+        env.update(BASE_ENV)
+        env["ASSAY_DATA_DIR"] = str(self.data_dir)
+        env["ASSAY_DATABASE_URL"] = self.database_url
+        env.update(self.env_overrides)
+        return env
+
+    def start(self, timeout: float = 60.0) -> "Server":
+        self.port = self.port or free_port()
+        self.log_path = self.data_dir.parent / f"server-{self.data_dir.name}-{self.port}.log"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "assay", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=self.env(), stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        else:
+            self.stop()
+            raise RuntimeError(f"server did not start:\n{self.log_path.read_text()[-3000:]}")
+        text = self.log_path.read_text(errors="replace")
+        live = re.search(r"live API key : (live_[0-9a-f]+)", text)
+        if live and not self.live_key:
+            self.live_key = live.group(1)
+            self.test_key = re.search(r"test API key : (test_[0-9a-f]+)", text).group(1)
+            self.password = re.search(r"password: (\S+)", text).group(1)
+        return self
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run([sys.executable, "-m", "assay", *args], env=self.env(), capture_output=True, text=True, timeout=120)
+        if check and result.returncode != 0:
+            raise AssertionError(f"assay {' '.join(args)} failed ({result.returncode}): {result.stderr}")
+        return result
+
+    def new_key(self, org: str, test: bool = False) -> str:
+        args = ["keys", "create", "--org", org] + (["--test"] if test else [])
+        return self.cli(*args).stdout.strip()
+
+    def client(self, key: str | None = None):
+        import scaleapi
+
+        return scaleapi.ScaleClient(key or self.live_key, api_instance_url=f"{self.url}/v1")
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict
+    body: dict
+    raw: bytes
+
+
+class CallbackReceiver:
+    """A real HTTP server recording every POST; answers `status` (settable)."""
+
+    def __init__(self):
+        self.received: list[Received] = []
+        self.status = 200
+        self.lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                length = int(self.headers.get("content-length") or 0)
+                raw = self.rfile.read(length)
+                try:
+                    body = json.loads(raw or b"null")
+                except ValueError:
+                    body = None
+                with receiver.lock:
+                    status = receiver.status
+                    if 200 <= status < 300:
+                        receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, raw))
+                    else:
+                        receiver.failed_attempts += 1
+                self.send_response(status)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.failed_attempts = 0
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str = "/hook") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def wait_for(self, predicate, timeout: float = 15.0) -> list[Received]:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self.lock:
+                items = [r for r in self.received if predicate(r)]
+            if items:
+                return items
+            time.sleep(0.05)
+        return []
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
