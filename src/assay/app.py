@@ -36,7 +36,7 @@ def create_app(run_bootstrap: bool = True) -> FastAPI:
             if worker is not None:
                 worker.stop()
 
-    app = FastAPI(title="assay", version=__version__, default_response_class=JSON, lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None)
+    app = FastAPI(title="assay", version=__version__, default_response_class=JSON, lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None, swagger_ui_oauth2_redirect_url=None)
     install_error_handlers(app)
 
     from assay.batches import views as batches
