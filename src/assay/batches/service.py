@@ -38,7 +38,9 @@ def create_batch(session: Session, principal: Principal, body: Any) -> Batch:
     name = check_name(body.get("name"), "name")
     project = get_project(session, principal, project_name)
     callback = check_callback_url(body.get("callback"), "callback")
-    metadata = body.get("metadata") or {}
+    metadata = body.get("metadata")
+    if metadata is None:
+        metadata = {}
     if not isinstance(metadata, dict):
         raise field_error("metadata", "must be a JSON object")
     for flag in ("calibration_batch", "self_label_batch"):
@@ -76,6 +78,9 @@ def finalize_batch(session: Session, principal: Principal, name: str) -> Batch:
 
 
 def set_batch_metadata(session: Session, principal: Principal, name: str, body: Any) -> Batch:
+    if body is None:
+        # the official client sends no body at all for set_batch_metadata(name, {})
+        body = {}
     if not isinstance(body, dict):
         raise field_error("metadata", "must be a JSON object")
     batch = get_batch(session, principal, name, for_update=True)

@@ -48,7 +48,9 @@ def create_project(session: Session, principal: Principal, body: dict[str, Any])
         raise field_error("body", "must be a JSON object")
     name = check_name(body.get("name"), "name")
     task_type = check_task_type(body.get("type"))
-    params = body.get("params") or {}
+    params = body.get("params")
+    if params is None:
+        params = {}
     if not isinstance(params, dict):
         raise field_error("params", "must be a JSON object")
     for flag in ("rapid", "studio"):
@@ -76,6 +78,8 @@ def create_project(session: Session, principal: Principal, body: dict[str, Any])
 
 
 def set_params(session: Session, principal: Principal, name: str, body: Any) -> Project:
+    if body is None:
+        body = {}  # the official client sends no body when update_project() gets no params
     if not isinstance(body, dict):
         raise field_error("body", "must be a JSON object of params")
     project = get_project(session, principal, name)

@@ -7,7 +7,7 @@ import base64
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import and_, exists, func, insert, select, text
+from sqlalchemy import and_, func, insert, select, text
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,7 @@ from assay.files.models import StoredFile
 from assay.projects.models import Project
 from assay.projects.service import check_task_type
 from assay.security import Principal
-from assay.tasks import lifecycle
+from assay.tasks import lifecycle, queries
 from assay.tasks.models import REVIEW_STATUSES, TASK_STATUSES, Task
 from assay.tasks.serialize import limited_task_json, task_json
 from assay.tasktypes import get_plugin
@@ -316,8 +316,27 @@ def get_task(session: Session, principal: Principal, public_id: str, *, for_upda
 
 
 def render(session: Session, task: Task, include_attachment_url: bool = False) -> dict[str, Any]:
-    project_name, batch_name = lifecycle.names_for(session, task)
-    return task_json(task, project_name, batch_name, attachment_url_for(task) if include_attachment_url else None)
+    """Scale JSON of a task just changed in this session (flushed), read back in one query."""
+    session.flush()
+    row = session.connection().execute(queries.task_select().where(queries.T.c.id == task.id)).mappings().one()
+    return _row_json(row, include_attachment_url)
+
+
+def _row_json(row, include_attachment_url: bool = False) -> dict[str, Any]:
+    task = queries.as_task(row)
+    return task_json(task, row["project_name"], row["batch_name"], attachment_url_for(task) if include_attachment_url else None)
+
+
+def get_task_json(conn, principal: Principal, public_id: str) -> dict[str, Any]:
+    """GET /v1/task/{id} on a Core connection."""
+    row = conn.execute(
+        queries.task_select().where(
+            queries.T.c.public_id == public_id, queries.T.c.org_id == principal.org_id, queries.T.c.is_test == principal.is_test
+        )
+    ).mappings().first()
+    if row is None:
+        raise NotFound("Task with that ID not found.", task_id=public_id)
+    return _row_json(row)
 
 
 def attachment_url_for(task: Task) -> str | None:
@@ -349,18 +368,16 @@ def _decode_token(token: str) -> tuple[int, int, int]:
 def list_tasks(session: Session, principal: Principal, query) -> dict[str, Any]:
     """GET /v1/tasks. `query` is a Starlette QueryParams (repeated keys as lists)."""
     conds = [Task.org_id == principal.org_id, Task.is_test.is_(principal.is_test)]
-    names: dict[str, Any] = {}
     if query.get("project"):
-        project = session.scalar(select(Project).where(Project.org_id == principal.org_id, Project.name == query["project"]))
-        if project is None:
+        project_id = session.scalar(select(Project.id).where(Project.org_id == principal.org_id, Project.name == query["project"]))
+        if project_id is None:
             raise NotFound(f"Project with name {query['project']!r} not found.", field="project")
-        conds.append(Task.project_id == project.id)
-        names["project"] = project.name
+        conds.append(Task.project_id == project_id)
     if query.get("batch"):
-        batch = session.scalar(select(Batch).where(Batch.org_id == principal.org_id, Batch.name == query["batch"]))
-        if batch is None:
+        batch_id = session.scalar(select(Batch.id).where(Batch.org_id == principal.org_id, Batch.name == query["batch"]))
+        if batch_id is None:
             raise NotFound(f"Batch with name {query['batch']!r} not found.", field="batch")
-        conds.append(Task.batch_id == batch.id)
+        conds.append(Task.batch_id == batch_id)
     if query.get("type"):
         conds.append(Task.type == query["type"])
     if query.get("status"):
@@ -400,41 +417,39 @@ def list_tasks(session: Session, principal: Principal, query) -> dict[str, Any]:
         total = session.scalar(select(func.count()).select_from(Task).where(and_(*conds)))
         page_conds = conds
     rows = session.execute(
-        select(Task, Project.name, Batch.name)
-        .join(Project, Project.id == Task.project_id)
-        .outerjoin(Batch, Batch.id == Task.batch_id)
-        .where(and_(*page_conds))
-        .order_by(Task.id.desc())
-        .limit(limit + 1)
-    ).all()
+        queries.task_select().where(and_(*page_conds)).order_by(queries.T.c.id.desc()).limit(limit + 1)
+    ).mappings().all()
     has_more = len(rows) > limit
     rows = rows[:limit]
     if limited:
-        docs = [limited_task_json(t, p) for t, p, _ in rows]
+        docs = [limited_task_json(queries.as_task(r), r["project_name"]) for r in rows]
     else:
-        docs = [task_json(t, p, b, attachment_url_for(t) if include_url else None) for t, p, b in rows]
+        docs = [_row_json(r, include_url) for r in rows]
     page: dict[str, Any] = {"docs": docs, "total": total, "limit": limit, "offset": offset, "has_more": has_more}
     if has_more:
-        page["next_token"] = _encode_token(rows[-1][0].id, offset + len(rows), total)
+        page["next_token"] = _encode_token(rows[-1]["id"], offset + len(rows), total)
     else:
         page["next_token"] = None
     return page
 
 
-def _tags_match_any(session: Session, tags: list[str]):
-    if session.get_bind().dialect.name == "postgresql":
+def _tags_match_any(session, tags: list[str]):
+    dialect = session.dialect if hasattr(session, "dialect") else session.get_bind().dialect
+    if dialect.name == "postgresql":
         return Task.tags.op("?|")(array(tags))
     placeholders = ", ".join(f":tag{i}" for i in range(len(tags)))
-    return exists(
-        text(f"SELECT 1 FROM json_each(tasks.tags) WHERE json_each.value IN ({placeholders})").bindparams(
-            **{f"tag{i}": t for i, t in enumerate(tags)}
-        )
+    # exists(text(...)) renders "EXISTS (SELECT SELECT 1 ...)": write the EXISTS in the text
+    return text(f"EXISTS (SELECT 1 FROM json_each(tasks.tags) WHERE json_each.value IN ({placeholders}))").bindparams(
+        **{f"tag{i}": t for i, t in enumerate(tags)}
     )
 
 
 # ----------------------------------------------------------------------------- mutations
 
 def set_metadata(session: Session, principal: Principal, public_id: str, body: Any) -> Task:
+    if body is None:
+        # the official client sends no body for set_task_metadata(id, {}) (`body or None`)
+        body = {}
     if not isinstance(body, dict):
         raise field_error("metadata", "must be a JSON object")
     task = get_task(session, principal, public_id, for_update=True)

@@ -17,7 +17,7 @@ v1 = APIRouter(prefix="/v1")
 native = APIRouter(prefix="/api")
 
 
-def task_api(principal: Principal = Depends(authenticate)) -> Principal:
+async def task_api(principal: Principal = Depends(authenticate)) -> Principal:
     require_task_api(principal)
     return principal
 
@@ -34,16 +34,17 @@ def create_task(task_type: str, body: Any = Body(None), principal: Principal = D
     return _write_and_render(service.create_task, principal, name_param(task_type), body)
 
 
+# Reads run on the event loop: one indexed Core SELECT is cheaper than a thread hop.
 @v1.get("/task/{task_id}")
-def get_task(task_id: str, principal: Principal = Depends(task_api)):
-    with get_db().read() as session:
-        return JSON(service.render(session, service.get_task(session, principal, name_param(task_id))))
+async def get_task(task_id: str, principal: Principal = Depends(task_api)):
+    with get_db().connect() as conn:
+        return JSON(service.get_task_json(conn, principal, name_param(task_id)))
 
 
 @v1.get("/tasks")
-def list_tasks(request: Request, principal: Principal = Depends(task_api)):
-    with get_db().read() as session:
-        return JSON(service.list_tasks(session, principal, request.query_params))
+async def list_tasks(request: Request, principal: Principal = Depends(task_api)):
+    with get_db().connect() as conn:
+        return JSON(service.list_tasks(conn, principal, request.query_params))
 
 
 @v1.post("/task/{task_id}/cancel")

@@ -300,7 +300,7 @@ class ImageAnnotationParams(ParamsModel):
     attachment_type: Literal["image"] = "image"
     geometries: Geometries
     annotation_attributes: dict[str, AttributeSpec] | None = None
-    padding: NonNegNumber | None = None
+    # `links`, `padding`, `layers`, `base_annotations`, … are kept as given (extra keys).
 
 
 # --------------------------------------------------------------------------------------
