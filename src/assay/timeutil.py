@@ -10,7 +10,7 @@ from assay.errors import field_error
 def iso(dt: datetime | None) -> str | None:
     if dt is None:
         return None
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    return dt.isoformat(timespec="milliseconds") + "Z"
 
 
 def parse_filter_time(value: str, field: str) -> datetime:

@@ -20,6 +20,7 @@ from assay.db import utcnow
 from assay.errors import InvalidRequest
 from assay.projects.models import Project
 from assay.tasks.models import Task, TaskAnswer
+from assay.tasks import queries
 from assay.tasks.serialize import task_json
 from assay.tasktypes import get_plugin
 from assay.timeutil import iso
@@ -35,8 +36,8 @@ def notify(session: Session, task: Task) -> None:
     """Queue the task callback (if the task has a callback URL)."""
     if not task.callback_url:
         return
-    project_name, batch_name = names_for(session, task)
-    enqueue_task_callback(session, task.org_id, task.id, task.callback_url, task_json(task, project_name, batch_name))
+    session.flush()
+    enqueue_task_callback(session, task.org_id, task.id, task.callback_url, task_json(queries.task_row(session, task.id)))
 
 
 def complete_task(session: Session, task: Task, response: dict[str, Any]) -> None:

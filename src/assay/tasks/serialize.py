@@ -1,50 +1,44 @@
-"""Task → Scale v1 JSON."""
+"""Task row → Scale v1 JSON. Rows come from tasks/queries.task_select() (column names,
+plus project_name and batch_name)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
-from assay.tasks.models import Task
 from assay.timeutil import iso
 
+# Keys Scale omits when empty/unset (the official client's tests assert their absence).
+_OPTIONAL = ("response", "callback_succeeded", "unique_id", "tags", "priority", "customer_review_status")
 
-def task_json(task: Task, project_name: str | None, batch_name: str | None, attachment_url: str | None = None) -> dict[str, Any]:
+
+def task_json(row: Mapping[str, Any], attachment_url: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "task_id": task.public_id,
-        "created_at": iso(task.created_at),
-        "updated_at": iso(task.updated_at),
-        "type": task.type,
-        "status": task.status,
-        "instruction": task.instruction,
-        "params": task.params,
-        "callback_url": task.callback_url or "",
-        "is_test": task.is_test,
+        "task_id": row["public_id"],
+        "created_at": iso(row["created_at"]),
+        "updated_at": iso(row["updated_at"]),
+        "type": row["type"],
+        "status": row["status"],
+        "instruction": row["instruction"],
+        "params": row["params"],
+        "callback_url": row["callback_url"] or "",
+        "is_test": row["is_test"],
         "urgency": "standard",
-        "metadata": task.metadata_ if task.metadata_ is not None else {},
+        "metadata": row["metadata"] if row["metadata"] is not None else {},
         "processed_attachments": [],
-        "audits": task.audits or [],
-        "project": project_name,
+        "audits": row["audits"] or [],
+        "project": row["project_name"],
     }
-    if batch_name is not None:
-        out["batch"] = batch_name
-    if task.completed_at is not None:
-        out["completed_at"] = iso(task.completed_at)
-    if task.response is not None:
-        out["response"] = task.response
-    if task.callback_succeeded is not None:
-        out["callback_succeeded"] = task.callback_succeeded
-    if task.unique_id is not None:
-        out["unique_id"] = task.unique_id
-    if task.tags is not None:
-        out["tags"] = task.tags
-    if task.priority is not None:
-        out["priority"] = task.priority
-    if task.customer_review_status is not None:
-        out["customer_review_status"] = task.customer_review_status
+    if row["batch_name"] is not None:
+        out["batch"] = row["batch_name"]
+    if row["completed_at"] is not None:
+        out["completed_at"] = iso(row["completed_at"])
+    for key in _OPTIONAL:
+        if row[key] is not None:
+            out[key] = row[key]
     if attachment_url is not None:
         out["attachment_url"] = attachment_url
     return out
 
 
-def limited_task_json(task: Task, project_name: str | None) -> dict[str, Any]:
-    return {"task_id": task.public_id, "status": task.status, "metadata": task.metadata_ or {}, "project": project_name}
+def limited_task_json(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"task_id": row["public_id"], "status": row["status"], "metadata": row["metadata"] or {}, "project": row["project_name"]}
