@@ -245,7 +245,10 @@ def create_task(session: Session, principal: Principal, type_name: str, body: An
     if get_settings().check_attachments:
         for url in _http_attachments(urls):
             enqueue_attachment_check(session, principal.org_id, task_id, url)
-    return SimpleNamespace(id=task_id, public_id=values["public_id"])
+    # everything the response needs is known: no read-back query
+    row = {**values, "id": task_id, "project_name": ctx.project.name, "batch_name": ctx.batch.name if ctx.batch else None,
+           "completed_at": None, "response": None, "callback_succeeded": None, "customer_review_status": None}
+    return SimpleNamespace(id=task_id, public_id=values["public_id"], row=row)
 
 
 def create_tasks_bulk(session: Session, principal: Principal, body: Any) -> list[str]:
@@ -319,6 +322,9 @@ def get_task(session: Session, principal: Principal, public_id: str, *, for_upda
 
 def render(session: Session, task: Task, include_attachment_url: bool = False) -> dict[str, Any]:
     """Scale JSON of a task just changed in this session (flushed), read back in one query."""
+    known = getattr(task, "row", None)
+    if known is not None:
+        return _row_json(known, include_attachment_url)
     session.flush()
     return _row_json(queries.task_row(session, task.id), include_attachment_url)
 
