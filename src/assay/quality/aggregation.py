@@ -236,11 +236,12 @@ def _normalise_rows(m: np.ndarray) -> np.ndarray:
 
 def _softmax_rows(logj: np.ndarray) -> tuple[np.ndarray, float]:
     """Row softmax of log-joint scores and the total log-likelihood (sum of row logsumexp)."""
-    m = logj.max(axis=1, keepdims=True)
-    p = np.exp(logj - m)
-    s = p.sum(axis=1, keepdims=True)
-    p /= s
-    return p, float((m + np.log(s)).sum())
+    m = logj.max(axis=1)
+    p = logj - m[:, None]
+    np.exp(p, out=p)
+    s = p.sum(axis=1)
+    p /= s[:, None]
+    return p, float(m.sum() + np.log(s).sum())
 
 
 # --------------------------------------------------------------------------- majority vote
@@ -320,7 +321,7 @@ def weighted_majority_vote(
 
 
 def _class_prior(post: np.ndarray, has_labels: np.ndarray, alpha: float = 1.0) -> np.ndarray:
-    counts = post[has_labels].sum(axis=0)
+    counts = post.sum(axis=0) if has_labels.all() else post[has_labels].sum(axis=0)
     return (counts + alpha) / (counts.sum() + alpha * post.shape[1])
 
 
@@ -363,6 +364,7 @@ def dawid_skene(
     tol: float = 1e-6,
     prior_strength: float = 2.0,
     class_prior_alpha: float = 1.0,
+    init: np.ndarray | None = None,
 ) -> AggregationResult:
     """Dawid & Skene (1979) with full per-worker confusion matrices, fitted by EM.
 
@@ -376,7 +378,9 @@ def dawid_skene(
     data = _as_data(task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes)
     C = data.n_classes
     has = data.n_per_task > 0
-    post = _init_posteriors(data)
+    post = _init_posteriors(data) if init is None else np.asarray(init, dtype=np.float64)
+    if post.shape != (data.n_tasks, C):
+        raise ValueError(f"init must have shape (n_tasks, n_classes) = {(data.n_tasks, C)}")
     ll_prev = -np.inf
     converged = False
     it = 0
@@ -435,10 +439,16 @@ def one_coin_dawid_skene(
     tol: float = 1e-6,
     prior_strength: float = 2.0,
     class_prior_alpha: float = 1.0,
+    fit_class_prior: bool = False,
 ) -> AggregationResult:
     """One-coin Dawid-Skene: worker w answers correctly with probability p_w, otherwise
     uniformly one of the other classes. ``p_w = (expected correct + s * p_pop) / (n_w + s)``
-    with ``p_pop`` the pooled accuracy. EM from majority vote like :func:`dawid_skene`."""
+    with ``p_pop`` the pooled accuracy. EM from majority vote like :func:`dawid_skene`.
+
+    The class prior stays uniform unless ``fit_class_prior``: with symmetric errors the model
+    cannot express "workers over-use class k", so a fitted prior absorbs that bias and drifts
+    towards the over-used class (on trec2010_relevance accuracy falls from 0.48 to 0.19,
+    which is also what crowd-kit's OneCoinDawidSkene gets)."""
     data = _as_data(task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes)
     C = data.n_classes
     has = data.n_per_task > 0
@@ -456,7 +466,8 @@ def one_coin_dawid_skene(
         acc = (correct + prior_strength * p_pop) / (n_w + prior_strength)
         if C == 1:
             acc = np.ones_like(acc)
-        return np.clip(acc, 1e-9, 1 - 1e-9), p_pop, _class_prior(post, has, class_prior_alpha)
+        prior = _class_prior(post, has, class_prior_alpha) if fit_class_prior else np.full(C, 1.0 / C)
+        return np.clip(acc, 1e-9, 1 - 1e-9), p_pop, prior
 
     def e_step(acc, prior):
         lw = np.log1p(-acc) - lo_c  # log P(a given wrong class)
@@ -517,9 +528,9 @@ def glad(
     tol: float = 1e-6,
     newton_steps: int = 2,
     ability_prior: tuple[float, float] = (1.0, 1.0),
-    easiness_prior: tuple[float, float] = (1.0, 1.0),
+    easiness_prior: tuple[float, float] = (float(np.e), 1.0),
     class_prior_alpha: float = 1.0,
-    fit_class_prior: bool = True,
+    fit_class_prior: bool = False,
 ) -> AggregationResult:
     """GLAD (Whitehill et al., 2009). P(answer correct) = sigmoid(a_w * b_t), a_w real
     (negative = adversarial), b_t > 0 the task's easiness (1 / difficulty); wrong answers are
@@ -528,8 +539,10 @@ def glad(
     EM from majority vote. M-step: ``newton_steps`` rounds of exact per-coordinate Newton
     updates, alternating the abilities (tasks fixed) and the easiness values (workers
     fixed); each block is a set of independent one-dimensional concave problems, and
-    steps are clipped to ±2, so it cannot diverge. Priors: a_w ~ N(mean, var), b_t ~ N(mean,
-    var) truncated at 1e-3 (``ability_prior``, ``easiness_prior`` give (mean, variance)).
+    steps are clipped to ±2, so it cannot diverge. Priors: a_w ~ N(1, 1), b_t ~ N(e, 1)
+    truncated at 1e-3 (``ability_prior``, ``easiness_prior`` give (mean, variance); e matches
+    crowd-kit's start b = exp(1)). The class prior is uniform (as in the paper and crowd-kit)
+    unless ``fit_class_prior`` — see :func:`one_coin_dawid_skene` for why.
     All log-sigmoids use ``logaddexp`` (no overflow for any a * b).
     """
     data = _as_data(task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes)

@@ -20,7 +20,7 @@ from assay.db import utcnow
 from assay.errors import InvalidRequest
 from assay.projects.models import Project
 from assay.tasks.models import Task, TaskAnswer
-from assay.tasks import queries
+from assay.tasks import counts, queries
 from assay.tasks.serialize import task_json
 from assay.tasktypes import get_plugin
 from assay.timeutil import iso
@@ -42,6 +42,7 @@ def notify(session: Session, task: Task) -> None:
 
 def complete_task(session: Session, task: Task, response: dict[str, Any]) -> None:
     now = utcnow()
+    counts.move(session, task, task.status, "completed")
     task.status = "completed"
     task.response = response
     task.completed_at = now
@@ -55,6 +56,7 @@ def fail_task(session: Session, task: Task, message: str) -> None:
     """Attachment processing failed: status error, callback with the error."""
     if task.status != "pending":
         return
+    counts.move(session, task, task.status, "error")
     task.status = "error"
     task.response = {"error": message}
     task.updated_at = utcnow()
@@ -71,6 +73,7 @@ def cancel_task(session: Session, task: Task, clear_unique_id: bool) -> None:
     started = session.scalar(select(func.count()).select_from(TaskAnswer).where(TaskAnswer.task_id == task.id))
     if started:
         raise InvalidRequest(f"Task {task.public_id} cannot be canceled: work on it has started ({started} answer(s) recorded).")
+    counts.move(session, task, task.status, "canceled")
     task.status = "canceled"
     task.updated_at = utcnow()
     if clear_unique_id:

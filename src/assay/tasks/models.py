@@ -63,3 +63,19 @@ class TaskAnswer(Base):
     response: Mapped[dict] = mapped_column(JSONType)
     active_seconds: Mapped[float | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class TaskCount(Base):
+    """Number of tasks per (org, mode, project, batch, status), kept in the same
+    transaction as every insert and status change, so `total` of a task listing filtered
+    by project/batch/status is a few-row SUM instead of a count over the tasks table
+    (~70 ms at 110k tasks on this machine's SQLite). batch_id 0 means "no batch"."""
+
+    __tablename__ = "task_counts"
+
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
+    is_test: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    project_id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=False)
+    batch_id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, default=0)

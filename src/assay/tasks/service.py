@@ -21,7 +21,7 @@ from assay.files.models import StoredFile
 from assay.projects.models import Project
 from assay.projects.service import check_task_type
 from assay.security import Principal
-from assay.tasks import lifecycle, queries
+from assay.tasks import counts, lifecycle, queries
 from assay.tasks.models import REVIEW_STATUSES, TASK_STATUSES, Task
 from assay.tasks.serialize import limited_task_json, task_json
 from assay.tasktypes import get_plugin
@@ -238,6 +238,7 @@ def create_task(session: Session, principal: Principal, type_name: str, body: An
     )
     # Core INSERT: the ORM unit of work costs several times more CPU for one row
     task_id = session.connection().execute(insert(Task.__table__).values(**values).returning(Task.__table__.c.id)).scalar_one()
+    counts.bump(session, principal.org_id, principal.is_test, ctx.project.id, values["batch_id"], "pending", 1)
     if principal.is_test:
         task = session.get(Task, task_id)
         lifecycle.auto_complete_test_task(session, task)
@@ -294,6 +295,7 @@ def create_tasks_bulk(session: Session, principal: Principal, body: Any) -> list
         row["metadata"] = row.pop("metadata_")
         values.append({**common, **row, "public_id": pid})
     session.execute(insert(Task.__table__), values)
+    counts.bump(session, principal.org_id, principal.is_test, ctx.project.id, common["batch_id"], "pending", len(values))
     if principal.is_test:
         for chunk in _chunks(public_ids, 1000):
             for task in session.scalars(select(Task).where(Task.org_id == principal.org_id, Task.public_id.in_(chunk))):
@@ -374,6 +376,9 @@ def _decode_token(token: str) -> tuple[int, int, int]:
 def list_tasks(session: Session, principal: Principal, query) -> dict[str, Any]:
     """GET /v1/tasks. `query` is a Starlette QueryParams (repeated keys as lists)."""
     conds = [Task.org_id == principal.org_id, Task.is_test.is_(principal.is_test)]
+    # `total` comes from task_counts when only project/batch/status filter the list
+    project_id = batch_id = status = None
+    countable = True
     if query.get("project"):
         project_id = session.scalar(select(Project.id).where(Project.org_id == principal.org_id, Project.name == query["project"]))
         if project_id is None:
@@ -385,6 +390,7 @@ def list_tasks(session: Session, principal: Principal, query) -> dict[str, Any]:
             raise NotFound(f"Batch with name {query['batch']!r} not found.", field="batch")
         conds.append(Task.batch_id == batch_id)
     if query.get("type"):
+        countable = False
         conds.append(Task.type == query["type"])
     if query.get("status"):
         status = query["status"]
@@ -393,15 +399,18 @@ def list_tasks(session: Session, principal: Principal, query) -> dict[str, Any]:
         conds.append(Task.status == status)
     review = [v for raw in query.getlist("customer_review_status") for v in raw.split(",") if v]
     if review:
+        countable = False
         bad = [v for v in review if v not in REVIEW_STATUSES]
         if bad:
             raise field_error("customer_review_status", f"{bad[0]!r} is not one of {', '.join(REVIEW_STATUSES)}")
         conds.append(Task.customer_review_status.in_(review))
     unique_ids = query.getlist("unique_id")
     if unique_ids:
+        countable = False
         conds.append(Task.unique_id.in_(unique_ids))
     tags = query.getlist("tags")
     if tags:
+        countable = False
         conds.append(_tags_match_any(session, tags))
     for param, column, op in (
         ("start_time", Task.created_at, "ge"), ("end_time", Task.created_at, "lt"),
@@ -409,6 +418,7 @@ def list_tasks(session: Session, principal: Principal, query) -> dict[str, Any]:
         ("updated_after", Task.updated_at, "ge"), ("updated_before", Task.updated_at, "lt"),
     ):
         if query.get(param):
+            countable = False
             moment = parse_filter_time(query[param], param)
             conds.append(column >= moment if op == "ge" else column < moment)
     limit = parse_int(query.get("limit"), "limit", default=100, lo=1, hi=100)
@@ -420,7 +430,10 @@ def list_tasks(session: Session, principal: Principal, query) -> dict[str, Any]:
         page_conds = [*conds, Task.id < after_id]
     else:
         offset = 0
-        total = session.scalar(select(func.count()).select_from(Task).where(and_(*conds)))
+        if countable:
+            total = counts.total(session, principal.org_id, principal.is_test, project_id, batch_id, [status] if status else None)
+        else:
+            total = session.scalar(select(func.count()).select_from(Task).where(and_(*conds)))
         page_conds = conds
     rows = session.execute(
         queries.task_select().where(and_(*page_conds)).order_by(queries.T.c.id.desc()).limit(limit + 1)
