@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import httpx
+import orjson
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,7 +97,9 @@ def bulk_import(url: str, key: str, project: str, total: int, chunk: int = 10_00
         while done < total:
             n = min(chunk, total - done)
             tasks = [{k: v for k, v in task_body(project, start_i + done + j).items() if k != "project"} for j in range(n)]
-            r = client.post("/api/tasks/bulk", json={"type": "categorization", "project": project, "tasks": tasks})
+            # a bulk loader sends pre-encoded JSON (orjson), as a real importer would
+            r = client.post("/api/tasks/bulk", content=orjson.dumps({"type": "categorization", "project": project, "tasks": tasks}),
+                            headers={"content-type": "application/json"})
             if r.status_code != 200:
                 raise RuntimeError(r.text[:500])
             done += n
