@@ -20,7 +20,6 @@ import json
 import os
 import platform
 import random
-import statistics
 import sys
 import tempfile
 import threading
@@ -230,7 +229,13 @@ def main() -> None:
             continue
         results["backends"].append(run_backend(backend, args))
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "ingest.json").write_text(json.dumps(results, indent=2))
+    path = RESULTS / "ingest.json"
+    # keep the other backends' figures when only some backends were run
+    if path.exists():
+        ran = {b["backend"] for b in results["backends"]}
+        kept = [b for b in json.loads(path.read_text()).get("backends", []) if b["backend"] not in ran]
+        results["backends"] = sorted(kept + results["backends"], key=lambda b: b["backend"] != "sqlite")
+    path.write_text(json.dumps(results, indent=2))
     print(f"wrote {RESULTS / 'ingest.json'}")
 
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import secrets
-
-import orjson
 import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Iterator
 
+import orjson
 from sqlalchemy import JSON, BigInteger, Integer, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection, Engine

@@ -91,7 +91,7 @@ def set_batch_metadata(session: Session, principal: Principal, name: str, body: 
 def batch_counts(session: Session, batch: Batch, is_test: bool | None = None) -> dict[str, int]:
     stmt = select(Task.status, func.count()).where(Task.batch_id == batch.id, Task.org_id == batch.org_id)
     if is_test is not None:
-        stmt = stmt.where(Task.is_test.is_(is_test))
+        stmt = stmt.where(Task.is_test == is_test)
     return {status: count for status, count in session.execute(stmt.group_by(Task.status))}
 
 

@@ -38,6 +38,7 @@ class ReplayResult:
     predictions: np.ndarray  # chosen class per replayed task
     labels_used: np.ndarray  # answers consumed per replayed task
     confidence: np.ndarray  # posterior of the chosen class at the stop (vote share for fixed)
+    fold: np.ndarray | None = None  # cross-fitting fold of each replayed task (adaptive only)
 
     @property
     def total_labels(self) -> int:
@@ -88,9 +89,18 @@ def sequential_posteriors(
         return np.zeros((0, log_prior.size)), np.zeros(0, dtype=np.int64)
     start = np.r_[True, task[1:] != task[:-1]]
     group = np.cumsum(start) - 1
-    cs = np.cumsum(log_rows, axis=0)
-    before = np.vstack([np.zeros((1, log_rows.shape[1])), cs])[np.flatnonzero(start)]  # sum before each group
-    logj = cs - before[group] + log_prior[None, :]
+    pos = np.arange(n) - np.flatnonzero(start)[group]
+    # one pass per position (a handful), vectorised over tasks: exact running sums per task
+    # (no global cumulative sum whose differences would lose precision on long inputs)
+    acc = np.repeat(np.asarray(log_prior, dtype=np.float64)[None, :], group[-1] + 1, axis=0)
+    logj = np.empty((n, log_prior.size))
+    by_pos = np.argsort(pos, kind="stable")
+    bounds = np.searchsorted(pos[by_pos], np.arange(pos.max() + 2))
+    for p in range(pos.max() + 1):
+        rows = by_pos[bounds[p] : bounds[p + 1]]
+        g = group[rows]
+        acc[g] += log_rows[rows]
+        logj[rows] = acc[g]
     logj -= logj.max(axis=1, keepdims=True)
     post = np.exp(logj)
     post /= post.sum(axis=1, keepdims=True)
@@ -169,7 +179,7 @@ def replay_adaptive(
         predictions[stopped_tasks] = chosen[rows]
         used[stopped_tasks] = pos[rows] + 1
         confidence[stopped_tasks] = conf[rows]
-    return ReplayResult(replay, predictions[replay], used[replay], confidence[replay])
+    return ReplayResult(replay, predictions[replay], used[replay], confidence[replay], fold_of_task[replay])
 
 
 def replay_fixed(

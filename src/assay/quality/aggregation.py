@@ -362,7 +362,7 @@ def dawid_skene(
     *,
     max_iter: int = 100,
     tol: float = 1e-6,
-    prior_strength: float = 2.0,
+    prior_strength: float = 1.0,
     class_prior_alpha: float = 1.0,
     init: np.ndarray | None = None,
 ) -> AggregationResult:
@@ -437,7 +437,7 @@ def one_coin_dawid_skene(
     *,
     max_iter: int = 100,
     tol: float = 1e-6,
-    prior_strength: float = 2.0,
+    prior_strength: float = 1.0,
     class_prior_alpha: float = 1.0,
     fit_class_prior: bool = False,
 ) -> AggregationResult:

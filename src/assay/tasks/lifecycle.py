@@ -19,8 +19,8 @@ from assay.callbacks.service import enqueue_batch_callback, enqueue_task_callbac
 from assay.db import utcnow
 from assay.errors import InvalidRequest
 from assay.projects.models import Project
-from assay.tasks.models import Task, TaskAnswer
 from assay.tasks import counts, queries
+from assay.tasks.models import Task, TaskAnswer
 from assay.tasks.serialize import task_json
 from assay.tasktypes import get_plugin
 from assay.timeutil import iso

@@ -47,6 +47,9 @@ class Task(Base):
         Index("ix_tasks_project_id", "project_id", "id"),
         Index("ix_tasks_batch_status", "batch_id", "status"),
         Index("ix_tasks_org_status_id", "org_id", "is_test", "status", "id"),
+        # listing by project or batch, newest first: equality on the prefix, then id
+        Index("ix_tasks_org_mode_project_id", "org_id", "is_test", "project_id", "id"),
+        Index("ix_tasks_org_mode_batch_id", "org_id", "is_test", "batch_id", "id"),
     )
 
 

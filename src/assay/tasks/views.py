@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Body, Depends, Request
 from starlette.concurrency import run_in_threadpool
-
-import orjson
 
 from assay.db import get_db
 from assay.errors import field_error

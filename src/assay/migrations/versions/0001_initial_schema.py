@@ -1,12 +1,11 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-28 21:29:37.531454
 """
-from alembic import op
 import sqlalchemy as sa
-import assay.db
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0001'
@@ -16,7 +15,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    
+
     op.create_table('organizations',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('public_id', sa.String(length=24), nullable=False),
@@ -209,11 +208,11 @@ def upgrade() -> None:
     with op.batch_alter_table('task_answers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_task_answers_task_id'), ['task_id'], unique=False)
 
-    
+
 
 
 def downgrade() -> None:
-    
+
     with op.batch_alter_table('task_answers', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_task_answers_task_id'))
 
@@ -255,4 +254,4 @@ def downgrade() -> None:
 
     op.drop_table('files')
     op.drop_table('organizations')
-    
+

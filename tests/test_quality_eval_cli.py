@@ -1,0 +1,160 @@
+"""`assay quality eval` / `assay quality replay` (the typer sub-app) and the folder loader."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from assay.quality.cli import quality_app
+from assay.quality.evaluate import DatasetError, load_dataset
+
+METHOD_NAMES = {"majority_vote", "weighted_majority_vote", "dawid_skene", "one_coin_dawid_skene", "glad"}
+DATASETS = Path(os.environ.get("ASSAY_DATASETS", "/work/shared/datasets"))
+runner = CliRunner()
+
+
+def write_folder(path: Path, n_tasks: int = 60, gold_every: int = 2, seed: int = 0) -> Path:
+    """String tasks/workers/labels; 6 workers (one careless) answer every task; truth for half."""
+    rng = np.random.default_rng(seed)
+    classes = ["cat", "dog", "bird"]
+    accs = [0.9, 0.85, 0.8, 0.8, 0.75, 0.4]
+    truth = rng.integers(0, 3, n_tasks)
+    lines = ["worker,task,label"]
+    for t in range(n_tasks):
+        for w in rng.permutation(len(accs)):
+            lab = truth[t] if rng.random() < accs[w] else (truth[t] + rng.integers(1, 3)) % 3
+            lines.append(f"annotator-{w},item/{t:03d},{classes[lab]}")
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "labels.csv").write_text("\n".join(lines) + "\n")
+    gold = [f"item/{t:03d},{classes[truth[t]]}" for t in range(0, n_tasks, gold_every)]
+    (path / "truth.csv").write_text("task,label\n" + "\n".join(gold) + "\n")
+    return path
+
+
+def invoke(*args: str):
+    return runner.invoke(quality_app, list(args))
+
+
+def test_eval_json_has_exactly_the_documented_shape(tmp_path):
+    folder = write_folder(tmp_path / "d")
+    r = invoke("eval", str(folder), "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)  # exactly one JSON object, nothing else on stdout
+    assert set(out) == {"methods"}
+    assert set(out["methods"]) == METHOD_NAMES
+    for name, m in out["methods"].items():
+        assert set(m) == {"accuracy", "seconds"}, name
+        assert isinstance(m["accuracy"], float) and 0.0 <= m["accuracy"] <= 1.0
+        assert isinstance(m["seconds"], float) and m["seconds"] >= 0.0
+    # 5 decent annotators out of 6: every method gets most of the 30 gold tasks right
+    assert min(m["accuracy"] for m in out["methods"].values()) >= 0.8
+
+
+def test_eval_accuracy_counts_only_gold_tasks(tmp_path):
+    folder = tmp_path / "d"
+    folder.mkdir()
+    # t1 and t2 have answers; only t1 has truth (and t3 has truth but no answers)
+    (folder / "labels.csv").write_text("worker,task,label\na,t1,1\nb,t1,1\nc,t1,2\na,t2,2\nb,t2,2\n")
+    (folder / "truth.csv").write_text("task,label\nt1,2\nt3,1\n")
+    out = json.loads(invoke("eval", str(folder), "--json").stdout)
+    assert out["methods"]["majority_vote"]["accuracy"] == 0.0  # MV says 1 on the only scored task
+    (folder / "truth.csv").write_text("task,label\nt1,1.0\n")  # numeric labels compare as numbers
+    out = json.loads(invoke("eval", str(folder), "--json").stdout)
+    assert out["methods"]["majority_vote"]["accuracy"] == 1.0
+
+
+def test_eval_table(tmp_path):
+    folder = write_folder(tmp_path / "d")
+    r = invoke("eval", str(folder))
+    assert r.exit_code == 0, r.output
+    for name in METHOD_NAMES:
+        assert name in r.stdout
+    assert "scored on 30 tasks with truth" in r.stdout
+
+
+def test_replay_json_has_exactly_the_documented_shape(tmp_path):
+    folder = write_folder(tmp_path / "d", n_tasks=80)
+    r = invoke("replay", str(folder), "--target", "0.95", "--max-labels", "5", "--json")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert set(out) == {"adaptive", "fixed"}
+    for key in out:
+        assert set(out[key]) == {"accuracy", "labels"}
+        assert isinstance(out[key]["accuracy"], float) and 0.0 <= out[key]["accuracy"] <= 1.0
+        assert isinstance(out[key]["labels"], int) and not isinstance(out[key]["labels"], bool)
+    assert out["fixed"]["labels"] == 40 * 5  # 40 gold tasks x the first 5 answers
+    assert 40 <= out["adaptive"]["labels"] < out["fixed"]["labels"]
+    k3 = json.loads(invoke("replay", str(folder), "--max-labels", "3", "--json").stdout)
+    assert k3["fixed"]["labels"] == 40 * 3 and k3["adaptive"]["labels"] <= 40 * 3
+
+
+def test_replay_table(tmp_path):
+    folder = write_folder(tmp_path / "d")
+    r = invoke("replay", str(folder), "--target", "0.9", "--max-labels", "4")
+    assert r.exit_code == 0, r.output
+    assert "fixed 4 + majority vote" in r.stdout and "adaptive" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "labels,truth,message",
+    [
+        (None, "task,label\nt,1\n", "labels.csv: file not found"),
+        ("worker,task,label\na,t,1\n", None, "truth.csv: file not found"),
+        ("", "task,label\nt,1\n", "file is empty"),
+        ("worker,task,label\n", "task,label\nt,1\n", "no data rows"),
+        ("worker,item,answer\na,t,1\n", "task,label\nt,1\n", "missing column(s) task, label"),
+        ("worker,task,label\na,t,1\n", "task,answer\nt,1\n", "missing column(s) label"),
+        ("worker,task,label\na,t,1\nb,,1\n", "task,label\nt,1\n", "line 3: empty task"),
+        ("worker,task,label\na,t,1\nb\n", "task,label\nt,1\n", "line 3: expected 3 fields"),
+        ("worker,task,label\na,t,1\n", "task,label\nother,1\n", "no task in truth.csv has an answer"),
+        ("worker,task,label\na,t,1\n", "task,label\nt,1\nt,2\n", "two different gold labels"),
+    ],
+)
+@pytest.mark.parametrize("command", ["eval", "replay"])
+def test_bad_input_exits_nonzero_with_a_message(tmp_path, labels, truth, message, command):
+    folder = tmp_path / "d"
+    folder.mkdir()
+    if labels is not None:
+        (folder / "labels.csv").write_text(labels)
+    if truth is not None:
+        (folder / "truth.csv").write_text(truth)
+    r = invoke(command, str(folder), "--json")
+    assert r.exit_code != 0
+    assert message in r.stderr
+    assert r.stdout == ""
+
+
+def test_missing_folder_and_bad_options(tmp_path):
+    r = invoke("eval", str(tmp_path / "nope"))
+    assert r.exit_code != 0 and "no such directory" in r.stderr
+    (tmp_path / "file").write_text("x")
+    r = invoke("replay", str(tmp_path / "file"))
+    assert r.exit_code != 0 and "not a directory" in r.stderr
+    folder = write_folder(tmp_path / "d")
+    r = invoke("replay", str(folder), "--target", "1.5")
+    assert r.exit_code != 0 and "--target" in r.stderr
+    r = invoke("replay", str(folder), "--max-labels", "0")
+    assert r.exit_code != 0
+
+
+def test_loader_keeps_arrival_order_and_strings(tmp_path):
+    folder = write_folder(tmp_path / "d", n_tasks=5)
+    ds = load_dataset(folder)
+    assert ds.classes == ["bird", "cat", "dog"]
+    assert ds.task_names[0] == "item/000" and ds.worker_names[0].startswith("annotator-")
+    assert ds.task.size == 30 and ds.gold.size == 3
+    with pytest.raises(DatasetError):
+        load_dataset(tmp_path / "absent")
+
+
+@pytest.mark.skipif(not (DATASETS / "labelme" / "labels.csv").is_file(), reason=f"{DATASETS}/labelme not present")
+def test_eval_on_a_real_dataset():
+    out = json.loads(invoke("eval", str(DATASETS / "labelme"), "--json").stdout)
+    acc = {k: v["accuracy"] for k, v in out["methods"].items()}
+    assert acc["dawid_skene"] >= acc["majority_vote"]
+    assert acc["majority_vote"] == pytest.approx(0.756, abs=0.01)  # published MV on LabelMe: ~0.76
