@@ -16,6 +16,9 @@ keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help
 users_app = typer.Typer(help="Create users (admins, customers, reviewers, annotators).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
+from assay.quality.cli import quality_app  # noqa: E402  (typer-only import; the math loads lazily)
+
+app.add_typer(quality_app, name="quality")
 err = Console(stderr=True)
 
 

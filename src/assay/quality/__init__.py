@@ -8,18 +8,6 @@ Labels are given as a sparse list of answers: three equally long integer arrays
 ``n_tasks``, ``n_workers``, ``n_classes``. See :mod:`assay.quality.aggregation`.
 """
 
-from assay.quality.aggregation import (
-    METHODS,
-    AggregationResult,
-    aggregate,
-    dawid_skene,
-    glad,
-    majority_vote,
-    one_coin_dawid_skene,
-    update_posteriors,
-    weighted_majority_vote,
-)
-
 __all__ = [
     "METHODS",
     "AggregationResult",
@@ -31,3 +19,13 @@ __all__ = [
     "update_posteriors",
     "weighted_majority_vote",
 ]
+
+
+def __getattr__(name: str):
+    # Lazy: `assay serve` imports the CLI, which registers `assay quality`; numpy/scipy
+    # are loaded only when the quality code is used, keeping the idle server small.
+    if name in __all__:
+        from assay.quality import aggregation
+
+        return getattr(aggregation, name)
+    raise AttributeError(name)
