@@ -29,8 +29,14 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
 
+# crowd-kit (the reference for the quality benchmark) needs scikit-learn 1.5: its own venv,
+# never a dependency of assay.
+CK := .bench-ck
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/aggregate.py
+	test -x $(CK)/bin/python || ($(PYTHON) -m venv $(CK) && $(CK)/bin/pip install --quiet crowd-kit "scikit-learn==1.5.2" pandas)
+	$(BIN)/python bench/quality.py --ck-python $(CK)/bin/python
 
 lint: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet "ruff>=0.5"
