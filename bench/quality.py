@@ -42,7 +42,7 @@ from assay.quality.evaluate import (  # noqa: E402
     typical_labels_per_task,
 )
 
-DATA = Path(os.environ.get("ASSAY_DATASETS", "/work/shared/datasets"))
+DATA = Path(os.environ.get("ASSAY_DATASETS") or Path(__file__).resolve().parents[2] / "shared" / "datasets")
 RESULTS = ROOT / "bench" / "results"
 README = ROOT / "bench" / "README.md"
 START = "<!-- quality-engine:start -->"

@@ -25,7 +25,7 @@ from assay.quality.aggregation import (
     weighted_majority_vote,
 )
 
-DATASETS = Path(os.environ.get("ASSAY_DATASETS", "/work/shared/datasets"))
+DATASETS = Path(os.environ.get("ASSAY_DATASETS") or Path(__file__).resolve().parents[2] / "shared" / "datasets")
 PROPS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

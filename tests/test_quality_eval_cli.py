@@ -14,7 +14,7 @@ from assay.quality.cli import quality_app
 from assay.quality.evaluate import DatasetError, load_dataset
 
 METHOD_NAMES = {"majority_vote", "weighted_majority_vote", "dawid_skene", "one_coin_dawid_skene", "glad"}
-DATASETS = Path(os.environ.get("ASSAY_DATASETS", "/work/shared/datasets"))
+DATASETS = Path(os.environ.get("ASSAY_DATASETS") or Path(__file__).resolve().parents[2] / "shared" / "datasets")
 runner = CliRunner()
 
 
