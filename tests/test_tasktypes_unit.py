@@ -1010,7 +1010,7 @@ def textcollection_params(draw) -> dict[str, Any]:
 @st.composite
 def segment_params(draw) -> dict[str, Any]:
     labels = draw(label_tree("choice", "subchoices", lambda d: d))
-    from assay.tasktypes.imageannotation import choice_names
+    from assay.tasktypes.fields import choice_names
 
     all_names = choice_names(labels)
     return {

@@ -346,3 +346,13 @@ def test_slash_name_does_not_collide_with_sub_routes(client, uniq):
     assert client.get_project(tricky).version == 1
     assert client.get_project(base).version == 0
     assert client.get_project(base).instruction == "base"
+
+
+def test_update_project_without_params_appends_an_empty_version(client, uniq):
+    """The client sends no body at all when update_project() gets no keyword arguments."""
+    name = f"noparams {uniq}"
+    client.create_project(project_name=name, task_type=TaskType.Categorization, params={"instruction": "x"})
+    project = client.update_project(name)
+    history = project.as_dict()["param_history"]
+    assert [v["version"] for v in history] == [0, 1]
+    assert "instruction" not in history[-1]  # patch defaults to false: replaced, not merged

@@ -13,7 +13,7 @@ C = TaskCount.__table__
 
 def bump(session, org_id: int, is_test: bool, project_id: int, batch_id: int | None, status: str, delta: int) -> None:
     """Add delta to one counter (upsert), in the caller's transaction."""
-    conn = session.connection() if hasattr(session, "connection") else session
+    conn = session.connection()
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     stmt = insert(C).values(org_id=org_id, is_test=is_test, project_id=project_id, batch_id=batch_id or 0, status=status, n=delta)
     stmt = stmt.on_conflict_do_update(index_elements=[C.c.org_id, C.c.is_test, C.c.project_id, C.c.batch_id, C.c.status], set_={"n": C.c.n + delta})

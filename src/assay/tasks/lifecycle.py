@@ -26,12 +26,6 @@ from assay.tasktypes import get_plugin
 from assay.timeutil import iso
 
 
-def names_for(session: Session, task: Task) -> tuple[str | None, str | None]:
-    project_name = session.scalar(select(Project.name).where(Project.id == task.project_id))
-    batch_name = session.scalar(select(Batch.name).where(Batch.id == task.batch_id)) if task.batch_id else None
-    return project_name, batch_name
-
-
 def notify(session: Session, task: Task) -> None:
     """Queue the task callback (if the task has a callback URL)."""
     if not task.callback_url:

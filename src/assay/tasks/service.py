@@ -377,19 +377,20 @@ def _decode_token(token: str) -> tuple[int, int, int]:
         raise field_error("next_token", "is not a token returned by this server") from None
 
 
-def list_tasks(session: Session, principal: Principal, query) -> dict[str, Any]:
-    """GET /v1/tasks. `query` is a Starlette QueryParams (repeated keys as lists)."""
+def list_tasks(conn, principal: Principal, query) -> dict[str, Any]:
+    """GET /v1/tasks on a Core connection. `query` is a Starlette QueryParams (repeated
+    keys as lists)."""
     conds = [Task.org_id == principal.org_id, Task.is_test == principal.is_test]
     # `total` comes from task_counts when only project/batch/status filter the list
     project_id = batch_id = status = None
     countable = True
     if query.get("project"):
-        project_id = session.scalar(select(Project.id).where(Project.org_id == principal.org_id, Project.name == query["project"]))
+        project_id = conn.scalar(select(Project.id).where(Project.org_id == principal.org_id, Project.name == query["project"]))
         if project_id is None:
             raise NotFound(f"Project with name {query['project']!r} not found.", field="project")
         conds.append(Task.project_id == project_id)
     if query.get("batch"):
-        batch_id = session.scalar(select(Batch.id).where(Batch.org_id == principal.org_id, Batch.name == query["batch"]))
+        batch_id = conn.scalar(select(Batch.id).where(Batch.org_id == principal.org_id, Batch.name == query["batch"]))
         if batch_id is None:
             raise NotFound(f"Batch with name {query['batch']!r} not found.", field="batch")
         conds.append(Task.batch_id == batch_id)
@@ -415,7 +416,7 @@ def list_tasks(session: Session, principal: Principal, query) -> dict[str, Any]:
     tags = query.getlist("tags")
     if tags:
         countable = False
-        conds.append(_tags_match_any(session, tags))
+        conds.append(_tags_match_any(conn, tags))
     for param, column, op in (
         ("start_time", Task.created_at, "ge"), ("end_time", Task.created_at, "lt"),
         ("completed_after", Task.completed_at, "ge"), ("completed_before", Task.completed_at, "lt"),
@@ -435,11 +436,11 @@ def list_tasks(session: Session, principal: Principal, query) -> dict[str, Any]:
     else:
         offset = 0
         if countable:
-            total = counts.total(session, principal.org_id, principal.is_test, project_id, batch_id, [status] if status else None)
+            total = counts.total(conn, principal.org_id, principal.is_test, project_id, batch_id, [status] if status else None)
         else:
-            total = session.scalar(select(func.count()).select_from(Task).where(and_(*conds)))
+            total = conn.scalar(select(func.count()).select_from(Task).where(and_(*conds)))
         page_conds = conds
-    rows = session.execute(
+    rows = conn.execute(
         queries.task_select().where(and_(*page_conds)).order_by(queries.T.c.id.desc()).limit(limit + 1)
     ).mappings().all()
     has_more = len(rows) > limit
@@ -456,9 +457,8 @@ def list_tasks(session: Session, principal: Principal, query) -> dict[str, Any]:
     return page
 
 
-def _tags_match_any(session, tags: list[str]):
-    dialect = session.dialect if hasattr(session, "dialect") else session.get_bind().dialect
-    if dialect.name == "postgresql":
+def _tags_match_any(conn, tags: list[str]):
+    if conn.dialect.name == "postgresql":
         return Task.tags.op("?|")(array(tags))
     placeholders = ", ".join(f":tag{i}" for i in range(len(tags)))
     # exists(text(...)) renders "EXISTS (SELECT SELECT 1 ...)": write the EXISTS in the text

@@ -19,7 +19,14 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, model_validator
 
 from assay.tasktypes.base import ParamsModel, ResponseModel, TaskTypePlugin
-from assay.tasktypes.imageannotation import NonEmptyStr, check_unique, context_params, fail, is_url, string_or_model
+from assay.tasktypes.fields import (
+    NonEmptyStr,
+    check_unique,
+    context_params,
+    fail,
+    is_url,
+    string_or_model,
+)
 from assay.tasktypes.registry import register
 
 AttachmentType = Literal["text", "image", "website", "video", "audio", "pdf"]

@@ -19,17 +19,19 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, model_validator
 
 from assay.tasktypes.base import ParamsModel, ResponseModel, TaskTypePlugin
-from assay.tasktypes.imageannotation import (
+from assay.tasktypes.fields import (
     URL,
     NonEmptyStr,
     NonNegNumber,
     PosNumber,
-    Vertex,
     check_unique,
     context_params,
     fail,
     synthetic_uuid,
     tagged_union,
+)
+from assay.tasktypes.imageannotation import (
+    Vertex,
 )
 from assay.tasktypes.registry import register
 

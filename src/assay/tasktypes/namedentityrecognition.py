@@ -21,7 +21,13 @@ from typing import Any
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from assay.tasktypes.base import ParamsModel, ResponseModel, TaskTypePlugin
-from assay.tasktypes.imageannotation import NonEmptyStr, check_unique, context_params, fail, synthetic_uuid
+from assay.tasktypes.fields import (
+    NonEmptyStr,
+    check_unique,
+    context_params,
+    fail,
+    synthetic_uuid,
+)
 from assay.tasktypes.registry import register
 
 

@@ -33,7 +33,7 @@ def _load() -> None:
     import assay.tasktypes as pkg
 
     for mod in pkgutil.iter_modules(pkg.__path__):
-        if mod.name not in ("base", "registry"):
+        if mod.name not in ("base", "registry", "fields"):
             importlib.import_module(f"assay.tasktypes.{mod.name}")
     _loaded = True
 

@@ -25,10 +25,9 @@ from typing import Any, Literal
 from pydantic import Field, ValidationInfo, model_serializer, model_validator
 
 from assay.tasktypes.base import ParamsModel, ResponseModel, TaskTypePlugin
-from assay.tasktypes.imageannotation import (
+from assay.tasktypes.fields import (
     URL,
     NonEmptyStr,
-    ObjectChoice,
     check_unique,
     choice_names,
     context_params,
@@ -36,6 +35,9 @@ from assay.tasktypes.imageannotation import (
     leaf_names,
     one_or_many,
     string_or_model,
+)
+from assay.tasktypes.imageannotation import (
+    ObjectChoice,
 )
 from assay.tasktypes.registry import register
 

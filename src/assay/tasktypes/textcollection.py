@@ -32,7 +32,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, PlainValidator, ValidationInfo, field_validator, model_validator
 
 from assay.tasktypes.base import ParamsModel, ResponseModel, TaskTypePlugin
-from assay.tasktypes.imageannotation import (
+from assay.tasktypes.fields import (
     NonEmptyStr,
     Number,
     check_unique,

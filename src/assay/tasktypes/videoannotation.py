@@ -28,19 +28,21 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import Discriminator, Field, Tag, ValidationInfo, model_validator
 
 from assay.tasktypes.base import ParamsModel, ResponseModel, TaskTypePlugin
-from assay.tasktypes.imageannotation import (
+from assay.tasktypes.fields import (
     URL,
-    AttributeSpec,
-    Geometries,
-    ImageAnnotationItem,
     NonEmptyStr,
     PosNumber,
-    check_image_annotations,
     check_unique,
     context_params,
     fail,
-    synthetic_image_annotation,
     synthetic_uuid,
+)
+from assay.tasktypes.imageannotation import (
+    AttributeSpec,
+    Geometries,
+    ImageAnnotationItem,
+    check_image_annotations,
+    synthetic_image_annotation,
 )
 from assay.tasktypes.registry import register
 

@@ -1,0 +1,29 @@
+"""Migrations that move data: 0002 backfills task_counts from the tasks already stored."""
+
+from alembic import command
+from sqlalchemy import create_engine, text
+
+from assay.migrate import alembic_config
+
+
+def test_task_counts_backfill_from_existing_tasks(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.execute(text("INSERT INTO organizations (id, public_id, name, callback_auth_key, created_at) VALUES (1, 'o', 'org', 'k', '2026-01-01')"))
+        conn.execute(text("INSERT INTO projects (id, public_id, org_id, name, type, rapid, studio, param_history, labels_per_task, archived, created_at) "
+                          "VALUES (1, 'p', 1, 'p', 'categorization', 0, 0, '[]', 1, 0, '2026-01-01')"))
+        conn.execute(text("INSERT INTO batches (id, public_id, org_id, project_id, name, status, calibration_batch, self_label_batch, metadata, archived, created_at) "
+                          "VALUES (1, 'b', 1, 1, 'b', 'in_progress', 0, 0, '{}', 0, '2026-01-01')"))
+        rows = [(None, "pending", 0), (None, "pending", 0), (1, "pending", 0), (1, "completed", 0), (None, "canceled", 1)]
+        for i, (batch, status, is_test) in enumerate(rows):
+            conn.execute(text(
+                "INSERT INTO tasks (public_id, org_id, project_id, batch_id, is_test, type, status, instruction, params, metadata, audits, "
+                "clear_unique_id_on_error, required_labels, created_at, updated_at) "
+                "VALUES (:pid, 1, 1, :batch, :test, 'categorization', :status, '', '{}', '{}', '[]', 0, 1, '2026-01-01', '2026-01-01')"),
+                {"pid": f"t{i}", "batch": batch, "test": is_test, "status": status})
+        command.upgrade(cfg, "head")
+        counts = {tuple(r[:4]): r[4] for r in conn.execute(text("SELECT is_test, batch_id, status, project_id, n FROM task_counts"))}
+    assert counts == {(0, 0, "pending", 1): 2, (0, 1, "pending", 1): 1, (0, 1, "completed", 1): 1, (1, 0, "canceled", 1): 1}
