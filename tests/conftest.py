@@ -105,3 +105,60 @@ def project(client, uniq):
     name = f"proj {uniq}"
     client.create_project(project_name=name, task_type=scaleapi.tasks.TaskType.Categorization, params={"instruction": "Pick one."})
     return name
+
+
+# ----------------------------------------------------------------------------- browser tests
+
+@pytest.fixture(scope="session")
+def web_server(tmp_path_factory) -> Server:
+    """A SQLite server for browser tests (leases short enough to test expiry quickly is
+    not needed here; the API tests do that)."""
+    srv = Server(data_dir=tmp_path_factory.mktemp("web-server"), database_url="").start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from tests.browser import CHROMIUM, require_browser
+
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def new_page(chromium):
+    """new_page() → a page in a fresh browser context (its own cookies); collects
+    script errors, and the test fails if any page logged one."""
+    contexts = []
+    errors: list[str] = []
+
+    def make(width: int = 1280, height: int = 800):
+        context = chromium.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not errors, f"script errors in the page: {errors}"
+
+
+@pytest.fixture()
+def web_org(web_server):
+    from tests.browser import Org
+
+    return Org(web_server)
+
+
+@pytest.fixture()
+def web_client(web_server):
+    return web_server.client()

@@ -32,3 +32,11 @@ def test_architecture_map_names_every_package():
     packages = [p.name for p in src.iterdir() if p.is_dir() and (p / "__init__.py").exists() and p.name != "migrations"]
     missing = [p for p in packages if f"`{p}/`" not in text]
     assert not missing, f"packages missing from docs/architecture.md: {missing}"
+
+
+def test_every_page_is_documented_with_its_twin():
+    from assay.pages.views import pages
+
+    text = (DOCS / "pages.md").read_text()
+    missing = [f"`GET {route.path}`" for route in pages.routes if "GET" in route.methods and f"`GET {route.path}`" not in text]
+    assert not missing, f"pages missing from docs/pages.md: {missing}"

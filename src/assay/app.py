@@ -42,17 +42,18 @@ def create_app(run_bootstrap: bool = True) -> FastAPI:
     from assay.batches import views as batches
     from assay.files import views as files
     from assay.orgs import views as orgs
+    from assay.pages import views as pages
     from assay.projects import views as projects
+    from assay.queue import views as queue
     from assay.tasks import views as tasks
 
-    for module in (tasks, batches, projects, files, orgs):
+    for module in (tasks, batches, projects, files, orgs, queue):
         for name in ("v1", "native"):
             router = getattr(module, name, None)
             if router is not None:
                 app.include_router(router)
 
-    @app.get("/", include_in_schema=False)
-    def index():
-        return JSON({"name": "assay", "version": __version__, "api": "/v1", "native_api": "/api", "docs": "/api/docs"})
+    app.include_router(pages.pages)
+    app.mount("/static", pages.static, name="static")
 
     return V1PathMiddleware(app, settings.max_request_bytes)  # type: ignore[return-value]

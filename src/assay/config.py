@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     worker_in_process: bool = Field(True, description="Run the outbox delivery loop inside `assay serve`. Set false when separate `assay worker` processes run it.")
     worker_poll_seconds: float = Field(0.5, gt=0, description="How often an idle worker looks for due outbox rows.")
     check_attachments: bool = Field(True, description="Check that http(s) task attachments are downloadable; a task whose attachment is not gets status error.")
+    session_hours: float = Field(12.0, gt=0, description="How long a browser login lasts.")
+    lease_seconds: float = Field(600.0, gt=0, description="How long a labeler holds a task slot without a heartbeat from the page; an expired lease returns the slot to the queue. A submission stays editable (\"go back\") for this long too.")
+    heartbeat_seconds: float = Field(30.0, gt=0, description="How often an open labeling page renews its lease.")
+    idle_after_seconds: float = Field(30.0, gt=0, description="Active time on task stops counting after this many seconds without a key press, click, scroll or mouse move.")
     demo: bool = Field(True, description="Create the demo organization with sample projects and tasks on first start.")
     log_level: str = Field("info", description="Log level of the server and worker.")
 

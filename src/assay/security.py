@@ -16,7 +16,7 @@ from fastapi import Request
 from sqlalchemy import select
 
 from assay.db import get_db
-from assay.errors import Unauthorized
+from assay.errors import Forbidden, Unauthorized
 
 KEY_CACHE_SECONDS = 5.0
 
@@ -62,6 +62,7 @@ _cache_lock = threading.Lock()
 def clear_key_cache() -> None:
     with _cache_lock:
         _cache.clear()
+        _user_cache.clear()
 
 
 def extract_key(authorization: str | None) -> str | None:
@@ -117,12 +118,46 @@ def principal_for_key(key: str) -> Principal | None:
     return principal
 
 
+_user_cache: dict[int, tuple[float, Principal | None]] = {}
+
+
+def session_principal(user_id: int) -> Principal | None:
+    """The principal of a session's user, cached like keys (deactivation applies within
+    KEY_CACHE_SECONDS)."""
+    from assay.sessions import principal_for_user
+
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _user_cache.get(user_id)
+        if hit and hit[0] > now:
+            return hit[1]
+    principal = principal_for_user(user_id)
+    with _cache_lock:
+        if len(_user_cache) > 10000:
+            _user_cache.clear()
+        _user_cache[user_id] = (now + KEY_CACHE_SECONDS, principal)
+    return principal
+
+
 async def authenticate(request: Request) -> Principal:
     """FastAPI dependency: the caller's principal, or 401. Async on purpose: a sync
     dependency costs a thread-pool hop per request, and the key is almost always cached
-    (a miss is one indexed SELECT)."""
+    (a miss is one indexed SELECT).
+
+    An API key wins; without one, a browser session cookie is accepted, and then an
+    unsafe method must carry the session's CSRF token."""
     key = extract_key(request.headers.get("authorization"))
     if key is None:
+        from assay import sessions
+
+        session = sessions.read_cookie(request.cookies.get(sessions.COOKIE))
+        if session is not None:
+            if request.method not in sessions.SAFE_METHODS and not sessions.csrf_ok(session["c"], request.headers.get("x-csrf-token")):
+                raise Forbidden("CSRF check failed: send the page's csrf token in the X-CSRF-Token header", field="X-CSRF-Token")
+            principal = session_principal(session["u"])
+            if principal is not None:
+                request.state.csrf_token = session["c"]
+                return principal
         raise Unauthorized(
             "Unauthorized: send your API key as the HTTP Basic username (the scaleapi client does) or as a Bearer token"
         )

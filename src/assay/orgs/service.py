@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assay.db import new_public_id, utcnow
-from assay.errors import Conflict, field_error
+from assay.errors import Conflict, NotFound, field_error
 from assay.orgs.models import ROLES, ApiKey, Organization, User
-from assay.security import generate_key, hash_key, hash_password
+from assay.security import generate_key, hash_key, hash_password, verify_password
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
 
@@ -82,3 +82,73 @@ def revoke_key(session: Session, org_id: int, prefix: str) -> int:
     for row in rows:
         row.revoked_at = utcnow()
     return len(rows)
+
+
+def user_json(user: User) -> dict:
+    return {"id": user.id, "email": user.email, "name": user.name, "role": user.role, "active": user.active}
+
+
+def list_users(session: Session, org_id: int) -> list[User]:
+    return list(session.scalars(select(User).where(User.org_id == org_id).order_by(User.id)))
+
+
+def get_user(session: Session, org_id: int, user_id: int) -> User:
+    user = session.scalar(select(User).where(User.org_id == org_id, User.id == user_id))
+    if user is None:
+        raise NotFound("User not found.", field="user_id")
+    return user
+
+
+def _check_password(value) -> str:
+    if not isinstance(value, str) or len(value) < 8:
+        raise field_error("password", "must be a string of at least 8 characters")
+    return value
+
+
+def add_user(session: Session, org: Organization, body) -> User:
+    """An admin creates an account (annotator, reviewer, customer or admin) with a password."""
+    if not isinstance(body, dict):
+        raise field_error("body", 'must be a JSON object {"email", "role", "password", "name"?}')
+    email, role, name = body.get("email"), body.get("role"), body.get("name", "")
+    if not isinstance(email, str):
+        raise field_error("email", "required: the person's e-mail address")
+    if not isinstance(role, str):
+        raise field_error("role", f"required: one of {', '.join(ROLES)}")
+    if not isinstance(name, str) or len(name) > 200:
+        raise field_error("name", "must be a string of at most 200 characters")
+    return create_user(session, org, email, role, _check_password(body.get("password")), name=name.strip())
+
+
+def change_user(session: Session, org_id: int, user_id: int, body, acting_user_id: int) -> User:
+    if not isinstance(body, dict):
+        raise field_error("body", 'must be a JSON object with any of "active", "role", "password", "name"')
+    user = get_user(session, org_id, user_id)
+    if "active" in body:
+        if not isinstance(body["active"], bool):
+            raise field_error("active", "must be true or false")
+        if user.id == acting_user_id and not body["active"]:
+            raise field_error("active", "you cannot deactivate yourself")
+        user.active = body["active"]
+    if "role" in body:
+        if body["role"] not in ROLES:
+            raise field_error("role", f"must be one of {', '.join(ROLES)}")
+        if user.id == acting_user_id and body["role"] != "admin":
+            raise field_error("role", "you cannot remove your own admin role")
+        user.role = body["role"]
+    if "password" in body:
+        user.password_hash = hash_password(_check_password(body["password"]))
+    if "name" in body:
+        if not isinstance(body["name"], str) or len(body["name"]) > 200:
+            raise field_error("name", "must be a string of at most 200 characters")
+        user.name = body["name"].strip()
+    session.flush()
+    return user
+
+
+def authenticate_password(session: Session, email, password) -> User | None:
+    if not isinstance(email, str) or not isinstance(password, str):
+        return None
+    user = session.scalar(select(User).where(User.email == email.strip().lower(), User.active.is_(True)))
+    if user is None or not verify_password(password, user.password_hash):
+        return None
+    return user

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends
 from sqlalchemy import select
 
 from assay import __version__
 from assay.db import get_db
-from assay.orgs.models import User
-from assay.security import Principal, authenticate
+from assay.orgs import service
+from assay.orgs.models import Organization, User
+from assay.policies import require_admin
+from assay.security import Principal, authenticate, clear_key_cache
 from assay.tasks.views import task_api
 from assay.web import JSON
 
@@ -34,6 +38,31 @@ def me(principal: Principal = Depends(authenticate)):
             "test_mode": principal.is_test,
         }
     )
+
+
+@native.get("/users")
+def list_users(principal: Principal = Depends(authenticate)):
+    require_admin(principal)
+    with get_db().read() as session:
+        return JSON({"users": [service.user_json(u) for u in service.list_users(session, principal.org_id)]})
+
+
+@native.post("/users")
+def add_user(body: Any = Body(None), principal: Principal = Depends(authenticate)):
+    require_admin(principal)
+    with get_db().write() as session:
+        org = session.get(Organization, principal.org_id)
+        return JSON(service.user_json(service.add_user(session, org, body)), status_code=201)
+
+
+@native.patch("/users/{user_id}")
+def change_user(user_id: int, body: Any = Body(None), principal: Principal = Depends(authenticate)):
+    require_admin(principal)
+    with get_db().write() as session:
+        user = service.change_user(session, principal.org_id, user_id, body, principal.user_id)
+        result = service.user_json(user)
+    clear_key_cache()  # a deactivation or role change applies at once
+    return JSON(result)
 
 
 @v1.get("/teams")

@@ -23,6 +23,8 @@ class Project(Base):
     param_history: Mapped[list] = mapped_column(JSONType, default=list)
     # Labels each task needs before it is consolidated (the quality engine reads this).
     labels_per_task: Mapped[int] = mapped_column(default=1)
+    # Share of tasks a reviewer sees before they complete (0: none, 1: every task).
+    review_fraction: Mapped[float] = mapped_column(default=0.0)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

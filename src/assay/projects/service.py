@@ -71,6 +71,7 @@ def create_project(session: Session, principal: Principal, body: dict[str, Any])
         dataset_id=body.get("datasetId"),
         param_history=[{"version": 0, "created_at": iso(utcnow()), **params}],
         labels_per_task=labels,
+        review_fraction=check_review_fraction(params.get("review_fraction", 0), "params.review_fraction"),
     )
     session.add(project)
     session.flush()
@@ -87,6 +88,8 @@ def set_params(session: Session, principal: Principal, name: str, body: Any) -> 
     patch = body.pop("patch", False)
     if not isinstance(patch, bool):
         raise field_error("patch", "must be true or false")
+    if "review_fraction" in body:
+        project.review_fraction = check_review_fraction(body["review_fraction"])
     if "labels_per_task" in body:
         labels = body["labels_per_task"]
         if not isinstance(labels, int) or isinstance(labels, bool) or not 1 <= labels <= 100:
@@ -112,3 +115,97 @@ def project_json(project: Project) -> dict[str, Any]:
         "archived": project.archived,
         "labels_per_task": project.labels_per_task,
     }
+
+
+# ----------------------------------------------------------------------------- workbench settings (native API)
+
+def get_project_by_id(session: Session, principal: Principal, public_id: str) -> Project:
+    project = session.scalar(select(Project).where(Project.public_id == public_id, Project.org_id == principal.org_id))
+    if project is None:
+        raise NotFound("Project not found.", field="project_id")
+    return project
+
+
+def check_review_fraction(value: Any, field: str = "review_fraction") -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1:
+        raise field_error(field, "must be a number from 0 to 1 (the share of tasks a reviewer checks)")
+    return float(value)
+
+
+def update_settings(session: Session, principal: Principal, project: Project, body: Any) -> Project:
+    """Instructions (Markdown; a new params version, as setParams makes), review
+    fraction and labels per task. Only the keys given change."""
+    if not isinstance(body, dict):
+        raise field_error("body", 'must be a JSON object with any of "instruction", "review_fraction", "labels_per_task"')
+    unknown = sorted(set(body) - {"instruction", "review_fraction", "labels_per_task"})
+    if unknown:
+        raise field_error(unknown[0], "unknown setting")
+    if "review_fraction" in body:
+        project.review_fraction = check_review_fraction(body["review_fraction"])
+    if "instruction" in body:
+        if not isinstance(body["instruction"], str):
+            raise field_error("instruction", "must be a string (Markdown)")
+        if len(body["instruction"]) > 100_000:
+            raise field_error("instruction", "at most 100000 characters")
+    params = {k: body[k] for k in ("instruction", "labels_per_task") if k in body}
+    if params:
+        set_params(session, principal, project.name, {**params, "patch": True})
+    session.flush()
+    return project
+
+
+def settings_json(session: Session, project: Project) -> dict[str, Any]:
+    from assay.orgs.models import User
+    from assay.queue.models import ProjectMember
+
+    members = session.execute(
+        select(User.id, User.email, User.name, User.role, User.active).join(ProjectMember, ProjectMember.user_id == User.id)
+        .where(ProjectMember.project_id == project.id).order_by(User.email)
+    ).all()
+    instruction = project.current_params.get("instruction")
+    return {
+        **project_json(project),
+        "instruction": instruction if isinstance(instruction, str) else "",
+        "review_fraction": project.review_fraction,
+        "members": [{"id": m.id, "email": m.email, "name": m.name, "role": m.role, "active": m.active} for m in members],
+    }
+
+
+def add_member(session: Session, principal: Principal, project: Project, body: Any) -> None:
+    from assay.orgs.models import User
+    from assay.queue.models import ProjectMember
+
+    email = body.get("email") if isinstance(body, dict) else None
+    if not isinstance(email, str) or not email.strip():
+        raise field_error("email", "required: the e-mail of a user of this organization")
+    user = session.scalar(select(User).where(User.org_id == principal.org_id, User.email == email.strip().lower()))
+    if user is None:
+        raise field_error("email", f"no user {email!r} in this organization")
+    if user.role == "customer":
+        raise field_error("email", f"{email!r} is a customer account; only annotators, reviewers and admins label")
+    exists = session.scalar(select(ProjectMember.user_id).where(ProjectMember.project_id == project.id, ProjectMember.user_id == user.id))
+    if exists is None:
+        session.add(ProjectMember(project_id=project.id, user_id=user.id, org_id=principal.org_id))
+        session.flush()
+
+
+def remove_member(session: Session, principal: Principal, project: Project, user_id: int) -> None:
+    """Removes the member; their unfinished leases go back to the queue at once."""
+    from sqlalchemy import delete, update
+
+    from assay.queue.models import Assignment, ProjectMember
+    from assay.tasks.models import Task
+
+    removed = session.execute(delete(ProjectMember).where(ProjectMember.project_id == project.id, ProjectMember.user_id == user_id,
+                                                          ProjectMember.org_id == principal.org_id)).rowcount
+    if not removed:
+        raise NotFound("That user is not a member of this project.", field="user_id")
+    leases = session.execute(
+        delete(Assignment).where(Assignment.project_id == project.id, Assignment.user_id == user_id, Assignment.status == "leased")
+        .returning(Assignment.task_id, Assignment.kind)
+    ).all()
+    for task_id, kind in leases:
+        if kind == "label":
+            session.execute(update(Task).where(Task.id == task_id, Task.status == "pending").values(open_slots=Task.open_slots + 1))
+        else:
+            session.execute(update(Task).where(Task.id == task_id, Task.review_state == "leased").values(review_state="waiting"))

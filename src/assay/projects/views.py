@@ -5,13 +5,15 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Request
 
 from assay.db import get_db
+from assay.policies import require_admin
 from assay.projects import service
-from assay.security import Principal
+from assay.security import Principal, authenticate
 from assay.tasks.service import parse_bool
 from assay.tasks.views import task_api
 from assay.web import JSON, name_param
 
 v1 = APIRouter(prefix="/v1")
+native = APIRouter(prefix="/api")
 
 
 @v1.post("/projects")
@@ -38,3 +40,37 @@ def get_project(name: str, principal: Principal = Depends(task_api)):
 def set_params(name: str, body: Any = Body(None), principal: Principal = Depends(task_api)):
     with get_db().write() as session:
         return JSON(service.project_json(service.set_params(session, principal, name_param(name), body)))
+
+
+@native.get("/projects/{project_id}")
+def project_settings(project_id: str, principal: Principal = Depends(authenticate)):
+    """JSON twin of the project settings page (admins)."""
+    require_admin(principal)
+    with get_db().read() as session:
+        return JSON(service.settings_json(session, service.get_project_by_id(session, principal, project_id)))
+
+
+@native.patch("/projects/{project_id}")
+def update_project_settings(project_id: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
+    require_admin(principal)
+    with get_db().write() as session:
+        project = service.update_settings(session, principal, service.get_project_by_id(session, principal, project_id), body)
+        return JSON(service.settings_json(session, project))
+
+
+@native.post("/projects/{project_id}/members")
+def add_member(project_id: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
+    require_admin(principal)
+    with get_db().write() as session:
+        project = service.get_project_by_id(session, principal, project_id)
+        service.add_member(session, principal, project, body)
+        return JSON(service.settings_json(session, project))
+
+
+@native.delete("/projects/{project_id}/members/{user_id}")
+def remove_member(project_id: str, user_id: int, principal: Principal = Depends(authenticate)):
+    require_admin(principal)
+    with get_db().write() as session:
+        project = service.get_project_by_id(session, principal, project_id)
+        service.remove_member(session, principal, project, user_id)
+        return JSON(service.settings_json(session, project))

@@ -6,6 +6,7 @@ same transaction. Services call these; nothing else writes `Task.status`.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections import Counter
 from typing import Any
@@ -84,6 +85,27 @@ def consolidate(answers: list[dict[str, Any]]) -> dict[str, Any]:
     return answers[keys.index(best_key)]
 
 
+def active_answers(session: Session, task: Task) -> list[TaskAnswer]:
+    """The human answers that count: one per labeler, the latest version of each."""
+    return list(session.scalars(
+        select(TaskAnswer).where(TaskAnswer.task_id == task.id, TaskAnswer.source == "human", TaskAnswer.active.is_(True)).order_by(TaskAnswer.id)
+    ))
+
+
+def hypothesis_status(task: Task, clean: dict[str, Any]) -> str | None:
+    """Whether a submission kept the model's pre-label unchanged or edited it."""
+    hypothesis = (task.params or {}).get("hypothesis")
+    if hypothesis is None:
+        return None
+    same = orjson.dumps(hypothesis, option=orjson.OPT_SORT_KEYS) == orjson.dumps(clean, option=orjson.OPT_SORT_KEYS)
+    return "accepted" if same else "edited"
+
+
+def _check_active_seconds(active_seconds: Any) -> None:
+    if active_seconds is not None and (not isinstance(active_seconds, (int, float)) or isinstance(active_seconds, bool) or active_seconds < 0):
+        raise InvalidRequest("active_seconds: must be a non-negative number", field="active_seconds")
+
+
 def record_answer(
     session: Session,
     task: Task,
@@ -92,28 +114,116 @@ def record_answer(
     user_id: int | None,
     source: str = "human",
     active_seconds: float | None = None,
+    replaces: TaskAnswer | None = None,
 ) -> TaskAnswer:
-    """Store one labeler's answer; complete the task once it has the labels it needs."""
-    if task.status != "pending":
+    """Store one labeler's answer (or a new version of it, `replaces`); once the task
+    has the labels it needs, send it to review or complete it."""
+    if task.status != "pending" and replaces is None:
         raise InvalidRequest(f"Task {task.public_id} is {task.status}; only pending tasks take answers.", field="task_id")
-    if active_seconds is not None and (not isinstance(active_seconds, (int, float)) or isinstance(active_seconds, bool) or active_seconds < 0):
-        raise InvalidRequest("active_seconds: must be a non-negative number", field="active_seconds")
+    _check_active_seconds(active_seconds)
     plugin = get_plugin(task.type)
     clean = plugin.validate_response(response, task.params)
-    if user_id is not None:
+    if user_id is not None and replaces is None:
         already = session.scalar(
-            select(TaskAnswer.id).where(TaskAnswer.task_id == task.id, TaskAnswer.user_id == user_id, TaskAnswer.source == "human")
+            select(TaskAnswer.id).where(TaskAnswer.task_id == task.id, TaskAnswer.user_id == user_id, TaskAnswer.source == "human",
+                                        TaskAnswer.active.is_(True))
         )
         if already is not None:
             raise InvalidRequest(f"Task {task.public_id} already has an answer from this user.", field="task_id")
-    answer = TaskAnswer(org_id=task.org_id, task_id=task.id, user_id=user_id, source=source, response=clean, active_seconds=active_seconds)
+    if replaces is not None:
+        replaces.active = False
+    answer = TaskAnswer(org_id=task.org_id, task_id=task.id, user_id=user_id, source=source, response=clean,
+                        active_seconds=active_seconds, hypothesis_status=hypothesis_status(task, clean), active=True)
     session.add(answer)
     task.updated_at = utcnow()
     session.flush()
-    answers = list(session.scalars(select(TaskAnswer.response).where(TaskAnswer.task_id == task.id).order_by(TaskAnswer.id)))
-    if len(answers) >= task.required_labels:
-        complete_task(session, task, consolidate(answers))
+    if task.status == "completed":
+        # an edit of a finished task (the labeler went back): the answer is re-consolidated
+        task.response = consolidate([a.response for a in active_answers(session, task)])
+        session.flush()
+        notify(session, task)
+    elif task.review_state is None:
+        labels_in(session, task)
     return answer
+
+
+def needs_review(task: Task, fraction: float) -> bool:
+    """A stable share of tasks (by id hash), so a task's fate does not depend on timing."""
+    if fraction <= 0:
+        return False
+    if fraction >= 1:
+        return True
+    return int(hashlib.sha256(task.public_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < fraction
+
+
+def labels_in(session: Session, task: Task) -> None:
+    """Called after an answer: with all labels in, the task goes to review or completes."""
+    answers = active_answers(session, task)
+    if len(answers) < task.required_labels:
+        return
+    fraction = session.scalar(select(Project.review_fraction).where(Project.id == task.project_id)) or 0.0
+    if needs_review(task, fraction):
+        task.review_state = "waiting"
+        session.flush()
+        return
+    complete_task(session, task, consolidate([a.response for a in answers]))
+
+
+def _review_audit(task: Task, reviewer_email: str, result: str, seconds: float | None, comment: str | None) -> None:
+    audit = {"audited_by": reviewer_email, "audited_at": iso(utcnow()), "audit_time_secs": round(seconds or 0), "audit_result": result,
+             "audit_source": "reviewer"}
+    if comment:
+        audit["comments"] = comment
+    task.audits = [*(task.audits or []), audit]
+    task.updated_at = utcnow()
+
+
+def review_task(
+    session: Session, task: Task, reviewer_id: int, reviewer_email: str, action: str, *, response: Any = None,
+    comment: str | None = None, active_seconds: float | None = None,
+) -> list[TaskAnswer]:
+    """A reviewer's verdict on a task whose labels are in. accept: the consolidated
+    answer completes the task; fix: the reviewer's answer does, and each labeler's answer
+    is marked accepted or fixed against it; reject: the labelers must rework (returns the
+    rejected answers). Each verdict is an audit the customer sees on the task."""
+    if task.status != "pending" or task.review_state not in ("waiting", "leased"):
+        raise InvalidRequest(f"Task {task.public_id} is not waiting for review.", field="task_id")
+    _check_active_seconds(active_seconds)
+    answers = active_answers(session, task)
+    if not answers:
+        raise InvalidRequest(f"Task {task.public_id} has no answers to review.", field="task_id")
+    for answer in answers:
+        answer.reviewed_by = reviewer_id
+    if action == "accept":
+        for answer in answers:
+            answer.review_status = "accepted"
+        final = consolidate([a.response for a in answers])
+    elif action == "fix":
+        clean = get_plugin(task.type).validate_response(response, task.params)
+        key = orjson.dumps(clean, option=orjson.OPT_SORT_KEYS)
+        for answer in answers:
+            answer.review_status = "accepted" if orjson.dumps(answer.response, option=orjson.OPT_SORT_KEYS) == key else "fixed"
+            answer.review_comment = comment
+        corrected = [a.user_id for a in answers if a.review_status == "fixed"]
+        session.add(TaskAnswer(org_id=task.org_id, task_id=task.id, user_id=reviewer_id, source="review_fix", response=clean,
+                               active_seconds=active_seconds, corrects_user_id=corrected[0] if len(corrected) == 1 else None))
+        final = clean
+    elif action == "reject":
+        if not isinstance(comment, str) or not comment.strip():
+            raise InvalidRequest("comment: required when rejecting: tell the labeler what to change", field="comment")
+        for answer in answers:
+            answer.review_status = "rejected"
+            answer.review_comment = comment
+        _review_audit(task, reviewer_email, "rejected", active_seconds, comment)
+        task.review_state = "rework"
+        session.flush()
+        return answers
+    else:
+        raise InvalidRequest("action: must be one of accept, fix, reject", field="action")
+    _review_audit(task, reviewer_email, "accepted" if action == "accept" else "fixed", active_seconds, comment)
+    task.review_state = "done"
+    complete_task(session, task, final)
+    return []
 
 
 def auto_complete_test_task(session: Session, task: Task) -> None:

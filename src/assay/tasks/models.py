@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assay.db import Base, BigIntPK, JSONType, utcnow
@@ -37,6 +37,14 @@ class Task(Base):
     customer_review_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
     # How many independent answers the task needs before it is consolidated.
     required_labels: Mapped[int] = mapped_column(Integer, default=1)
+    # Label slots nobody has leased or answered yet; the assignment engine takes from it.
+    open_slots: Mapped[int] = mapped_column(Integer, default=1)
+    # Queue order: ascending rank, then age. rank = -priority (higher priority first;
+    # NULL counts as 0), so one ascending index serves the queue.
+    queue_rank: Mapped[int] = mapped_column(Integer, default=0)
+    # None: no review; waiting: labels in, needs a reviewer; leased: under review;
+    # rework: sent back to its labelers; done: reviewed.
+    review_state: Mapped[str | None] = mapped_column(String(10), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -50,6 +58,17 @@ class Task(Base):
         # listing by project or batch, newest first: equality on the prefix, then id
         Index("ix_tasks_org_mode_project_id", "org_id", "is_test", "project_id", "id"),
         Index("ix_tasks_org_mode_batch_id", "org_id", "is_test", "batch_id", "id"),
+        # the label queue: only tasks with an open slot are in this index
+        Index(
+            "ix_tasks_label_queue", "project_id", "queue_rank", "id",
+            sqlite_where=text("status = 'pending' AND open_slots > 0 AND is_test = 0"),
+            postgresql_where=text("status = 'pending' AND open_slots > 0 AND is_test = false"),
+        ),
+        Index(
+            "ix_tasks_review_queue", "project_id", "queue_rank", "id",
+            sqlite_where=text("status = 'pending' AND review_state = 'waiting'"),
+            postgresql_where=text("status = 'pending' AND review_state = 'waiting'"),
+        ),
     )
 
 
@@ -65,6 +84,16 @@ class TaskAnswer(Base):
     source: Mapped[str] = mapped_column(String(20), default="human")
     response: Mapped[dict] = mapped_column(JSONType)
     active_seconds: Mapped[float | None] = mapped_column(nullable=True)
+    # False once replaced (rework, or the labeler going back to edit it).
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Model pre-label (`hypothesis`) at submission: accepted unchanged, or edited.
+    hypothesis_status: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    # Review outcome for this labeler's answer: accepted, fixed or rejected.
+    review_status: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    review_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # A reviewer's fix (source "review_fix") names the labeler whose answer it corrects.
+    corrects_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -34,7 +34,7 @@ TASK_SETTINGS = {
     "clear_unique_id_on_error", "tags", "priority", "urgency",
 }
 # Project params that configure the project itself rather than its tasks' params.
-PROJECT_ONLY_PARAMS = {"instruction", "labels_per_task", "pipeline", "consensus_attempts"}
+PROJECT_ONLY_PARAMS = {"instruction", "labels_per_task", "review_fraction", "pipeline", "consensus_attempts"}
 MAX_TAGS = 5
 
 
@@ -235,6 +235,7 @@ def create_task(session: Session, principal: Principal, type_name: str, body: An
     values.update(
         public_id=new_public_id(), org_id=principal.org_id, project_id=ctx.project.id, batch_id=ctx.batch.id if ctx.batch else None,
         is_test=principal.is_test, status="pending", required_labels=ctx.project.labels_per_task, created_at=now, updated_at=now, audits=[],
+        open_slots=0 if principal.is_test else ctx.project.labels_per_task, queue_rank=-(row["priority"] or 0),
     )
     # Core INSERT: the ORM unit of work costs several times more CPU for one row
     task_id = session.connection().execute(insert(Task.__table__).values(**values).returning(Task.__table__.c.id)).scalar_one()
@@ -287,13 +288,13 @@ def create_tasks_bulk(session: Session, principal: Principal, body: Any) -> list
     common = {
         "org_id": principal.org_id, "project_id": ctx.project.id, "batch_id": ctx.batch.id if ctx.batch else None,
         "is_test": principal.is_test, "status": "pending", "required_labels": ctx.project.labels_per_task,
-        "created_at": now, "updated_at": now, "audits": [],
+        "created_at": now, "updated_at": now, "audits": [], "open_slots": 0 if principal.is_test else ctx.project.labels_per_task,
     }
     values = []
     for pid, row in zip(public_ids, rows):
         row = dict(row)
         row["metadata"] = row.pop("metadata_")
-        values.append({**common, **row, "public_id": pid})
+        values.append({**common, **row, "public_id": pid, "queue_rank": -(row["priority"] or 0)})
     session.execute(insert(Task.__table__), values)
     counts.bump(session, principal.org_id, principal.is_test, ctx.project.id, common["batch_id"], "pending", len(values))
     if len(values) >= 5000 and session.get_bind().dialect.name == "postgresql":
@@ -553,6 +554,8 @@ def submit_answer(session: Session, principal: Principal, public_id: str, body: 
     task = session.scalar(stmt)
     if task is None:
         raise NotFound("Task with that ID not found.", task_id=public_id)
-    lifecycle.record_answer(session, task, body["response"], user_id=principal.user_id, active_seconds=body.get("active_seconds"))
+    from assay.queue.service import answer_directly
+
+    answer_directly(session, principal, task, body)
     return task
 

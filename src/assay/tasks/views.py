@@ -128,3 +128,14 @@ async def bulk_create(request: Request, principal: Principal = Depends(task_api)
 async def submit_answer(task_id: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
     require_labeler(principal)
     return await _write_and_render(service.submit_answer, principal, task_id, body)
+
+
+@native.get("/tasks/{task_id}")
+async def task_detail(task_id: str, principal: Principal = Depends(authenticate)):
+    """One task with per-annotator answers, reviews and assignments (JSON twin of /tasks/{id})."""
+    from assay.tasks.detail import task_detail as detail
+
+    def run():
+        with get_db().read() as session:
+            return detail(session, principal, task_id)
+    return JSON(await run_db(run))

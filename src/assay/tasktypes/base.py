@@ -90,6 +90,11 @@ class TaskTypePlugin:
     def synthetic_response(self, params: dict[str, Any], rng: random.Random) -> dict[str, Any]:
         raise NotImplementedError
 
+    def workbench_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The params as the labeling tool receives them (pre-labels travel separately).
+        A type whose content holds Markdown adds rendered, escaped `*_html` fields here."""
+        return {k: v for k, v in params.items() if k != "hypothesis"}
+
     def attachment_urls(self, params: dict[str, Any]) -> list[str]:
         urls: list[str] = []
         attachment = params.get("attachment")

@@ -1,0 +1,224 @@
+"""Server-rendered pages. Each page is a thin HTML shell around data that also has a
+JSON twin under /api (docs/pages.md lists the pairs); the interactive parts are small
+ES modules in static/js. Task content never passes through a template unescaped: the
+workbench fetches it as JSON and the tools render it with textContent (or, for
+Markdown, as HTML made by assay.markdown, which refuses raw HTML)."""
+
+from __future__ import annotations
+
+import inspect
+import secrets
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from assay import __version__, sessions
+from assay.config import get_settings
+from assay.db import get_db
+from assay.errors import ApiError
+from assay.security import Principal, session_principal
+
+HERE = Path(__file__).parent
+templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
+static = StaticFiles(directory=HERE / "static")
+pages = APIRouter(include_in_schema=False)
+
+# Pages only load our own scripts and styles; attachments (images, audio, PDFs) may come
+# from anywhere http(s). Even a bug that let markup through could not run a script.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: http: https:; "
+       "media-src 'self' blob: http: https:; frame-src 'self' http: https:; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
+
+
+class LoginRequired(Exception):
+    pass
+
+
+def _headers() -> dict[str, str]:
+    return {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin",
+            "Cache-Control": "no-store"}
+
+
+def render(name: str, request: Request, status_code: int = 200, **context) -> HTMLResponse:
+    principal = getattr(request.state, "principal", None)
+    html = templates.get_template(name).render(
+        request=request, me=principal, csrf_token=getattr(request.state, "csrf_token", ""), version=__version__, **context
+    )
+    return HTMLResponse(html, status_code=status_code, headers=_headers())
+
+
+def page_principal(request: Request) -> Principal:
+    session = sessions.read_cookie(request.cookies.get(sessions.COOKIE))
+    principal = session_principal(session["u"]) if session else None
+    if principal is None:
+        raise LoginRequired()
+    request.state.principal = principal
+    request.state.csrf_token = session["c"]
+    return principal
+
+
+def guarded(handler):
+    """Page handler wrapper: no session → login page; API errors → an error page with
+    the same status and message the JSON twin would give."""
+    import functools
+
+    @functools.wraps(handler)
+    def wrapper(request: Request, *args, **kwargs):
+        try:
+            principal = page_principal(request)
+            return handler(request, principal, *args, **kwargs)
+        except LoginRequired:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        except ApiError as exc:
+            return render("error.html", request, status_code=exc.status_code, status=exc.status_code, message=exc.message)
+
+    # FastAPI reads the signature: show it the handler's parameters without `principal`
+    signature = inspect.signature(handler)
+    wrapper.__signature__ = signature.replace(parameters=[p for name, p in signature.parameters.items() if name != "principal"])
+    return wrapper
+
+
+def _safe_next(value: str | None) -> str:
+    # only same-site paths: never an open redirect to another host
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value
+
+
+# ----------------------------------------------------------------------------- login
+
+@pages.get("/login")
+def login_page(request: Request, next: str = "/"):
+    token = request.cookies.get(sessions.LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    request.state.csrf_token = token
+    response = render("login.html", request, next=_safe_next(next), error=None)
+    response.set_cookie(sessions.LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax", max_age=3600)
+    return response
+
+
+@pages.post("/login")
+async def login_submit(request: Request):
+    form = await request.form()
+    token = request.cookies.get(sessions.LOGIN_CSRF_COOKIE) or ""
+    request.state.csrf_token = token
+    target = _safe_next(form.get("next"))
+    if not token or not sessions.csrf_ok(token, form.get("csrf_token")):
+        return render("login.html", request, status_code=403, next=target, error="The form expired; please sign in again.")
+    from assay.orgs.service import authenticate_password
+
+    with get_db().read() as session:
+        user = authenticate_password(session, form.get("email"), form.get("password"))
+    if user is None:
+        return render("login.html", request, status_code=401, next=target, error="Wrong e-mail or password.", email=form.get("email") or "")
+    cookie, _csrf = sessions.make_cookie(user.id)
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(sessions.COOKIE, cookie, httponly=True, samesite="lax", max_age=int(get_settings().session_hours * 3600))
+    response.delete_cookie(sessions.LOGIN_CSRF_COOKIE)
+    return response
+
+
+@pages.post("/logout")
+async def logout(request: Request):
+    session = sessions.read_cookie(request.cookies.get(sessions.COOKIE))
+    form = await request.form()
+    if session is not None and not sessions.csrf_ok(session["c"], form.get("csrf_token")):
+        return Response("CSRF check failed", status_code=403)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(sessions.COOKIE)
+    return response
+
+
+# ----------------------------------------------------------------------------- labeler pages
+
+@pages.get("/")
+@guarded
+def home(request: Request, principal: Principal):
+    from assay.queue.service import project_summaries
+
+    with get_db().write() as session:
+        projects = project_summaries(session, principal)
+    return render("home.html", request, projects=projects)
+
+
+def _workbench(request: Request, principal: Principal, project_id: str, mode: str):
+    from assay.queue.service import load_project
+    from assay.tasktypes import get_plugin
+
+    with get_db().read() as session:
+        project = load_project(session, principal, project_id, review=mode == "review")
+    settings = get_settings()
+    return render("workbench.html", request, project=project, mode=mode, type_title=get_plugin(project.type).title,
+                  heartbeat_seconds=settings.heartbeat_seconds, idle_after_seconds=settings.idle_after_seconds)
+
+
+@pages.get("/label/{project_id}")
+@guarded
+def label_page(request: Request, principal: Principal, project_id: str):
+    return _workbench(request, principal, project_id, "label")
+
+
+@pages.get("/review/{project_id}")
+@guarded
+def review_page(request: Request, principal: Principal, project_id: str):
+    return _workbench(request, principal, project_id, "review")
+
+
+@pages.get("/view/task/{task_id}")
+@guarded
+def task_page(request: Request, principal: Principal, task_id: str):
+    from assay.tasks.detail import task_detail
+
+    with get_db().read() as session:
+        detail = task_detail(session, principal, task_id)
+    return render("task.html", request, task=detail)
+
+
+# ----------------------------------------------------------------------------- admin pages
+
+def _admin(principal: Principal) -> None:
+    from assay.policies import require_admin
+
+    require_admin(principal)
+
+
+@pages.get("/admin/users")
+@guarded
+def users_page(request: Request, principal: Principal):
+    from assay.orgs.models import ROLES
+    from assay.orgs.service import list_users, user_json
+
+    _admin(principal)
+    with get_db().read() as session:
+        users = [user_json(u) for u in list_users(session, principal.org_id)]
+    return render("admin_users.html", request, users=users, roles=ROLES)
+
+
+@pages.get("/admin/projects")
+@guarded
+def projects_page(request: Request, principal: Principal):
+    from assay.projects.service import list_projects
+
+    _admin(principal)
+    with get_db().read() as session:
+        projects = list_projects(session, principal)
+    return render("admin_projects.html", request, projects=projects)
+
+
+@pages.get("/admin/projects/{project_id}")
+@guarded
+def project_page(request: Request, principal: Principal, project_id: str):
+    from assay.markdown import render as markdown
+    from assay.orgs.service import list_users
+    from assay.projects.service import get_project_by_id, settings_json
+
+    _admin(principal)
+    with get_db().read() as session:
+        settings = settings_json(session, get_project_by_id(session, principal, project_id))
+        member_ids = {m["id"] for m in settings["members"]}
+        candidates = [u for u in list_users(session, principal.org_id) if u.id not in member_ids and u.role != "customer" and u.active]
+    return render("admin_project.html", request, project=settings, candidates=candidates, instruction_html=markdown(settings["instruction"]))

@@ -1,0 +1,392 @@
+"""The assignment engine: who gets which task next, leases, submissions, skips, going
+back, review and rework.
+
+Invariants (tests/test_queue_concurrency.py hammers them on both databases):
+* a task's label slots = `required_labels`; `open_slots` counts those nobody holds or
+  has answered; a claim takes one (`open_slots - 1` guarded by `open_slots > 0`) in the
+  same transaction that inserts the assignment, so no slot is held twice;
+* one assignment per (task, user, kind), by a unique constraint: nobody labels a task
+  twice;
+* on PostgreSQL the candidate row is locked with FOR UPDATE SKIP LOCKED, so concurrent
+  claimers take different tasks instead of queueing on one row; on SQLite writers are
+  serialised anyway (db.Database.write).
+An expired lease is deleted and gives its slot back (`sweep_expired`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from assay import markdown
+from assay.config import get_settings
+from assay.db import new_public_id, utcnow
+from assay.errors import Conflict, Forbidden, InvalidRequest, NotFound, field_error
+from assay.orgs.models import User
+from assay.projects.models import Project
+from assay.queue.models import Assignment, ProjectMember
+from assay.security import Principal
+from assay.tasks import lifecycle
+from assay.tasks.models import Task, TaskAnswer
+from assay.timeutil import iso
+
+A = Assignment.__table__
+T = Task.__table__
+# Leases one person may hold at once in a project: the task on screen and the prefetched next one.
+MAX_HELD = 2
+REVIEW_ROLES = ("admin", "reviewer")
+LABEL_ROLES = ("admin", "reviewer", "annotator")
+
+_last_sweep = 0.0
+_sweep_lock = threading.Lock()
+
+
+# ----------------------------------------------------------------------------- access
+
+def load_project(session: Session, principal: Principal, project_public_id: str, *, review: bool = False) -> Project:
+    """The project, if the caller may label (or review) it: 404 outside the caller's
+    organization, 403 for a project they are not a member of."""
+    project = session.scalar(select(Project).where(Project.public_id == project_public_id, Project.org_id == principal.org_id))
+    if project is None:
+        raise NotFound("Project not found.", field="project_id")
+    roles = REVIEW_ROLES if review else LABEL_ROLES
+    if principal.role not in roles:
+        what = "review" if review else "label"
+        raise Forbidden(f"role {principal.role!r} cannot {what} tasks")
+    if principal.role != "admin" and not is_member(session, project.id, principal.user_id):
+        raise Forbidden(f"you are not a member of project {project.name!r}; ask an admin to add you")
+    return project
+
+
+def is_member(session: Session, project_id: int, user_id: int) -> bool:
+    return session.scalar(select(ProjectMember.user_id).where(ProjectMember.project_id == project_id, ProjectMember.user_id == user_id)) is not None
+
+
+def _my_assignment(session: Session, principal: Principal, assignment_id: str) -> Assignment:
+    assignment = session.scalar(
+        select(Assignment).where(Assignment.public_id == assignment_id, Assignment.org_id == principal.org_id,
+                                 Assignment.user_id == principal.user_id).with_for_update()
+    )
+    if assignment is None:
+        raise NotFound("Assignment not found: it is not yours, or its lease expired and the task went back to the queue.",
+                       field="assignment_id")
+    return assignment
+
+
+# ----------------------------------------------------------------------------- leases
+
+def _lease_until():
+    return utcnow() + timedelta(seconds=get_settings().lease_seconds)
+
+
+def sweep_expired(session: Session, *, force: bool = False) -> int:
+    """Delete expired leases and give their slots back. Runs at most once a second per
+    process (the DELETE is an index range scan, but not free)."""
+    global _last_sweep
+    now_mono = time.monotonic()
+    with _sweep_lock:
+        if not force and now_mono - _last_sweep < 1.0:
+            return 0
+        _last_sweep = now_mono
+    conn = session.connection()
+    expired = conn.execute(
+        delete(A).where(A.c.status == "leased", A.c.expires_at < utcnow()).returning(A.c.task_id, A.c.kind)
+    ).all()
+    for task_id, kind in expired:
+        if kind == "label":
+            conn.execute(update(T).where(T.c.id == task_id, T.c.status == "pending").values(open_slots=T.c.open_slots + 1))
+        else:
+            conn.execute(update(T).where(T.c.id == task_id, T.c.review_state == "leased").values(review_state="waiting"))
+    return len(expired)
+
+
+def heartbeat(session: Session, principal: Principal, assignment_id: str) -> dict[str, Any]:
+    assignment = _my_assignment(session, principal, assignment_id)
+    if assignment.status not in ("leased", "rework"):
+        raise Conflict(f"This assignment is {assignment.status}; there is no lease to extend.", field="assignment_id")
+    assignment.expires_at = _lease_until()
+    assignment.updated_at = utcnow()
+    return {"assignment_id": assignment.public_id, "expires_at": iso(assignment.expires_at)}
+
+
+# ----------------------------------------------------------------------------- claiming
+
+_LABEL_CANDIDATE = """
+SELECT t.id FROM tasks t
+WHERE t.project_id = :project_id AND t.status = 'pending' AND t.open_slots > 0 AND t.is_test = {false}
+  AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id AND a.user_id = :user_id AND a.kind = 'label')
+ORDER BY t.queue_rank, t.id LIMIT 1 {lock}
+"""
+_REVIEW_CANDIDATE = """
+SELECT t.id FROM tasks t
+WHERE t.project_id = :project_id AND t.status = 'pending' AND t.review_state = 'waiting'
+  AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id AND a.user_id = :user_id AND a.kind = 'label')
+ORDER BY t.queue_rank, t.id LIMIT 1 {lock}
+"""
+
+
+def _candidate_sql(template: str, session: Session) -> Any:
+    pg = session.get_bind().dialect.name == "postgresql"
+    # literals, not parameters, so SQLite matches the partial queue index
+    return text(template.format(false="false" if pg else "0", lock="FOR UPDATE OF t SKIP LOCKED" if pg else ""))
+
+
+def _held(session: Session, principal: Principal, project: Project, kind: str) -> list[Assignment]:
+    statuses = ("leased", "rework") if kind == "label" else ("leased",)
+    return list(session.scalars(
+        select(Assignment).where(Assignment.user_id == principal.user_id, Assignment.project_id == project.id,
+                                 Assignment.kind == kind, Assignment.status.in_(statuses))
+        .order_by((Assignment.status == "rework").desc(), Assignment.id)
+    ))
+
+
+def claim(session: Session, principal: Principal, project: Project, kind: str, holding: list[str]) -> dict[str, Any]:
+    """The next thing for this person to work on in this project, leased to them.
+
+    Leases they already hold and are not showing (`holding`: assignment ids on their
+    screen) come first — rework sent back by a reviewer before anything — so a reload
+    resumes where they were. Otherwise a new slot is claimed, up to MAX_HELD at once
+    (the page prefetches one task ahead)."""
+    sweep_expired(session)
+    held = _held(session, principal, project, kind)
+    for assignment in held:
+        if assignment.public_id not in holding:
+            if assignment.status == "leased":
+                assignment.expires_at = _lease_until()
+            return view(session, assignment)
+    if sum(1 for a in held if a.status == "leased") >= MAX_HELD:
+        return {"assignment": None, "task": None, "reason": f"you already hold {MAX_HELD} tasks of this project"}
+    template = _LABEL_CANDIDATE if kind == "label" else _REVIEW_CANDIDATE
+    conn = session.connection()
+    for _attempt in range(3):
+        task_id = conn.execute(_candidate_sql(template, session), {"project_id": project.id, "user_id": principal.user_id}).scalar()
+        if task_id is None:
+            return {"assignment": None, "task": None, "reason": "nothing left to label" if kind == "label" else "nothing waiting for review"}
+        if kind == "label":
+            taken = conn.execute(update(T).where(T.c.id == task_id, T.c.open_slots > 0).values(open_slots=T.c.open_slots - 1)).rowcount
+        else:
+            taken = conn.execute(update(T).where(T.c.id == task_id, T.c.review_state == "waiting").values(review_state="leased")).rowcount
+        if taken:
+            break
+    else:
+        raise Conflict("The queue is busy; try again.")
+    now = utcnow()
+    if kind == "review":
+        # a reviewer may see a task again after its rework: reuse their row
+        conn.execute(delete(A).where(A.c.task_id == task_id, A.c.user_id == principal.user_id, A.c.kind == "review"))
+    assignment_id = conn.execute(
+        insert(A).values(public_id=new_public_id(), org_id=principal.org_id, project_id=project.id, task_id=task_id,
+                         user_id=principal.user_id, kind=kind, status="leased", expires_at=_lease_until(), created_at=now,
+                         updated_at=now).returning(A.c.id)
+    ).scalar_one()
+    return view(session, session.get(Assignment, assignment_id))
+
+
+def previous(session: Session, principal: Principal, project: Project) -> dict[str, Any]:
+    """The caller's latest submission in the project, while it is still theirs to edit."""
+    assignment = session.scalar(
+        select(Assignment).where(Assignment.user_id == principal.user_id, Assignment.project_id == project.id,
+                                 Assignment.kind == "label", Assignment.status == "submitted", Assignment.expires_at > utcnow())
+        .order_by(Assignment.updated_at.desc(), Assignment.id.desc()).limit(1)
+    )
+    if assignment is None or not _editable(session.get(Task, assignment.task_id)):
+        raise NotFound("Nothing to go back to: your last submission here is no longer editable.", field="project_id")
+    return view(session, assignment)
+
+
+def _editable(task: Task) -> bool:
+    # once a reviewer has it (or has judged it), the labeler's answer is frozen
+    return task.status in ("pending", "completed") and task.review_state in (None, "waiting")
+
+
+# ----------------------------------------------------------------------------- submitting
+
+def submit(session: Session, principal: Principal, assignment_id: str, body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise field_error("body", 'must be a JSON object {"response": {...}, "active_seconds": n}')
+    if "response" not in body:
+        raise field_error("response", "required")
+    assignment = _my_assignment(session, principal, assignment_id)
+    if assignment.kind != "label":
+        raise InvalidRequest("This is a review assignment; send a review verdict instead.", field="assignment_id")
+    task = session.scalar(select(Task).where(Task.id == assignment.task_id).with_for_update())
+    now = utcnow()
+    if assignment.status == "leased":
+        answer = lifecycle.record_answer(session, task, body["response"], user_id=principal.user_id, active_seconds=body.get("active_seconds"))
+    elif assignment.status in ("submitted", "rework"):
+        if assignment.status == "submitted" and (assignment.expires_at <= now or not _editable(task)):
+            raise Conflict("This submission can no longer be edited.", field="assignment_id")
+        old = session.get(TaskAnswer, assignment.answer_id) if assignment.answer_id else None
+        answer = lifecycle.record_answer(session, task, body["response"], user_id=principal.user_id,
+                                         active_seconds=body.get("active_seconds"), replaces=old)
+    else:
+        raise Conflict(f"This assignment is {assignment.status}.", field="assignment_id")
+    was_rework = assignment.status == "rework"
+    assignment.status = "submitted"
+    assignment.answer_id = answer.id
+    assignment.expires_at = now + timedelta(seconds=get_settings().lease_seconds)
+    assignment.updated_at = now
+    session.flush()
+    if was_rework:
+        waiting = session.scalar(select(func.count()).select_from(Assignment).where(
+            Assignment.task_id == task.id, Assignment.kind == "label", Assignment.status == "rework"))
+        if not waiting:
+            task.review_state = "waiting"
+    return {"assignment_id": assignment.public_id, "task_id": task.public_id, "task_status": task.status, "answer_id": answer.id}
+
+
+def skip(session: Session, principal: Principal, assignment_id: str, body: Any) -> dict[str, Any]:
+    reason = body.get("reason") if isinstance(body, dict) else None
+    if not isinstance(reason, str) or not reason.strip():
+        raise field_error("reason", "required: say why you skip (e.g. 'unreadable', 'not in the guidelines')")
+    if len(reason) > 1000:
+        raise field_error("reason", "at most 1000 characters")
+    assignment = _my_assignment(session, principal, assignment_id)
+    if assignment.kind != "label" or assignment.status != "leased":
+        raise Conflict(f"Only a leased labeling task can be skipped; this one is {assignment.status}.", field="assignment_id")
+    assignment.status = "skipped"
+    assignment.skip_reason = reason.strip()
+    assignment.updated_at = utcnow()
+    session.connection().execute(update(T).where(T.c.id == assignment.task_id, T.c.status == "pending").values(open_slots=T.c.open_slots + 1))
+    return {"assignment_id": assignment.public_id, "status": "skipped"}
+
+
+def answer_directly(session: Session, principal: Principal, task: Task, body: dict) -> TaskAnswer:
+    """The native answers endpoint (no page): uses the caller's lease on the task if
+    they hold one, otherwise takes an open slot, so it obeys the same slot limit."""
+    conn = session.connection()
+    held = session.scalar(select(Assignment).where(Assignment.task_id == task.id, Assignment.user_id == principal.user_id,
+                                                   Assignment.kind == "label").with_for_update())
+    if held is not None and held.status != "leased":
+        raise InvalidRequest(f"Task {task.public_id} already has an answer from this user.", field="task_id")
+    if held is None and task.status == "pending":
+        taken = conn.execute(update(T).where(T.c.id == task.id, T.c.open_slots > 0).values(open_slots=T.c.open_slots - 1)).rowcount
+        if not taken:
+            raise Conflict(f"Task {task.public_id}: all {task.required_labels} label slots are taken or answered.", field="task_id")
+    answer = lifecycle.record_answer(session, task, body["response"], user_id=principal.user_id, active_seconds=body.get("active_seconds"))
+    now = utcnow()
+    if held is not None:
+        held.status, held.answer_id, held.updated_at = "submitted", answer.id, now
+    else:
+        conn.execute(insert(A).values(public_id=new_public_id(), org_id=task.org_id, project_id=task.project_id, task_id=task.id,
+                                      user_id=principal.user_id, kind="label", status="submitted", expires_at=now, answer_id=answer.id,
+                                      created_at=now, updated_at=now))
+    return answer
+
+
+# ----------------------------------------------------------------------------- review
+
+def review(session: Session, principal: Principal, assignment_id: str, body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise field_error("body", 'must be a JSON object {"action": "accept"|"fix"|"reject", ...}')
+    assignment = _my_assignment(session, principal, assignment_id)
+    if assignment.kind != "review" or assignment.status != "leased":
+        raise Conflict("This is not a review you hold.", field="assignment_id")
+    action = body.get("action")
+    if action == "fix" and "response" not in body:
+        raise field_error("response", "required when fixing: the corrected answer")
+    comment = body.get("comment")
+    if comment is not None and not isinstance(comment, str):
+        raise field_error("comment", "must be a string")
+    task = session.scalar(select(Task).where(Task.id == assignment.task_id).with_for_update())
+    rejected = lifecycle.review_task(session, task, principal.user_id, principal.email, action, response=body.get("response"),
+                                     comment=comment, active_seconds=body.get("active_seconds"))
+    now = utcnow()
+    if rejected:
+        labelers = [a.user_id for a in rejected]
+        session.execute(update(Assignment).where(Assignment.task_id == task.id, Assignment.kind == "label", Assignment.user_id.in_(labelers))
+                        .values(status="rework", review_comment=comment, updated_at=now))
+    assignment.status = "reviewed"
+    assignment.updated_at = now
+    return {"assignment_id": assignment.public_id, "task_id": task.public_id, "task_status": task.status, "review_state": task.review_state}
+
+
+# ----------------------------------------------------------------------------- views
+
+def view(session: Session, assignment: Assignment) -> dict[str, Any]:
+    """What the labeling page needs for one assignment: the task as the tool sees it,
+    the instructions as safe HTML, and for rework/going back/review the answers so far."""
+    task = session.get(Task, assignment.task_id)
+    project = session.get(Project, assignment.project_id)
+    from assay.tasktypes import get_plugin
+
+    plugin = get_plugin(task.type)
+    out: dict[str, Any] = {
+        "assignment": {
+            "id": assignment.public_id, "kind": assignment.kind, "status": assignment.status,
+            "expires_at": iso(assignment.expires_at), "review_comment": assignment.review_comment,
+        },
+        "task": {
+            "task_id": task.public_id, "type": task.type, "status": task.status,
+            "params": _signed_files(plugin.workbench_params(task.params)), "hypothesis": (task.params or {}).get("hypothesis"),
+            "instruction_html": markdown.render(task.instruction or ""), "metadata": task.metadata_ or {},
+        },
+        "project": {"id": project.public_id, "name": project.name},
+        "previous_response": None,
+    }
+    if assignment.answer_id:
+        answer = session.get(TaskAnswer, assignment.answer_id)
+        out["previous_response"] = answer.response if answer else None
+    if assignment.kind == "review":
+        answers = lifecycle.active_answers(session, task)
+        emails = dict(session.execute(select(User.id, User.email).where(User.id.in_([a.user_id for a in answers if a.user_id]))).all())
+        out["answers"] = [
+            {"labeler": emails.get(a.user_id), "response": a.response, "active_seconds": a.active_seconds,
+             "hypothesis_status": a.hypothesis_status, "submitted_at": iso(a.created_at)}
+            for a in answers
+        ]
+        out["previous_response"] = lifecycle.consolidate([a.response for a in answers]) if answers else None
+    return out
+
+
+def _signed_files(value: Any) -> Any:
+    """scaledata:// attachments become signed links the browser can load."""
+    from assay.files.service import signed_url_for_scaledata
+
+    if isinstance(value, str):
+        if not value.startswith("scaledata://"):
+            return value
+        signed = signed_url_for_scaledata(value)
+        # same-origin path: the page may be served under another host name than public_url
+        return "/api/files/" + signed.split("/api/files/", 1)[1] if signed else value
+    if isinstance(value, list):
+        return [_signed_files(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _signed_files(v) for k, v in value.items()}
+    return value
+
+
+def project_summaries(session: Session, principal: Principal) -> list[dict[str, Any]]:
+    """The projects on the caller's home page with their backlog: tasks the caller could
+    label now, their own submissions, and (for reviewers) tasks waiting for review."""
+    stmt = select(Project).where(Project.org_id == principal.org_id, Project.archived.is_(False))
+    if principal.role != "admin":
+        stmt = stmt.join(ProjectMember, ProjectMember.project_id == Project.id).where(ProjectMember.user_id == principal.user_id)
+    projects = list(session.scalars(stmt.order_by(Project.name)))
+    conn = session.connection()
+    pg = session.get_bind().dialect.name == "postgresql"
+    out = []
+    for project in projects:
+        available = conn.execute(text(
+            "SELECT COUNT(*) FROM tasks t WHERE t.project_id = :p AND t.status = 'pending' AND t.open_slots > 0 AND t.is_test = "
+            + ("false" if pg else "0")
+            + " AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id AND a.user_id = :u AND a.kind = 'label')"
+        ), {"p": project.id, "u": principal.user_id}).scalar()
+        mine = dict(conn.execute(select(A.c.status, func.count()).where(A.c.project_id == project.id, A.c.user_id == principal.user_id,
+                                                                         A.c.kind == "label").group_by(A.c.status)).all())
+        summary = {
+            "id": project.public_id, "name": project.name, "type": project.type, "available": int(available),
+            "rework": int(mine.get("rework", 0)), "submitted": int(mine.get("submitted", 0)), "skipped": int(mine.get("skipped", 0)),
+            "review_waiting": None,
+        }
+        if principal.role in REVIEW_ROLES:
+            summary["review_waiting"] = int(conn.execute(
+                select(func.count()).select_from(T).where(T.c.project_id == project.id, T.c.status == "pending", T.c.review_state == "waiting")
+            ).scalar())
+        out.append(summary)
+    return out

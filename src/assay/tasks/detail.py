@@ -1,0 +1,65 @@
+"""One task with everything people did on it (per-annotator answers, reviews, leases):
+the native task view behind GET /api/tasks/{id} and the /tasks/{id} page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assay.errors import Forbidden, NotFound
+from assay.orgs.models import User
+from assay.queue.models import Assignment, ProjectMember
+from assay.security import Principal
+from assay.tasks import queries
+from assay.tasks.models import Task, TaskAnswer
+from assay.tasks.serialize import task_json
+from assay.timeutil import iso
+
+
+def _authorize(session: Session, principal: Principal, task: Task) -> None:
+    """Admins and customers see every task of their organization; reviewers the tasks
+    of their projects; annotators only tasks they were assigned."""
+    if principal.role in ("admin", "customer"):
+        return
+    member = session.scalar(select(ProjectMember.user_id).where(ProjectMember.project_id == task.project_id,
+                                                                ProjectMember.user_id == principal.user_id))
+    if member is None:
+        raise Forbidden("you are not a member of this task's project")
+    if principal.role == "annotator":
+        mine = session.scalar(select(Assignment.id).where(Assignment.task_id == task.id, Assignment.user_id == principal.user_id))
+        if mine is None:
+            raise Forbidden("this task was not assigned to you")
+
+
+def task_detail(session: Session, principal: Principal, public_id: str) -> dict[str, Any]:
+    task = session.scalar(select(Task).where(Task.public_id == public_id, Task.org_id == principal.org_id))
+    if task is None:
+        raise NotFound("Task with that ID not found.", field="task_id")
+    _authorize(session, principal, task)
+    out = task_json(queries.task_row(session, task.id))
+    users = dict(session.execute(select(User.id, User.email).where(User.org_id == principal.org_id)).all())
+    answers = session.scalars(select(TaskAnswer).where(TaskAnswer.task_id == task.id).order_by(TaskAnswer.id)).all()
+    if principal.role == "annotator":
+        answers = [a for a in answers if a.user_id == principal.user_id]
+    out["answers"] = [
+        {
+            "id": a.id, "labeler": users.get(a.user_id), "source": a.source, "active": a.active, "response": a.response,
+            "active_seconds": a.active_seconds, "hypothesis_status": a.hypothesis_status, "review_status": a.review_status,
+            "reviewed_by": users.get(a.reviewed_by), "review_comment": a.review_comment, "corrects": users.get(a.corrects_user_id),
+            "created_at": iso(a.created_at),
+        }
+        for a in answers
+    ]
+    out["required_labels"] = task.required_labels
+    out["open_slots"] = task.open_slots
+    out["review_state"] = task.review_state
+    if principal.role != "annotator":
+        rows = session.scalars(select(Assignment).where(Assignment.task_id == task.id).order_by(Assignment.id)).all()
+        out["assignments"] = [
+            {"id": a.public_id, "user": users.get(a.user_id), "kind": a.kind, "status": a.status, "expires_at": iso(a.expires_at),
+             "skip_reason": a.skip_reason, "review_comment": a.review_comment}
+            for a in rows
+        ]
+    return out
