@@ -27,3 +27,31 @@ def test_task_counts_backfill_from_existing_tasks(tmp_path):
         command.upgrade(cfg, "head")
         counts = {tuple(r[:4]): r[4] for r in conn.execute(text("SELECT is_test, batch_id, status, project_id, n FROM task_counts"))}
     assert counts == {(0, 0, "pending", 1): 2, (0, 1, "pending", 1): 1, (0, 1, "completed", 1): 1, (1, 0, "canceled", 1): 1}
+
+
+def test_queue_columns_backfilled_from_existing_tasks(tmp_path):
+    """0004: a pending task's open slots are the labels it still lacks; finished tasks
+    have none; queue_rank is -priority."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003")
+        conn.execute(text("INSERT INTO organizations (id, public_id, name, callback_auth_key, created_at) VALUES (1, 'o', 'org', 'k', '2026-01-01')"))
+        conn.execute(text("INSERT INTO projects (id, public_id, org_id, name, type, rapid, studio, param_history, labels_per_task, archived, created_at) "
+                          "VALUES (1, 'p', 1, 'p', 'categorization', 0, 0, '[]', 3, 0, '2026-01-01')"))
+        rows = [("pending", 3, None, 0), ("pending", 3, 20, 2), ("pending", 2, None, 3), ("completed", 1, 10, 1)]
+        for i, (status, required, priority, answers) in enumerate(rows):
+            conn.execute(text(
+                "INSERT INTO tasks (id, public_id, org_id, project_id, is_test, type, status, instruction, params, metadata, audits, "
+                "clear_unique_id_on_error, required_labels, priority, created_at, updated_at) "
+                "VALUES (:id, :pid, 1, 1, 0, 'categorization', :status, '', '{}', '{}', '[]', 0, :req, :prio, '2026-01-01', '2026-01-01')"),
+                {"id": i + 1, "pid": f"t{i}", "status": status, "req": required, "prio": priority})
+            for _ in range(answers):
+                conn.execute(text("INSERT INTO task_answers (org_id, task_id, source, response, created_at) VALUES (1, :t, 'human', '{}', '2026-01-01')"),
+                             {"t": i + 1})
+        command.upgrade(cfg, "head")
+        got = [tuple(r) for r in conn.execute(text("SELECT open_slots, queue_rank FROM tasks ORDER BY id"))]
+        active = conn.execute(text("SELECT COUNT(*) FROM task_answers WHERE active")).scalar()
+    assert got == [(3, 0), (1, -20), (0, 0), (0, -10)]
+    assert active == 6

@@ -152,7 +152,8 @@ def _workbench(request: Request, principal: Principal, project_id: str, mode: st
     with get_db().read() as session:
         project = load_project(session, principal, project_id, review=mode == "review")
     settings = get_settings()
-    return render("workbench.html", request, project=project, mode=mode, type_title=get_plugin(project.type).title,
+    tool_css = (HERE / "static" / "css" / "tools" / f"{project.type}.css").exists()
+    return render("workbench.html", request, project=project, mode=mode, type_title=get_plugin(project.type).title, tool_css=tool_css,
                   heartbeat_seconds=settings.heartbeat_seconds, idle_after_seconds=settings.idle_after_seconds)
 
 

@@ -324,9 +324,9 @@ def view(session: Session, assignment: Assignment) -> dict[str, Any]:
         "task": {
             "task_id": task.public_id, "type": task.type, "status": task.status,
             "params": _signed_files(plugin.workbench_params(task.params)), "hypothesis": (task.params or {}).get("hypothesis"),
-            "instruction_html": markdown.render(task.instruction or ""), "metadata": task.metadata_ or {},
+            "instruction_html": markdown.render(_own_instruction(task, project)), "metadata": task.metadata_ or {},
         },
-        "project": {"id": project.public_id, "name": project.name},
+        "project": {"id": project.public_id, "name": project.name, "guidelines_html": markdown.render(_guidelines(project))},
         "previous_response": None,
     }
     if assignment.answer_id:
@@ -342,6 +342,22 @@ def view(session: Session, assignment: Assignment) -> dict[str, Any]:
         ]
         out["previous_response"] = lifecycle.consolidate([a.response for a in answers]) if answers else None
     return out
+
+
+def _guidelines(project: Project) -> str:
+    instruction = project.current_params.get("instruction")
+    return instruction if isinstance(instruction, str) else ""
+
+
+def _own_instruction(task: Task, project: Project) -> str:
+    """The task's own instruction: what its creator sent, without the project
+    instruction appended at creation (the page shows the project's current one)."""
+    own = task.instruction or ""
+    for version in reversed(project.param_history or []):
+        appended = version.get("instruction")
+        if isinstance(appended, str) and appended and own.endswith(appended):
+            return own[: -len(appended)].rstrip()
+    return own
 
 
 def _signed_files(value: Any) -> Any:

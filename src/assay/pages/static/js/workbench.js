@@ -211,7 +211,7 @@ async function show(data, { revising = false } = {}) {
     root.dataset.state = 'error';
     return;
   }
-  trustedServerHtml($('wb-guide-text'), data.task.instruction_html);
+  trustedServerHtml($('wb-guide-text'), data.project.guidelines_html);
   const a = data.assignment;
   if (a.status === 'rework') notice(`Sent back by a reviewer: ${a.review_comment || ''}`, 'warn');
   else if (revising || a.status === 'submitted') notice('You are editing your previous submission. Enter resubmits it.', 'info');
@@ -219,7 +219,8 @@ async function show(data, { revising = false } = {}) {
   if (mode === 'review') renderAnswers(data);
   const initial = data.previous_response ?? data.task.hypothesis ?? null;
   const container = h('div', { class: `tool tool-${data.task.type}` });
-  taskEl.replaceChildren(container);
+  const own = data.task.instruction_html ? trustedServerHtml(h('div', { class: 'task-instruction markdown' }), data.task.instruction_html) : null;
+  taskEl.replaceChildren(...[own, container].filter(Boolean));
   const state = { data, tool: null, undo: [], last: null, revising };
   current = state;
   const ctx = {
