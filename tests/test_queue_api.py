@@ -337,3 +337,27 @@ def test_admin_endpoints_validate(org, uniq, client):
     assert annotator_http.get("/api/users").status_code == 403
     assert annotator_http.patch(f"/api/projects/{pid}", json={"review_fraction": 1}).status_code == 403
     assert annotator_http.get("/admin/users").status_code == 403
+
+
+def test_prelabel_is_offered_and_its_fate_recorded(client, org, uniq):
+    _, pid, ids = make_project(client, org, uniq, n_tasks=2, hypothesis={"category": "x"})
+    _, http = annotator_in(org, pid)
+    first = next_task(http, pid)
+    assert first["task"]["hypothesis"] == {"category": "x"} and "hypothesis" not in first["task"]["params"]
+    assert submit(http, first, "x").status_code == 200
+    assert submit(http, next_task(http, pid), "y").status_code == 200
+    assert [org.task(t)["answers"][0]["hypothesis_status"] for t in ids] == ["accepted", "edited"]
+
+
+def test_home_twin_lists_my_projects_with_backlog(client, org, uniq):
+    name, pid, ids = make_project(client, org, uniq, n_tasks=3)
+    person, http = annotator_in(org, pid)
+    submit(http, next_task(http, pid))
+    home = http.get("/api/workbench").json()
+    assert home["user"] == {"email": person.email, "role": "annotator"}
+    [project] = home["projects"]
+    assert (project["name"], project["available"], project["submitted"], project["workbench_tool"]) == (name, 2, 1, True)
+    assert project["review_waiting"] is None  # annotators do not review
+    page = http.get("/")
+    assert page.status_code == 200 and name in page.text and f"/label/{pid}" in page.text
+    assert "content-security-policy" in page.headers and "script-src 'self'" in page.headers["content-security-policy"]

@@ -24,6 +24,9 @@ class FirstRun:
     password: str
     live_key: str
     test_key: str
+    # demo labelers (annotator, reviewer) who share one printed password
+    labelers: tuple[str, ...] = ()
+    labeler_password: str = ""
 
 
 def principal_for(user: User, org: Organization, is_test: bool = False) -> Principal:
@@ -51,7 +54,25 @@ def bootstrap() -> FirstRun | None:
         from assay.demo import create_demo
 
         create_demo(principal)
+        first.labeler_password = secrets.token_urlsafe(9)
+        first.labelers = _demo_labelers(principal, first.labeler_password)
     return first
+
+
+def _demo_labelers(principal: Principal, password: str) -> tuple[str, ...]:
+    """An annotator and a reviewer in every demo project, so the workbench can be tried
+    at once (the admin can label too)."""
+    from assay.projects.models import Project
+    from assay.queue.models import ProjectMember
+
+    with get_db().write() as session:
+        org = session.get(Organization, principal.org_id)
+        people = [orgs.create_user(session, org, f"{role}@assay.local", role, password=password, name=role.title())
+                  for role in ("annotator", "reviewer")]
+        for project_id in session.scalars(select(Project.id).where(Project.org_id == org.id)):
+            for person in people:
+                session.add(ProjectMember(project_id=project_id, user_id=person.id, org_id=org.id))
+        return tuple(p.email for p in people)
 
 
 def print_first_run(first: FirstRun | None, url: str) -> None:
@@ -63,7 +84,9 @@ def print_first_run(first: FirstRun | None, url: str) -> None:
         return
     console.print(f"[bold green]assay is ready[/] at {url}")
     console.print(f"  organization : {first.org_name}")
-    console.print(f"  admin login  : {first.email}  password: [bold]{first.password}[/]")
+    console.print(f"  admin login  : {first.email}  password: [bold]{first.password}[/]  → sign in at {url}/")
+    if first.labelers:
+        console.print(f"  labelers     : {', '.join(first.labelers)}  password: [bold]{first.labeler_password}[/]")
     console.print(f"  live API key : [bold]{first.live_key}[/]")
     console.print(f"  test API key : [bold]{first.test_key}[/]  (test keys auto-complete tasks)")
     console.print("  These are shown once. Try:")

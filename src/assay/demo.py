@@ -109,7 +109,7 @@ def create_demo(principal: Principal) -> dict[str, int]:
     rng = random.Random(7)
     counts: dict[str, int] = {}
     specs = [
-        ("Demo: movie review sentiment", "categorization", {"instruction": "Is this movie review positive or negative?", "categories": ["positive", "negative"], "attachment_type": "text"}),
+        ("Demo: movie review sentiment", "categorization", {"instruction": "Is this movie review positive or negative?", "categories": ["positive", "negative"], "attachment_type": "text", "review_fraction": 0.25}),
         ("Demo: news entities", "namedentityrecognition", {"instruction": "Mark every person, organization and place.", "labels": [{"name": "PERSON"}, {"name": "ORG"}, {"name": "LOC"}]}),
         ("Demo: support ticket triage", "textcollection", {"instruction": "Route the ticket and summarise it."}),
         ("Demo: shapes (boxes)", "imageannotation", {"instruction": "Draw a box around every square and every bar."}),

@@ -34,6 +34,11 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
        "form-action 'self'; frame-ancestors 'none'")
 
 
+def tool_available(task_type: str) -> bool:
+    """Whether the workbench has a labeling tool for this task type."""
+    return (HERE / "static" / "js" / "tools" / f"{task_type}.js").exists()
+
+
 class LoginRequired(Exception):
     pass
 
@@ -142,6 +147,8 @@ def home(request: Request, principal: Principal):
 
     with get_db().write() as session:
         projects = project_summaries(session, principal)
+    for project in projects:
+        project["workbench_tool"] = tool_available(project["type"])
     return render("home.html", request, projects=projects)
 
 

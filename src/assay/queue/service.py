@@ -20,7 +20,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from assay import markdown
@@ -48,17 +48,26 @@ _sweep_lock = threading.Lock()
 
 # ----------------------------------------------------------------------------- access
 
-def load_project(session: Session, principal: Principal, project_public_id: str, *, review: bool = False) -> Project:
-    """The project, if the caller may label (or review) it: 404 outside the caller's
-    organization, 403 for a project they are not a member of."""
-    project = session.scalar(select(Project).where(Project.public_id == project_public_id, Project.org_id == principal.org_id))
+P = Project.__table__
+M = ProjectMember.__table__
+_PROJECT = select(
+    P.c.id, P.c.public_id, P.c.name, P.c.type, P.c.param_history, P.c.review_fraction,
+    select(M.c.user_id).where(M.c.project_id == P.c.id, M.c.user_id == bindparam("u")).exists().label("is_member"),
+).where(P.c.public_id == bindparam("pid"), P.c.org_id == bindparam("o"))
+
+
+def load_project(session: Session, principal: Principal, project_public_id: str, *, review: bool = False):
+    """The project row (id, public_id, name, type, param_history, review_fraction), if
+    the caller may label (or review) it: 404 outside the caller's organization, 403 for
+    a project they are not a member of."""
+    project = session.connection().execute(_PROJECT, {"pid": project_public_id, "o": principal.org_id, "u": principal.user_id}).first()
     if project is None:
         raise NotFound("Project not found.", field="project_id")
     roles = REVIEW_ROLES if review else LABEL_ROLES
     if principal.role not in roles:
         what = "review" if review else "label"
         raise Forbidden(f"role {principal.role!r} cannot {what} tasks")
-    if principal.role != "admin" and not is_member(session, project.id, principal.user_id):
+    if principal.role != "admin" and not project.is_member:
         raise Forbidden(f"you are not a member of project {project.name!r}; ask an admin to add you")
     return project
 
@@ -130,22 +139,28 @@ ORDER BY t.queue_rank, t.id LIMIT 1 {lock}
 """
 
 
+_CANDIDATES: dict[tuple[str, bool], Any] = {}
+
+
 def _candidate_sql(template: str, session: Session) -> Any:
     pg = session.get_bind().dialect.name == "postgresql"
-    # literals, not parameters, so SQLite matches the partial queue index
-    return text(template.format(false="false" if pg else "0", lock="FOR UPDATE OF t SKIP LOCKED" if pg else ""))
+    stmt = _CANDIDATES.get((template, pg))
+    if stmt is None:
+        # literals, not parameters, so SQLite matches the partial queue index
+        stmt = _CANDIDATES[(template, pg)] = text(template.format(false="false" if pg else "0", lock="FOR UPDATE OF t SKIP LOCKED" if pg else ""))
+    return stmt
 
 
-def _held(session: Session, principal: Principal, project: Project, kind: str) -> list[Assignment]:
-    statuses = ("leased", "rework") if kind == "label" else ("leased",)
-    return list(session.scalars(
-        select(Assignment).where(Assignment.user_id == principal.user_id, Assignment.project_id == project.id,
-                                 Assignment.kind == kind, Assignment.status.in_(statuses))
-        .order_by((Assignment.status == "rework").desc(), Assignment.id)
-    ))
+_HELD = select(A).where(A.c.user_id == bindparam("u"), A.c.project_id == bindparam("p"), A.c.kind == bindparam("k"),
+                        A.c.status.in_(bindparam("statuses", expanding=True))).order_by((A.c.status == "rework").desc(), A.c.id)
+_TAKE_SLOT = update(T).where(T.c.id == bindparam("t"), T.c.open_slots > 0).values(open_slots=T.c.open_slots - 1)
+_TAKE_REVIEW = update(T).where(T.c.id == bindparam("t"), T.c.review_state == "waiting").values(review_state="leased")
+_EXTEND = update(A).where(A.c.id == bindparam("a")).values(expires_at=bindparam("until"))
+_INSERT_ASSIGNMENT = insert(A).returning(A.c.id)
+_ASSIGNMENT_BY_ID = select(A).where(A.c.id == bindparam("a"))
 
 
-def claim(session: Session, principal: Principal, project: Project, kind: str, holding: list[str]) -> dict[str, Any]:
+def claim(session: Session, principal: Principal, project, kind: str, holding: list[str]) -> dict[str, Any]:
     """The next thing for this person to work on in this project, leased to them.
 
     Leases they already hold and are not showing (`holding`: assignment ids on their
@@ -153,25 +168,24 @@ def claim(session: Session, principal: Principal, project: Project, kind: str, h
     resumes where they were. Otherwise a new slot is claimed, up to MAX_HELD at once
     (the page prefetches one task ahead)."""
     sweep_expired(session)
-    held = _held(session, principal, project, kind)
+    conn = session.connection()
+    statuses = ["leased", "rework"] if kind == "label" else ["leased"]
+    held = conn.execute(_HELD, {"u": principal.user_id, "p": project.id, "k": kind, "statuses": statuses}).mappings().all()
     for assignment in held:
-        if assignment.public_id not in holding:
-            if assignment.status == "leased":
-                assignment.expires_at = _lease_until()
+        if assignment["public_id"] not in holding:
+            if assignment["status"] == "leased":
+                until = _lease_until()
+                conn.execute(_EXTEND, {"a": assignment["id"], "until": until})
+                assignment = {**assignment, "expires_at": until}
             return view(session, assignment)
-    if sum(1 for a in held if a.status == "leased") >= MAX_HELD:
+    if sum(1 for a in held if a["status"] == "leased") >= MAX_HELD:
         return {"assignment": None, "task": None, "reason": f"you already hold {MAX_HELD} tasks of this project"}
     template = _LABEL_CANDIDATE if kind == "label" else _REVIEW_CANDIDATE
-    conn = session.connection()
     for _attempt in range(3):
         task_id = conn.execute(_candidate_sql(template, session), {"project_id": project.id, "user_id": principal.user_id}).scalar()
         if task_id is None:
             return {"assignment": None, "task": None, "reason": "nothing left to label" if kind == "label" else "nothing waiting for review"}
-        if kind == "label":
-            taken = conn.execute(update(T).where(T.c.id == task_id, T.c.open_slots > 0).values(open_slots=T.c.open_slots - 1)).rowcount
-        else:
-            taken = conn.execute(update(T).where(T.c.id == task_id, T.c.review_state == "waiting").values(review_state="leased")).rowcount
-        if taken:
+        if conn.execute(_TAKE_SLOT if kind == "label" else _TAKE_REVIEW, {"t": task_id}).rowcount:
             break
     else:
         raise Conflict("The queue is busy; try again.")
@@ -179,22 +193,20 @@ def claim(session: Session, principal: Principal, project: Project, kind: str, h
     if kind == "review":
         # a reviewer may see a task again after its rework: reuse their row
         conn.execute(delete(A).where(A.c.task_id == task_id, A.c.user_id == principal.user_id, A.c.kind == "review"))
-    assignment_id = conn.execute(
-        insert(A).values(public_id=new_public_id(), org_id=principal.org_id, project_id=project.id, task_id=task_id,
-                         user_id=principal.user_id, kind=kind, status="leased", expires_at=_lease_until(), created_at=now,
-                         updated_at=now).returning(A.c.id)
-    ).scalar_one()
-    return view(session, session.get(Assignment, assignment_id))
+    values = {"public_id": new_public_id(), "org_id": principal.org_id, "project_id": project.id, "task_id": task_id,
+              "user_id": principal.user_id, "kind": kind, "status": "leased", "expires_at": _lease_until(), "created_at": now,
+              "updated_at": now, "answer_id": None, "skip_reason": None, "review_comment": None}
+    values["id"] = conn.execute(_INSERT_ASSIGNMENT, values).scalar_one()
+    return view(session, values)
 
 
 def previous(session: Session, principal: Principal, project: Project) -> dict[str, Any]:
     """The caller's latest submission in the project, while it is still theirs to edit."""
-    assignment = session.scalar(
-        select(Assignment).where(Assignment.user_id == principal.user_id, Assignment.project_id == project.id,
-                                 Assignment.kind == "label", Assignment.status == "submitted", Assignment.expires_at > utcnow())
-        .order_by(Assignment.updated_at.desc(), Assignment.id.desc()).limit(1)
-    )
-    if assignment is None or not _editable(session.get(Task, assignment.task_id)):
+    assignment = session.connection().execute(
+        select(A).where(A.c.user_id == principal.user_id, A.c.project_id == project.id, A.c.kind == "label", A.c.status == "submitted",
+                        A.c.expires_at > utcnow()).order_by(A.c.updated_at.desc(), A.c.id.desc()).limit(1)
+    ).mappings().first()
+    if assignment is None or not _editable(session.get(Task, assignment["task_id"])):
         raise NotFound("Nothing to go back to: your last submission here is no longer editable.", field="project_id")
     return view(session, assignment)
 
@@ -206,38 +218,43 @@ def _editable(task: Task) -> bool:
 
 # ----------------------------------------------------------------------------- submitting
 
+_MY_ASSIGNMENT = select(A).where(A.c.public_id == bindparam("a"), A.c.org_id == bindparam("o"), A.c.user_id == bindparam("u"))
+_MARK_SUBMITTED = update(A).where(A.c.id == bindparam("a")).values(status="submitted", answer_id=bindparam("answer"),
+                                                                  expires_at=bindparam("until"), updated_at=bindparam("now"))
+_REWORK_LEFT = select(func.count()).select_from(A).where(A.c.task_id == bindparam("t"), A.c.kind == "label", A.c.status == "rework")
+
+
 def submit(session: Session, principal: Principal, assignment_id: str, body: Any) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise field_error("body", 'must be a JSON object {"response": {...}, "active_seconds": n}')
     if "response" not in body:
         raise field_error("response", "required")
-    assignment = _my_assignment(session, principal, assignment_id)
-    if assignment.kind != "label":
+    conn = session.connection()
+    stmt = _MY_ASSIGNMENT.with_for_update() if conn.dialect.name == "postgresql" else _MY_ASSIGNMENT
+    assignment = conn.execute(stmt, {"a": assignment_id, "o": principal.org_id, "u": principal.user_id}).mappings().first()
+    if assignment is None:
+        raise NotFound("Assignment not found: it is not yours, or its lease expired and the task went back to the queue.",
+                       field="assignment_id")
+    if assignment["kind"] != "label":
         raise InvalidRequest("This is a review assignment; send a review verdict instead.", field="assignment_id")
-    task = session.scalar(select(Task).where(Task.id == assignment.task_id).with_for_update())
+    task = session.get(Task, assignment["task_id"], with_for_update=True)
     now = utcnow()
-    if assignment.status == "leased":
-        answer = lifecycle.record_answer(session, task, body["response"], user_id=principal.user_id, active_seconds=body.get("active_seconds"))
-    elif assignment.status in ("submitted", "rework"):
-        if assignment.status == "submitted" and (assignment.expires_at <= now or not _editable(task)):
+    status = assignment["status"]
+    if status == "leased":
+        answer_id = lifecycle.record_answer(session, task, body["response"], user_id=principal.user_id,
+                                            active_seconds=body.get("active_seconds"), lease_held=True)
+    elif status in ("submitted", "rework"):
+        if status == "submitted" and (assignment["expires_at"] <= now or not _editable(task)):
             raise Conflict("This submission can no longer be edited.", field="assignment_id")
-        old = session.get(TaskAnswer, assignment.answer_id) if assignment.answer_id else None
-        answer = lifecycle.record_answer(session, task, body["response"], user_id=principal.user_id,
-                                         active_seconds=body.get("active_seconds"), replaces=old)
+        answer_id = lifecycle.record_answer(session, task, body["response"], user_id=principal.user_id,
+                                            active_seconds=body.get("active_seconds"), replaces=assignment["answer_id"])
     else:
-        raise Conflict(f"This assignment is {assignment.status}.", field="assignment_id")
-    was_rework = assignment.status == "rework"
-    assignment.status = "submitted"
-    assignment.answer_id = answer.id
-    assignment.expires_at = now + timedelta(seconds=get_settings().lease_seconds)
-    assignment.updated_at = now
-    session.flush()
-    if was_rework:
-        waiting = session.scalar(select(func.count()).select_from(Assignment).where(
-            Assignment.task_id == task.id, Assignment.kind == "label", Assignment.status == "rework"))
-        if not waiting:
-            task.review_state = "waiting"
-    return {"assignment_id": assignment.public_id, "task_id": task.public_id, "task_status": task.status, "answer_id": answer.id}
+        raise Conflict(f"This assignment is {status}.", field="assignment_id")
+    conn.execute(_MARK_SUBMITTED, {"a": assignment["id"], "answer": answer_id, "now": now,
+                                   "until": now + timedelta(seconds=get_settings().lease_seconds)})
+    if status == "rework" and not conn.execute(_REWORK_LEFT, {"t": task.id}).scalar():
+        task.review_state = "waiting"
+    return {"assignment_id": assignment_id, "task_id": task.public_id, "task_status": task.status, "answer_id": answer_id}
 
 
 def skip(session: Session, principal: Principal, assignment_id: str, body: Any) -> dict[str, Any]:
@@ -256,7 +273,7 @@ def skip(session: Session, principal: Principal, assignment_id: str, body: Any) 
     return {"assignment_id": assignment.public_id, "status": "skipped"}
 
 
-def answer_directly(session: Session, principal: Principal, task: Task, body: dict) -> TaskAnswer:
+def answer_directly(session: Session, principal: Principal, task: Task, body: dict) -> int:
     """The native answers endpoint (no page): uses the caller's lease on the task if
     they hold one, otherwise takes an open slot, so it obeys the same slot limit."""
     conn = session.connection()
@@ -268,15 +285,16 @@ def answer_directly(session: Session, principal: Principal, task: Task, body: di
         taken = conn.execute(update(T).where(T.c.id == task.id, T.c.open_slots > 0).values(open_slots=T.c.open_slots - 1)).rowcount
         if not taken:
             raise Conflict(f"Task {task.public_id}: all {task.required_labels} label slots are taken or answered.", field="task_id")
-    answer = lifecycle.record_answer(session, task, body["response"], user_id=principal.user_id, active_seconds=body.get("active_seconds"))
+    answer_id = lifecycle.record_answer(session, task, body["response"], user_id=principal.user_id, active_seconds=body.get("active_seconds"),
+                                        lease_held=held is not None)
     now = utcnow()
     if held is not None:
-        held.status, held.answer_id, held.updated_at = "submitted", answer.id, now
+        held.status, held.answer_id, held.updated_at = "submitted", answer_id, now
     else:
         conn.execute(insert(A).values(public_id=new_public_id(), org_id=task.org_id, project_id=task.project_id, task_id=task.id,
-                                      user_id=principal.user_id, kind="label", status="submitted", expires_at=now, answer_id=answer.id,
+                                      user_id=principal.user_id, kind="label", status="submitted", expires_at=now, answer_id=answer_id,
                                       created_at=now, updated_at=now))
-    return answer
+    return answer_id
 
 
 # ----------------------------------------------------------------------------- review
@@ -308,31 +326,40 @@ def review(session: Session, principal: Principal, assignment_id: str, body: Any
 
 # ----------------------------------------------------------------------------- views
 
-def view(session: Session, assignment: Assignment) -> dict[str, Any]:
-    """What the labeling page needs for one assignment: the task as the tool sees it,
-    the instructions as safe HTML, and for rework/going back/review the answers so far."""
-    task = session.get(Task, assignment.task_id)
-    project = session.get(Project, assignment.project_id)
+_VIEW = select(
+    T.c.public_id, T.c.type, T.c.status, T.c.params, T.c.instruction, T.c.metadata, P.c.public_id.label("project_public_id"),
+    P.c.name.label("project_name"), P.c.param_history,
+).join(P, P.c.id == T.c.project_id).where(T.c.id == bindparam("t"))
+_ANSWER_RESPONSE = select(TaskAnswer.__table__.c.response).where(TaskAnswer.__table__.c.id == bindparam("a"))
+
+
+def view(session: Session, assignment) -> dict[str, Any]:
+    """What the labeling page needs for one assignment (a mapping of its row): the task
+    as the tool sees it, the instructions as safe HTML, and for rework/going back/review
+    the answers so far. One joined Core read."""
     from assay.tasktypes import get_plugin
 
-    plugin = get_plugin(task.type)
+    conn = session.connection()
+    row = conn.execute(_VIEW, {"t": assignment["task_id"]}).mappings().one()
+    params = row["params"] or {}
+    history = row["param_history"] or []
     out: dict[str, Any] = {
         "assignment": {
-            "id": assignment.public_id, "kind": assignment.kind, "status": assignment.status,
-            "expires_at": iso(assignment.expires_at), "review_comment": assignment.review_comment,
+            "id": assignment["public_id"], "kind": assignment["kind"], "status": assignment["status"],
+            "expires_at": iso(assignment["expires_at"]), "review_comment": assignment["review_comment"],
         },
         "task": {
-            "task_id": task.public_id, "type": task.type, "status": task.status,
-            "params": _signed_files(plugin.workbench_params(task.params)), "hypothesis": (task.params or {}).get("hypothesis"),
-            "instruction_html": markdown.render(_own_instruction(task, project)), "metadata": task.metadata_ or {},
+            "task_id": row["public_id"], "type": row["type"], "status": row["status"],
+            "params": _signed_files(get_plugin(row["type"]).workbench_params(params)), "hypothesis": params.get("hypothesis"),
+            "instruction_html": markdown.render(_own_instruction(row["instruction"], history)), "metadata": row["metadata"] or {},
         },
-        "project": {"id": project.public_id, "name": project.name, "guidelines_html": markdown.render(_guidelines(project))},
+        "project": {"id": row["project_public_id"], "name": row["project_name"], "guidelines_html": markdown.render(_guidelines(history))},
         "previous_response": None,
     }
-    if assignment.answer_id:
-        answer = session.get(TaskAnswer, assignment.answer_id)
-        out["previous_response"] = answer.response if answer else None
-    if assignment.kind == "review":
+    if assignment["answer_id"]:
+        out["previous_response"] = conn.execute(_ANSWER_RESPONSE, {"a": assignment["answer_id"]}).scalar()
+    if assignment["kind"] == "review":
+        task = session.get(Task, assignment["task_id"])
         answers = lifecycle.active_answers(session, task)
         emails = dict(session.execute(select(User.id, User.email).where(User.id.in_([a.user_id for a in answers if a.user_id]))).all())
         out["answers"] = [
@@ -344,16 +371,17 @@ def view(session: Session, assignment: Assignment) -> dict[str, Any]:
     return out
 
 
-def _guidelines(project: Project) -> str:
-    instruction = project.current_params.get("instruction")
+def _guidelines(param_history: list) -> str:
+    """The project's current instructions (latest params version)."""
+    instruction = param_history[-1].get("instruction") if param_history else None
     return instruction if isinstance(instruction, str) else ""
 
 
-def _own_instruction(task: Task, project: Project) -> str:
+def _own_instruction(instruction: str | None, param_history: list) -> str:
     """The task's own instruction: what its creator sent, without the project
     instruction appended at creation (the page shows the project's current one)."""
-    own = task.instruction or ""
-    for version in reversed(project.param_history or []):
+    own = instruction or ""
+    for version in reversed(param_history):
         appended = version.get("instruction")
         if isinstance(appended, str) and appended and own.endswith(appended):
             return own[: -len(appended)].rstrip()

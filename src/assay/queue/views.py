@@ -41,8 +41,13 @@ def _on_assignment(fn, principal: Principal, assignment_id: str, *args):
 async def workbench_home(principal: Principal = Depends(authenticate)):
     """JSON twin of the home page: the caller's projects and their backlog."""
     def run():
+        from assay.pages.views import tool_available
+
         with get_db().write() as session:
-            return {"user": {"email": principal.email, "role": principal.role}, "projects": service.project_summaries(session, principal)}
+            projects = service.project_summaries(session, principal)
+        for project in projects:
+            project["workbench_tool"] = tool_available(project["type"])
+        return {"user": {"email": principal.email, "role": principal.role}, "projects": projects}
     return JSON(await run_db(run))
 
 

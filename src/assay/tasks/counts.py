@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -11,13 +11,26 @@ from assay.tasks.models import TaskCount
 C = TaskCount.__table__
 
 
+_UPSERTS: dict[str, object] = {}
+
+
+def _upsert(dialect: str):
+    """One prebuilt upsert per dialect: building the statement costs more CPU than running it."""
+    stmt = _UPSERTS.get(dialect)
+    if stmt is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = insert(C).values(org_id=bindparam("o"), is_test=bindparam("t"), project_id=bindparam("p"), batch_id=bindparam("b"),
+                                status=bindparam("s"), n=bindparam("d"))
+        stmt = stmt.on_conflict_do_update(index_elements=[C.c.org_id, C.c.is_test, C.c.project_id, C.c.batch_id, C.c.status],
+                                          set_={"n": C.c.n + stmt.excluded.n})
+        _UPSERTS[dialect] = stmt
+    return stmt
+
+
 def bump(session, org_id: int, is_test: bool, project_id: int, batch_id: int | None, status: str, delta: int) -> None:
     """Add delta to one counter (upsert), in the caller's transaction."""
     conn = session.connection()
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(C).values(org_id=org_id, is_test=is_test, project_id=project_id, batch_id=batch_id or 0, status=status, n=delta)
-    stmt = stmt.on_conflict_do_update(index_elements=[C.c.org_id, C.c.is_test, C.c.project_id, C.c.batch_id, C.c.status], set_={"n": C.c.n + delta})
-    conn.execute(stmt)
+    conn.execute(_upsert(conn.dialect.name), {"o": org_id, "t": is_test, "p": project_id, "b": batch_id or 0, "s": status, "d": delta})
 
 
 def move(session, task, old_status: str, new_status: str) -> None:

@@ -12,7 +12,7 @@ from collections import Counter
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from assay.batches.models import Batch
@@ -106,6 +106,16 @@ def _check_active_seconds(active_seconds: Any) -> None:
         raise InvalidRequest("active_seconds: must be a non-negative number", field="active_seconds")
 
 
+TA = TaskAnswer.__table__
+_INSERT_ANSWER = insert(TA).returning(TA.c.id)
+_DEACTIVATE_ANSWER = update(TA).where(TA.c.id == bindparam("answer_id")).values(active=False)
+_COUNT_ACTIVE = select(func.count()).select_from(TA).where(TA.c.task_id == bindparam("t"), TA.c.source == "human", TA.c.active == true())
+_ACTIVE_RESPONSES = select(TA.c.response).where(TA.c.task_id == bindparam("t"), TA.c.source == "human", TA.c.active == true()).order_by(TA.c.id)
+_HAS_ANSWER = select(TA.c.id).where(TA.c.task_id == bindparam("t"), TA.c.user_id == bindparam("u"), TA.c.source == "human",
+                                   TA.c.active == true()).limit(1)
+_REVIEW_FRACTION = select(Project.__table__.c.review_fraction).where(Project.__table__.c.id == bindparam("p"))
+
+
 def record_answer(
     session: Session,
     task: Task,
@@ -114,37 +124,38 @@ def record_answer(
     user_id: int | None,
     source: str = "human",
     active_seconds: float | None = None,
-    replaces: TaskAnswer | None = None,
-) -> TaskAnswer:
-    """Store one labeler's answer (or a new version of it, `replaces`); once the task
-    has the labels it needs, send it to review or complete it."""
+    replaces: int | None = None,
+    lease_held: bool = False,
+) -> int:
+    """Store one labeler's answer (or a new version of their answer `replaces`); once
+    the task has the labels it needs, send it to review or complete it. Returns the
+    answer id. `lease_held`: the caller holds this person's assignment for the task
+    (unique per task and person), so no second answer can exist. Hot path: prebuilt
+    Core statements (statement building costs more CPU here than the SQL)."""
     if task.status != "pending" and replaces is None:
         raise InvalidRequest(f"Task {task.public_id} is {task.status}; only pending tasks take answers.", field="task_id")
     _check_active_seconds(active_seconds)
-    plugin = get_plugin(task.type)
-    clean = plugin.validate_response(response, task.params)
-    if user_id is not None and replaces is None:
-        already = session.scalar(
-            select(TaskAnswer.id).where(TaskAnswer.task_id == task.id, TaskAnswer.user_id == user_id, TaskAnswer.source == "human",
-                                        TaskAnswer.active.is_(True))
-        )
-        if already is not None:
+    clean = get_plugin(task.type).validate_response(response, task.params)
+    conn = session.connection()
+    if user_id is not None and replaces is None and not lease_held:
+        if conn.execute(_HAS_ANSWER, {"t": task.id, "u": user_id}).first() is not None:
             raise InvalidRequest(f"Task {task.public_id} already has an answer from this user.", field="task_id")
     if replaces is not None:
-        replaces.active = False
-    answer = TaskAnswer(org_id=task.org_id, task_id=task.id, user_id=user_id, source=source, response=clean,
-                        active_seconds=active_seconds, hypothesis_status=hypothesis_status(task, clean), active=True)
-    session.add(answer)
-    task.updated_at = utcnow()
-    session.flush()
+        conn.execute(_DEACTIVATE_ANSWER, {"answer_id": replaces})
+    now = utcnow()
+    answer_id = conn.execute(_INSERT_ANSWER, {
+        "org_id": task.org_id, "task_id": task.id, "user_id": user_id, "source": source, "response": clean, "active_seconds": active_seconds,
+        "hypothesis_status": hypothesis_status(task, clean), "active": True, "created_at": now,
+    }).scalar_one()
+    task.updated_at = now
     if task.status == "completed":
         # an edit of a finished task (the labeler went back): the answer is re-consolidated
-        task.response = consolidate([a.response for a in active_answers(session, task)])
+        task.response = consolidate(list(conn.execute(_ACTIVE_RESPONSES, {"t": task.id}).scalars()))
         session.flush()
         notify(session, task)
     elif task.review_state is None:
         labels_in(session, task)
-    return answer
+    return answer_id
 
 
 def needs_review(task: Task, fraction: float) -> bool:
@@ -158,15 +169,14 @@ def needs_review(task: Task, fraction: float) -> bool:
 
 def labels_in(session: Session, task: Task) -> None:
     """Called after an answer: with all labels in, the task goes to review or completes."""
-    answers = active_answers(session, task)
-    if len(answers) < task.required_labels:
+    conn = session.connection()
+    if conn.execute(_COUNT_ACTIVE, {"t": task.id}).scalar() < task.required_labels:
         return
-    fraction = session.scalar(select(Project.review_fraction).where(Project.id == task.project_id)) or 0.0
-    if needs_review(task, fraction):
+    if needs_review(task, conn.execute(_REVIEW_FRACTION, {"p": task.project_id}).scalar() or 0.0):
         task.review_state = "waiting"
         session.flush()
         return
-    complete_task(session, task, consolidate([a.response for a in answers]))
+    complete_task(session, task, consolidate(list(conn.execute(_ACTIVE_RESPONSES, {"t": task.id}).scalars())))
 
 
 def _review_audit(task: Task, reviewer_email: str, result: str, seconds: float | None, comment: str | None) -> None:

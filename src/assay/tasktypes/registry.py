@@ -13,7 +13,7 @@ _loaded = False
 SCALE_TYPES_NOT_ENABLED = frozenset(
     {
         "videoplaybackannotation", "lidarannotation", "lidarsegmentation", "lidarlinking",
-        "lidartopdown", "sensorfusion", "chat", "chatexperimental", "chatlite", "multichat",
+        "lidartopdown", "sensorfusion", "chatexperimental", "chatlite", "multichat",
         "documentmodel", "annotation", "polygonannotation", "lineannotation", "pointannotation",
         "cuboidannotation", "transcription", "datacollection", "videoboxannotation",
         "videocuboidannotation", "laneannotation", "multistage", "federal2dvideoannotation",

@@ -5,8 +5,9 @@ document.addEventListener('keydown', (event) => {
   let row = null;
   if (/^[1-9]$/.test(event.key)) row = rows[Number(event.key) - 1];
   else if (event.key === 'Enter') row = rows.find((r) => Number(r.dataset.available) > 0);
-  if (row) {
+  const link = row?.querySelector('a.start');
+  if (link) {
     event.preventDefault();
-    location.href = row.querySelector('a.start').href;
+    location.href = link.href;
   }
 });

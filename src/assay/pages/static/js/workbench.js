@@ -230,6 +230,7 @@ async function show(data, { revising = false } = {}) {
     hotkey: (key, label, fn, opts) => bind(toolKeys, key, label, fn, opts),
     changed: () => {
       if (current !== state) return;
+      showError(''); // the labeler is fixing what the message was about
       state.undo.push(state.last);
       if (state.undo.length > 200) state.undo.shift();
       state.last = snapshot(state.tool);

@@ -1,0 +1,298 @@
+"""`chat`: judge model outputs for a conversation (generative-AI evaluation).
+
+Params: `messages` (the conversation, Markdown), `responses` (model outputs to judge, ids
+default to "A", "B", …) and `evaluation`, one of:
+
+* `pairwise`: exactly 2 responses; the answer picks the better one (or a tie when
+  `allow_ties`) and how much better (`strength_levels`);
+  `{"preference": {"winner": "A", "strength": "better"}, "justification"?: "…"}`;
+* `ranking`: 2 to 10 responses, all ranked best first: `{"ranking": ["B", "A", "C"]}`;
+* `rubric`: each response scored on each `rubric` criterion (1..scale), with a
+  justification where the criterion asks for one:
+  `{"scores": {"A": {"helpfulness": {"score": 4, "justification"?: "…"}}}}`;
+* `ideal_response`: the labeler writes the response the model should have given (at least
+  `min_characters` non-blank characters), optionally starting from one of the responses:
+  `{"ideal_response": "…", "based_on"?: "A"}`.
+
+The labeling tool gets `content_html` (rendered, escaped Markdown) for every message and
+response, and `description_html` for rubric criteria.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import string
+from typing import Any, Literal
+
+from pydantic import Field, StrictBool, StrictInt, ValidationInfo, field_validator, model_validator
+
+from assay import markdown
+from assay.tasktypes.base import ParamsModel, ResponseModel, TaskTypePlugin
+from assay.tasktypes.fields import context_params, fail
+from assay.tasktypes.registry import register
+
+EVALUATIONS = ("pairwise", "ranking", "rubric", "ideal_response")
+DEFAULT_STRENGTHS = ["slightly better", "better", "much better"]
+MAX_RESPONSES = 26
+MAX_RANKED = 10
+TIE = "tie"
+
+
+def _a(mode: str) -> str:
+    return f"{'an' if mode[0] in 'aeiou' else 'a'} {mode}"
+
+
+def default_id(index: int) -> str:
+    return string.ascii_uppercase[index] if index < 26 else f"R{index + 1}"
+
+
+class Message(ParamsModel):
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class ModelResponse(ParamsModel):
+    id: str | None = None
+    model: str | None = None
+    content: str
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must be a non-blank string")
+        return value
+
+
+class Criterion(ParamsModel):
+    id: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+    description: str | None = None
+    scale: StrictInt = Field(default=5, ge=2, le=10)
+    justification: Literal["none", "optional", "required"] = "optional"
+
+    @field_validator("id", "title")
+    @classmethod
+    def _non_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must be a non-blank string")
+        return value
+
+
+class ChatParams(ParamsModel):
+    messages: list[Message] = Field(min_length=1)
+    responses: list[ModelResponse] = Field(default_factory=list, max_length=MAX_RESPONSES)
+    evaluation: Literal["pairwise", "ranking", "rubric", "ideal_response"]
+    allow_ties: StrictBool | None = None
+    strength_levels: list[str] | None = Field(default=None, max_length=10)
+    rubric: list[Criterion] | None = None
+    min_characters: StrictInt | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> "ChatParams":
+        seen: set[str] = set()
+        for i, item in enumerate(self.responses):
+            if item.id is None:
+                item.id = default_id(i)
+            if item.id in seen:
+                fail(("responses", i, "id"), f"duplicate response id {item.id!r}", item.id)
+            seen.add(item.id)
+        n = len(self.responses)
+        mode = self.evaluation
+        if mode == "pairwise":
+            if n != 2:
+                fail(("responses",), f"pairwise evaluation needs exactly 2 responses, got {n}")
+            for i, item in enumerate(self.responses):
+                if item.id == TIE:
+                    fail(("responses", i, "id"), f"{TIE!r} is reserved in pairwise evaluation (it means a tie)", item.id)
+            if self.allow_ties is None:
+                self.allow_ties = True
+            if self.strength_levels is None:
+                self.strength_levels = list(DEFAULT_STRENGTHS)
+        elif mode == "ranking":
+            if not 2 <= n <= MAX_RANKED:
+                fail(("responses",), f"ranking evaluation needs 2 to {MAX_RANKED} responses, got {n}")
+        elif mode == "rubric":
+            if n < 1:
+                fail(("responses",), "rubric evaluation needs at least 1 response")
+            if not self.rubric:
+                fail(("rubric",), "rubric evaluation needs at least one criterion")
+        if self.strength_levels is not None:
+            levels = self.strength_levels
+            for i, level in enumerate(levels):
+                if not level.strip():
+                    fail(("strength_levels", i), "must be a non-blank string", level)
+                if level in levels[:i]:
+                    fail(("strength_levels", i), f"duplicate strength level {level!r}", level)
+        ids: set[str] = set()
+        for i, criterion in enumerate(self.rubric or []):
+            if criterion.id in ids:
+                fail(("rubric", i, "id"), f"duplicate criterion id {criterion.id!r}", criterion.id)
+            ids.add(criterion.id)
+        return self
+
+
+class Preference(ResponseModel):
+    winner: str
+    strength: str | None = None
+
+
+class Score(ResponseModel):
+    score: StrictInt
+    justification: str | None = None
+
+
+class ChatResponse(ResponseModel):
+    preference: Preference | None = None
+    ranking: list[str] | None = None
+    scores: dict[str, dict[str, Score]] | None = None
+    ideal_response: str | None = None
+    based_on: str | None = None
+    justification: str | None = None
+
+    @model_validator(mode="after")
+    def _against_params(self, info: ValidationInfo) -> "ChatResponse":
+        params = context_params(info)
+        mode = params.get("evaluation")
+        if mode not in EVALUATIONS:
+            return self
+        ids = [r.get("id") for r in params.get("responses") or [] if isinstance(r, dict)]
+        answer_keys = {"pairwise": "preference", "ranking": "ranking", "rubric": "scores", "ideal_response": "ideal_response"}
+        for other, key in answer_keys.items():
+            if other != mode and getattr(self, key) is not None:
+                fail((key,), f"not part of {_a(mode)} evaluation (this task asks for {answer_keys[mode]!r})")
+        if self.based_on is not None and mode != "ideal_response":
+            fail(("based_on",), f"not part of {_a(mode)} evaluation")
+        if getattr(self, answer_keys[mode]) is None:
+            fail((answer_keys[mode],), f"required for {mode} evaluation")
+        getattr(self, f"_check_{mode}")(params, ids)
+        return self
+
+    def _check_pairwise(self, params: dict[str, Any], ids: list[str]) -> None:
+        pref = self.preference
+        levels = params.get("strength_levels")
+        levels = DEFAULT_STRENGTHS if levels is None else levels
+        if pref.winner == TIE:
+            if params.get("allow_ties") is False:
+                fail(("preference", "winner"), "this task does not allow ties; pick " + " or ".join(map(repr, ids)), pref.winner)
+            if pref.strength is not None:
+                fail(("preference", "strength"), "a tie has no strength", pref.strength)
+            return
+        if pref.winner not in ids:
+            choices = ids + ([TIE] if params.get("allow_ties") is not False else [])
+            fail(("preference", "winner"), f"{pref.winner!r} is not one of {', '.join(map(repr, choices))}", pref.winner)
+        if not levels:
+            if pref.strength is not None:
+                fail(("preference", "strength"), "this task asks for no strength", pref.strength)
+        elif pref.strength is None:
+            fail(("preference", "strength"), f"required; one of {', '.join(map(repr, levels))}")
+        elif pref.strength not in levels:
+            fail(("preference", "strength"), f"{pref.strength!r} is not one of {', '.join(map(repr, levels))}", pref.strength)
+
+    def _check_ranking(self, params: dict[str, Any], ids: list[str]) -> None:
+        ranking = self.ranking
+        for i, item in enumerate(ranking):
+            if item not in ids:
+                fail(("ranking", i), f"{item!r} is not a response id of this task ({', '.join(map(repr, ids))})", item)
+            if item in ranking[:i]:
+                fail(("ranking", i), f"{item!r} is ranked more than once", item)
+        missing = [i for i in ids if i not in ranking]
+        if missing:
+            fail(("ranking",), f"must rank every response once, best first; missing {', '.join(map(repr, missing))}")
+
+    def _check_rubric(self, params: dict[str, Any], ids: list[str]) -> None:
+        criteria = [c for c in params.get("rubric") or [] if isinstance(c, dict)]
+        for response_id, scored in self.scores.items():
+            if response_id not in ids:
+                fail(("scores", response_id), f"not a response id of this task ({', '.join(map(repr, ids))})")
+            known = {c.get("id") for c in criteria}
+            for criterion_id in scored:
+                if criterion_id not in known:
+                    fail(("scores", response_id, criterion_id), f"not a criterion id of this task ({', '.join(map(repr, known))})")
+        for response_id in ids:
+            scored = self.scores.get(response_id)
+            if scored is None:
+                fail(("scores", response_id), "every response must be scored; this one is missing")
+            for criterion in criteria:
+                cid = criterion.get("id")
+                here = ("scores", response_id, cid)
+                entry = scored.get(cid)
+                if entry is None:
+                    fail(here, f"every criterion must be scored; {criterion.get('title') or cid!r} is missing")
+                scale = criterion.get("scale") or 5
+                if not 1 <= entry.score <= scale:
+                    fail(here + ("score",), f"must be between 1 and {scale}", entry.score)
+                rule = criterion.get("justification") or "optional"
+                if rule == "required" and (entry.justification is None or not entry.justification.strip()):
+                    fail(here + ("justification",), "required for this criterion", entry.justification)
+                if rule == "none" and entry.justification is not None:
+                    fail(here + ("justification",), "this criterion takes no justification", entry.justification)
+
+    def _check_ideal_response(self, params: dict[str, Any], ids: list[str]) -> None:
+        text = self.ideal_response.strip()
+        if not text:
+            fail(("ideal_response",), "must not be blank", self.ideal_response)
+        least = params.get("min_characters")
+        if least and len(text) < least:
+            fail(("ideal_response",), f"must be at least {least} characters (has {len(text)})", self.ideal_response)
+        if self.based_on is not None and self.based_on not in ids:
+            fail(("based_on",), f"{self.based_on!r} is not a response id of this task", self.based_on)
+
+
+_WORDS = ["the", "answer", "explains", "clearly", "why", "this", "works", "and", "gives", "an", "example", "step", "by"]
+
+
+def _text(rng: random.Random, least: int) -> str:
+    words = [rng.choice(_WORDS).capitalize()]
+    while len(" ".join(words)) < max(least, 40):
+        words.append(rng.choice(_WORDS))
+    return " ".join(words) + "."
+
+
+@register
+class Chat(TaskTypePlugin):
+    name = "chat"
+    title = "Chat evaluation"
+    Params = ChatParams
+    Response = ChatResponse
+
+    def synthetic_response(self, params: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+        ids = [r["id"] for r in params.get("responses") or []]
+        mode = params["evaluation"]
+        if mode == "pairwise":
+            choices = ids + ([TIE] if params.get("allow_ties", True) else [])
+            winner = rng.choice(choices)
+            levels = params.get("strength_levels")
+            levels = DEFAULT_STRENGTHS if levels is None else levels
+            preference: dict[str, Any] = {"winner": winner}
+            if winner != TIE and levels:
+                preference["strength"] = rng.choice(levels)
+            return {"preference": preference}
+        if mode == "ranking":
+            return {"ranking": rng.sample(ids, len(ids))}
+        if mode == "rubric":
+            scores: dict[str, Any] = {}
+            for response_id in ids:
+                scores[response_id] = {}
+                for criterion in params["rubric"]:
+                    entry: dict[str, Any] = {"score": rng.randint(1, criterion.get("scale", 5))}
+                    if criterion.get("justification", "optional") == "required":
+                        entry["justification"] = _text(rng, 0)
+                    scores[response_id][criterion["id"]] = entry
+            return {"scores": scores}
+        answer: dict[str, Any] = {"ideal_response": _text(rng, params.get("min_characters") or 0)}
+        if ids and rng.random() < 0.5:
+            answer["based_on"] = rng.choice(ids)
+        return answer
+
+    def workbench_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        out = copy.deepcopy(super().workbench_params(params))
+        for key in ("messages", "responses"):
+            for item in out.get(key) or []:
+                if isinstance(item, dict):
+                    item["content_html"] = markdown.render(item.get("content") or "")
+        for criterion in out.get("rubric") or []:
+            if isinstance(criterion, dict) and criterion.get("description"):
+                criterion["description_html"] = markdown.render(criterion["description"])
+        return out
