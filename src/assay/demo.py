@@ -113,7 +113,7 @@ def create_demo(principal: Principal) -> dict[str, int]:
         ("Demo: news entities", "namedentityrecognition", {"instruction": "Mark every person, organization and place.", "labels": [{"name": "PERSON"}, {"name": "ORG"}, {"name": "LOC"}]}),
         ("Demo: support ticket triage", "textcollection", {"instruction": "Route the ticket and summarise it."}),
         ("Demo: shapes (boxes)", "imageannotation", {"instruction": "Draw a box around every square and every bar."}),
-        ("Demo: answer preference", "textcollection", {"instruction": "Which answer is better?"}),
+        ("Demo: answer preference", "chat", {"instruction": "Which answer would you rather get? Correctness first, then clarity.", "evaluation": "pairwise"}),
     ]
     with db.write() as session:
         for name, task_type, params in specs:
@@ -141,16 +141,12 @@ def create_demo(principal: Principal) -> dict[str, int]:
             })
         counts["textcollection"] = len(TICKETS)
         for prompt, a, b in PROMPTS:
-            tasks.create_task(session, principal, "textcollection", {
+            tasks.create_task(session, principal, "chat", {
                 "project": "Demo: answer preference",
-                "attachments": [{"type": "text", "content": f"Prompt: {prompt}\n\nResponse A: {a}\n\nResponse B: {b}"}],
-                "fields": [
-                    {"type": "category", "field_id": "preferred", "title": "Preferred response", "required": True,
-                     "choices": [{"label": "A", "value": "A"}, {"label": "B", "value": "B"}, {"label": "Tie", "value": "tie"}]},
-                    {"type": "text", "field_id": "why", "title": "Why?", "max_characters": 500},
-                ],
+                "messages": [{"role": "user", "content": prompt}],
+                "responses": [{"content": a}, {"content": b}],
             })
-        counts["textcollection"] += len(PROMPTS)
+        counts["chat"] = len(PROMPTS)
     image_urls = []
     for i in range(6):
         boxes = []
