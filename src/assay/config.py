@@ -69,12 +69,19 @@ class Settings(BaseSettings):
     def effective_secret_key(self) -> str:
         if self.secret_key:
             return self.secret_key
-        path = self.data_dir / "secret_key"
-        if not path.exists():
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_hex(32))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        return _secret_key_file(str(self.data_dir.resolve()))
+
+
+@lru_cache(maxsize=8)
+def _secret_key_file(data_dir: str) -> str:
+    """The key kept in DATA_DIR/secret_key (created on first use). Read once per process:
+    every session cookie and signed link needs it."""
+    path = Path(data_dir) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def _split(value: str) -> list[str]:

@@ -155,7 +155,7 @@ _HELD = select(A).where(A.c.user_id == bindparam("u"), A.c.project_id == bindpar
                         A.c.status.in_(bindparam("statuses", expanding=True))).order_by((A.c.status == "rework").desc(), A.c.id)
 _TAKE_SLOT = update(T).where(T.c.id == bindparam("t"), T.c.open_slots > 0).values(open_slots=T.c.open_slots - 1)
 _TAKE_REVIEW = update(T).where(T.c.id == bindparam("t"), T.c.review_state == "waiting").values(review_state="leased")
-_EXTEND = update(A).where(A.c.id == bindparam("a")).values(expires_at=bindparam("until"))
+_EXTEND = update(A).where(A.c.id == bindparam("a"), A.c.status == "leased").values(expires_at=bindparam("until"))
 _INSERT_ASSIGNMENT = insert(A).returning(A.c.id)
 _ASSIGNMENT_BY_ID = select(A).where(A.c.id == bindparam("a"))
 
@@ -171,14 +171,20 @@ def claim(session: Session, principal: Principal, project, kind: str, holding: l
     conn = session.connection()
     statuses = ["leased", "rework"] if kind == "label" else ["leased"]
     held = conn.execute(_HELD, {"u": principal.user_id, "p": project.id, "k": kind, "statuses": statuses}).mappings().all()
+    live = []
     for assignment in held:
+        if assignment["status"] == "leased" and assignment["public_id"] not in holding:
+            until = _lease_until()
+            # 0 rows: another request's sweep deleted this expired lease since we read it
+            # (on PostgreSQL the UPDATE waits for that DELETE); the slot is gone, skip it
+            if not conn.execute(_EXTEND, {"a": assignment["id"], "until": until}).rowcount:
+                continue
+            assignment = {**assignment, "expires_at": until}
+        live.append(assignment)
+    for assignment in live:
         if assignment["public_id"] not in holding:
-            if assignment["status"] == "leased":
-                until = _lease_until()
-                conn.execute(_EXTEND, {"a": assignment["id"], "until": until})
-                assignment = {**assignment, "expires_at": until}
             return view(session, assignment)
-    if sum(1 for a in held if a["status"] == "leased") >= MAX_HELD:
+    if sum(1 for a in live if a["status"] == "leased") >= MAX_HELD:
         return {"assignment": None, "task": None, "reason": f"you already hold {MAX_HELD} tasks of this project"}
     template = _LABEL_CANDIDATE if kind == "label" else _REVIEW_CANDIDATE
     for _attempt in range(3):

@@ -1,0 +1,268 @@
+"""The assignment engine under concurrency, on both databases: many annotators signed in
+with browser sessions hammer next → submit (some skip, some walk away from their lease,
+some submit long after their lease expired) until the queue is empty, then the database
+must show every slot given once: no task over-answered, nobody answering a task twice,
+every task completed once with exactly its required labels, and one callback each.
+Also: an expired lease returns its slot, and a heartbeat keeps it."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.db_access import query
+from tests.queue_support import CATEGORIES, Admin, Annotator, double_assignments, queue_violations, status_counts
+from tests.support import wait_until
+
+LEASE_SECONDS = 2
+ANNOTATORS = 24
+TASKS = 240
+LABELS = 3
+
+
+class Tally:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.counts: Counter = Counter()
+        self.errors: list[str] = []
+
+    def add(self, key: str, n: int = 1) -> None:
+        with self.lock:
+            self.counts[key] += n
+
+    def error(self, message: str) -> None:
+        with self.lock:
+            self.errors.append(message)
+
+
+def _labeler(annotator: Annotator, project_id: str, seed: int, stop: threading.Event, tally: Tally, lease_s: float) -> None:
+    """Works like the page: shows one task and prefetches the next (holding the one on
+    screen); submits most, skips some, walks away from some (a stale tab: the lease stays
+    'on screen' until it expires) and submits some of those long after expiry."""
+    rng = random.Random(seed)
+    current = None  # (assignment id, claimed at)
+    stale: list[tuple[str, float]] = []  # abandoned leases still "on screen" somewhere
+    late: list[tuple[str, float]] = []  # abandoned leases to submit after their expiry
+
+    def claim() -> tuple[str, float] | None:
+        holding = [a for a, _ in stale] + ([current[0]] if current else [])
+        r = annotator.next(project_id, holding)
+        tally.add(f"next {r.status}")
+        if r.status != 200:
+            tally.error(f"{annotator.email} next → {r.status} {r.body}")
+            return None
+        if r.body["assignment"] is None:
+            return None
+        aid = r.body["assignment"]["id"]
+        if aid in holding:
+            tally.error(f"{annotator.email} next returned {aid}, which it said it holds")
+        return aid, time.monotonic()
+
+    def work(item: tuple[str, float]) -> None:
+        aid, claimed = item
+        roll = rng.random()
+        if roll < 0.07:
+            r = annotator.skip(aid)
+            tally.add(f"skip {r.status}")
+            ok = r.status == 200
+        elif roll < 0.12:
+            stale.append(item)
+            tally.add("abandoned")
+            return
+        else:
+            r = annotator.submit(aid, rng.choice(CATEGORIES), active_seconds=round(rng.uniform(0.5, 9), 2))
+            tally.add(f"submit {r.status}")
+            ok = r.status == 200
+        if not ok:
+            # a lease may only be gone once it could have expired (slow machine: measured client-side)
+            expired = r.status == 404 and time.monotonic() - claimed > lease_s - 0.2
+            if expired:
+                tally.add("expired before submit")
+            else:
+                tally.error(f"{annotator.email} {aid} → {r.status} {r.body} after {time.monotonic() - claimed:.2f}s")
+
+    while not stop.is_set():
+        now = time.monotonic()
+        for item in [s for s in stale if now - s[1] > lease_s + 0.5]:
+            stale.remove(item)
+            if rng.random() < 0.5:
+                late.append(item)
+        for aid, _ in late:
+            # after expiry: 404 once swept (slot re-given), or 200 if nobody swept it yet
+            r = annotator.submit(aid, rng.choice(CATEGORIES))
+            tally.add(f"late submit {r.status}")
+            if r.status not in (200, 404):
+                tally.error(f"{annotator.email} late submit {aid} → {r.status} {r.body}")
+        late.clear()
+        if current is None:
+            current = claim()
+            if current is None:
+                time.sleep(0.2)
+                continue
+        prefetched = claim()
+        work(current)
+        current = prefetched
+
+
+def test_many_annotators_never_share_a_slot(server_factory, uniq, receiver):
+    server = server_factory(ASSAY_LEASE_SECONDS=str(LEASE_SECONDS))
+    admin = Admin(server)
+    name = f"queue {uniq}"
+    pid = admin.project(name, labels_per_task=LABELS)
+    admin.batch(name, f"b {uniq}", callback=receiver.url("/batch"))
+    task_ids = admin.bulk(name, TASKS, batch=f"b {uniq}", callback_url=receiver.url("/task"))
+    admin.finalize(f"b {uniq}")
+    emails = [admin.annotator(pid) for _ in range(ANNOTATORS)]
+    with ThreadPoolExecutor(8) as pool:
+        annotators = list(pool.map(lambda e: Annotator(server.url, e), emails))
+
+    stop = threading.Event()
+    tally = Tally()
+    threads = [threading.Thread(target=_labeler, args=(a, pid, i, stop, tally, LEASE_SECONDS), daemon=True) for i, a in enumerate(annotators)]
+    for t in threads:
+        t.start()
+    # the queue is empty once no task is pending (abandoned leases come back after expiry)
+    done = wait_until(lambda: status_counts(server, pid).get("pending", 0) == 0 or tally.errors, timeout=120, interval=0.5)
+    stop.set()
+    for t in threads:
+        t.join(60)
+    for a in annotators:
+        a.close()
+    print("requests:", dict(sorted(tally.counts.items())))
+    assert not tally.errors, tally.errors[:10]
+    assert done, f"queue not empty after 120 s: {status_counts(server, pid)}; {dict(tally.counts)}"
+
+    violations = queue_violations(server, pid)
+    assert {k: v for k, v in violations.items() if v} == {}
+    assert double_assignments(violations) == 0
+    assert status_counts(server, pid) == {"completed": TASKS}
+    # every successful submit is one stored answer, and there are exactly TASKS * LABELS
+    answers = query(server, "SELECT COUNT(*) FROM task_answers a JOIN tasks t ON t.id = a.task_id "
+                            "JOIN projects p ON p.id = t.project_id WHERE p.public_id = ? AND a.source = 'human'", (pid,))[0][0]
+    assert answers == TASKS * LABELS == tally.counts["submit 200"] + tally.counts["late submit 200"], dict(tally.counts)
+    # the run exercised what it claims to: skips, abandoned leases given to someone else
+    assert tally.counts["skip 200"] > 0 and tally.counts["abandoned"] > 0, dict(tally.counts)
+    skipped = query(server, "SELECT COUNT(*) FROM assignments s JOIN projects p ON p.id = s.project_id "
+                            "WHERE p.public_id = ? AND s.status = 'skipped'", (pid,))[0][0]
+    assert skipped == tally.counts["skip 200"]
+    # the task counters (listing totals) agree with the rows
+    counters = dict(query(server, "SELECT c.status, SUM(c.n) FROM task_counts c JOIN projects p ON p.id = c.project_id "
+                                  "WHERE p.public_id = ? GROUP BY c.status", (pid,)))
+    assert {k: v for k, v in counters.items() if v} == {"completed": TASKS}
+
+    # one completion callback per task, one batch callback: in the outbox and at the receiver
+    outbox = query(server, "SELECT o.kind, COUNT(*), COUNT(DISTINCT o.task_id) FROM outbox o JOIN organizations g ON g.id = o.org_id "
+                           "WHERE o.url LIKE ? GROUP BY o.kind", (f"http://127.0.0.1:{receiver.port}/%",))
+    assert sorted(outbox) == [("batch_callback", 1, 0), ("task_callback", TASKS, TASKS)]
+    assert wait_until(lambda: len(receiver.received) >= TASKS + 1, timeout=60), len(receiver.received)
+    time.sleep(0.5)
+    per_task = Counter(r.body["task_id"] for r in receiver.received if r.path == "/task")
+    assert set(per_task) == set(task_ids) and set(per_task.values()) == {1}
+    batch_calls = [r for r in receiver.received if r.path == "/batch"]
+    assert len(batch_calls) == 1 and batch_calls[0].body["batch"]["status"] == "completed"
+    for r in receiver.received:
+        if r.path == "/task":
+            assert r.body["task"]["status"] == "completed" and r.body["response"]["category"] in CATEGORIES
+    admin.close()
+
+
+def test_expired_lease_returns_its_slot_and_heartbeat_keeps_it(server_factory, uniq):
+    server = server_factory(ASSAY_LEASE_SECONDS=str(LEASE_SECONDS))
+    admin = Admin(server)
+    name = f"lease {uniq}"
+    pid = admin.project(name, labels_per_task=1)
+    [task_id] = admin.bulk(name, 1)
+    alice, bob = (Annotator(server.url, admin.annotator(pid, prefix)) for prefix in ("alice", "bob"))
+
+    # expiry: alice claims the only slot, bob gets nothing until her lease runs out
+    first = alice.next(pid)
+    assert first.status == 200 and first.body["task"]["task_id"] == task_id
+    lease = first.body["assignment"]["id"]
+    nothing = bob.next(pid)
+    assert nothing.status == 200 and nothing.body["assignment"] is None, nothing.body
+    time.sleep(LEASE_SECONDS + 1.2)  # past expiry and past the once-a-second sweep throttle
+    second = bob.next(pid)
+    assert second.status == 200 and second.body["assignment"] is not None, second.body
+    assert second.body["task"]["task_id"] == task_id
+    late = alice.submit(lease, "positive")
+    assert late.status == 404, late.body
+    assert alice.heartbeat(lease).status == 404
+    assert query(server, "SELECT COUNT(*) FROM assignments WHERE public_id = ?", (lease,)) == [(0,)]
+    done = bob.submit(second.body["assignment"]["id"], "negative")
+    assert done.status == 200 and done.body["task_status"] == "completed", done.body
+    rows = query(server, "SELECT u.email FROM task_answers a JOIN users u ON u.id = a.user_id JOIN tasks t ON t.id = a.task_id "
+                         "WHERE t.public_id = ?", (task_id,))
+    assert rows == [(bob.email,)]
+
+    # heartbeat: alice keeps a lease alive well past its original expiry
+    [task2] = admin.bulk(name, 1)
+    mine = alice.next(pid)
+    assert mine.status == 200 and mine.body["task"]["task_id"] == task2
+    lease = mine.body["assignment"]["id"]
+    deadline = time.monotonic() + LEASE_SECONDS * 2 + 1
+    while time.monotonic() < deadline:
+        beat = alice.heartbeat(lease)
+        assert beat.status == 200 and beat.body["assignment_id"] == lease, beat.body
+        time.sleep(LEASE_SECONDS / 4)
+        assert bob.next(pid).body["assignment"] is None
+    kept = alice.submit(lease, "neutral")
+    assert kept.status == 200 and kept.body["task_status"] == "completed", kept.body
+    assert queue_violations(server, pid) == {k: [] for k in queue_violations(server, pid)}
+    for a in (alice, bob):
+        a.close()
+    admin.close()
+
+
+# PostgreSQL only: SQLite serialises writers, so the two transactions cannot interleave there
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_resuming_an_expired_lease_while_another_request_sweeps_it(backend, server_factory, uniq):
+    """Race on PostgreSQL: `claim` reads the caller's held (expired, not yet swept) lease
+    without a lock and extends it, while a concurrent claim's `sweep_expired` deletes that
+    row and commits first: `next` must not hand out the deleted lease (it did, before the
+    resume checked its UPDATE's rowcount; the submit that followed got 404). Made deterministic by holding the lease row's lock from outside so
+    that the sweep's DELETE queues before the resume's UPDATE."""
+    import psycopg
+
+    server = server_factory(ASSAY_LEASE_SECONDS="1")
+    admin = Admin(server)
+    name = f"race {uniq}"
+    pid = admin.project(name, labels_per_task=1)
+    admin.bulk(name, 1)
+    alice, bob = (Annotator(server.url, admin.annotator(pid, prefix)) for prefix in ("alice", "bob"))
+    lease = alice.next(pid).body["assignment"]["id"]
+    time.sleep(2.2)  # expired, and the once-a-second sweep throttle has passed
+
+    def waiting_on_locks(conn) -> int:
+        return conn.execute("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                            ).fetchone()[0]
+
+    url = server.database_url.replace("+psycopg", "")
+    with psycopg.connect(url, autocommit=True) as watcher, psycopg.connect(url) as holder:
+        holder.execute("SELECT id FROM assignments WHERE public_id = %s FOR UPDATE", (lease,))
+        replies: dict = {}
+        bob_next = threading.Thread(target=lambda: replies.setdefault("bob", bob.next(pid)))
+        bob_next.start()  # sweeps: DELETE of alice's expired lease waits on the held row
+        assert wait_until(lambda: waiting_on_locks(watcher) >= 1, timeout=10)
+        alice_next = threading.Thread(target=lambda: replies.setdefault("alice", alice.next(pid)))
+        alice_next.start()  # resumes her held lease: its UPDATE queues behind the DELETE
+        waited = wait_until(lambda: waiting_on_locks(watcher) >= 2, timeout=5)
+        holder.rollback()
+        bob_next.join(30)
+        alice_next.join(30)
+    assert waited, "alice's resume did not reach the lease row's lock (timing on this machine?)"
+    assert replies["bob"].status == 200 and replies["bob"].body["assignment"] is not None, replies["bob"].body
+    # the lease was swept and the slot is bob's now: alice should hear 'nothing', not a 500
+    assert replies["alice"].status == 200, replies["alice"].body
+    given = replies["alice"].body["assignment"]
+    if given is not None:
+        assert query(server, "SELECT status FROM assignments WHERE public_id = ?", (given["id"],)) == [("leased",)], \
+            f"next handed out lease {given['id']} (the swept one: {given['id'] == lease}), which is not in the database"
+    assert queue_violations(server, pid) == {k: [] for k in queue_violations(server, pid)}
+    for a in (alice, bob):
+        a.close()
+    admin.close()
