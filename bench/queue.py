@@ -84,13 +84,19 @@ class RssSampler:
 
 # ----------------------------------------------------------------------------- client processes
 
-def _annotator_loop(annotator: Annotator, project_id: str, end: float, seed: int, out: dict, lock: threading.Lock) -> None:
+def _annotator_loop(annotator: Annotator, project_id: str, end: float, seed: int, out: dict, lock: threading.Lock, period: float = 0.0) -> None:
+    """next → submit until `end`. With `period` > 0 the annotator paces itself to one loop
+    per `period` seconds on average (think time, jittered), like a person would."""
     rng = random.Random(seed)
     nexts: list[float] = []
     submits: list[float] = []
     statuses: Counter = Counter()
     done = empty = 0
+    if period:
+        time.sleep(rng.uniform(0, period))  # people do not all start in the same millisecond
     while time.monotonic() < end:
+        loop_start = time.perf_counter()
+        target = period * rng.uniform(0.5, 1.5) if period else 0.0
         t0 = time.perf_counter()
         r = annotator.next(project_id)
         nexts.append(time.perf_counter() - t0)
@@ -109,6 +115,10 @@ def _annotator_loop(annotator: Annotator, project_id: str, end: float, seed: int
             done += 1
         else:
             statuses[f"submit {s.status}"] += 1
+        if target:
+            left = target - (time.perf_counter() - loop_start)
+            if left > 0:
+                time.sleep(left)
     with lock:
         out["next"] += nexts
         out["submit"] += submits
@@ -118,7 +128,7 @@ def _annotator_loop(annotator: Annotator, project_id: str, end: float, seed: int
             out["errors"][k] = out["errors"].get(k, 0) + v
 
 
-def client_process(url: str, project_id: str, emails: list[str], seconds: float, barrier, out_path: str) -> None:
+def client_process(url: str, project_id: str, emails: list[str], seconds: float, barrier, out_path: str, period: float = 0.0) -> None:
     """One client process: signs its annotators in, waits for the others, then runs one
     thread per annotator for `seconds`; writes latencies and its CPU time to out_path."""
     annotators = [Annotator(url, e) for e in emails]
@@ -127,7 +137,7 @@ def client_process(url: str, project_id: str, emails: list[str], seconds: float,
     end = time.monotonic() + seconds
     out = {"next": [], "submit": [], "submitted": 0, "empty": 0, "errors": {}}
     lock = threading.Lock()
-    threads = [threading.Thread(target=_annotator_loop, args=(a, project_id, end, hash(a.email), out, lock)) for a in annotators]
+    threads = [threading.Thread(target=_annotator_loop, args=(a, project_id, end, hash(a.email), out, lock, period)) for a in annotators]
     for t in threads:
         t.start()
     for t in threads:
@@ -217,14 +227,16 @@ def print_profile(backend: str, summary: dict) -> None:
 
 # ----------------------------------------------------------------------------- one backend
 
-def run_level(server: Server, admin: Admin, project_id: str, concurrency: int, args, sampler: RssSampler, profile_to: Path | None) -> dict:
+def run_level(server: Server, admin: Admin, project_id: str, concurrency: int, args, sampler: RssSampler, profile_to: Path | None,
+              paced_rate: float = 0.0) -> dict:
     emails = [admin.annotator(project_id, prefix=f"bench{concurrency}") for _ in range(concurrency)]
     procs_n = max(1, min(args.client_procs, concurrency))
     chunks = [emails[i::procs_n] for i in range(procs_n)]
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(procs_n + 1)
     tmp = Path(tempfile.mkdtemp(prefix="assay-bench-queue-"))
-    procs = [ctx.Process(target=client_process, args=(server.url, project_id, chunk, args.seconds, barrier, str(tmp / f"c{i}.json")))
+    period = concurrency / paced_rate if paced_rate else 0.0
+    procs = [ctx.Process(target=client_process, args=(server.url, project_id, chunk, args.seconds, barrier, str(tmp / f"c{i}.json"), period))
              for i, chunk in enumerate(chunks)]
     for p in procs:
         p.start()
@@ -265,7 +277,7 @@ def run_level(server: Server, admin: Admin, project_id: str, concurrency: int, a
     violations = queue_violations(server, project_id)
     server_cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
     return {
-        "concurrency": concurrency, "client_processes": procs_n, "seconds": round(elapsed, 2),
+        "concurrency": concurrency, "paced_rate": paced_rate or None, "client_processes": procs_n, "seconds": round(elapsed, 2),
         "submissions": merged["submitted"], "throughput_per_s": round(merged["submitted"] / seconds, 1),
         "next_requests": len(merged["next"]), "next_empty": merged["empty"],
         "next_p50_ms": round(pct(merged["next"], 50) * 1000, 2), "next_p99_ms": round(pct(merged["next"], 99) * 1000, 2),
@@ -312,6 +324,11 @@ def run_backend(backend: str, args) -> dict:
                     dest = RESULTS / f"queue-profile-{backend}.txt"
                     shutil.copy(profile_to, dest)
                     print(f"[{backend}] raw py-spy stacks: {dest}")
+        if args.paced_rate:
+            # the same annotators as people work: each paced (think time), the server not saturated
+            r = run_level(server, admin, project_id, max(levels), args, sampler, None, paced_rate=args.paced_rate)
+            print(f"[{backend}] {max(levels):>2} annotators paced at {args.paced_rate:g}/s: {r}", flush=True)
+            result["levels"].append(r)
         result["task_status"] = status_counts(server, project_id)
         sampler.stop.set()
         admin.close()
@@ -329,7 +346,8 @@ def print_table(results: dict) -> None:
     rows = [head]
     for b in results["backends"]:
         for r in b["levels"]:
-            rows.append((b["backend"], str(r["concurrency"]), f"{r['throughput_per_s']:.1f}", f"{r['next_p50_ms']:.1f} / {r['next_p99_ms']:.1f}",
+            label = f"{r['concurrency']} @{r['paced_rate']:g}/s" if r.get("paced_rate") else str(r["concurrency"])
+            rows.append((b["backend"], label, f"{r['throughput_per_s']:.1f}", f"{r['next_p50_ms']:.1f} / {r['next_p99_ms']:.1f}",
                          f"{r['submit_p50_ms']:.1f} / {r['submit_p99_ms']:.1f}", str(r["double_assignments"]), f"{r['peak_rss_mb']:.0f}",
                          f"{r['server_cpu_pct']:.0f}", f"{r['client_cpu_pct']:.0f}", str(sum(r["errors"].values()))))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
@@ -346,6 +364,9 @@ def main() -> None:
     parser.add_argument("--labels", type=int, default=3, help="labels_per_task of the project")
     parser.add_argument("--seconds", type=float, default=60, help="measured seconds per concurrency level")
     parser.add_argument("--concurrency", default="1,8,32", help="annotators per level (fresh accounts each level)")
+    parser.add_argument("--paced-rate", type=float, default=150.0,
+                        help="after the closed loops, run the highest concurrency once more with each annotator paced so that all "
+                             "together offer this many submissions/s (0: skip)")
     parser.add_argument("--client-procs", type=int, default=4, help="client processes the annotators are spread over")
     parser.add_argument("--profile", action="store_true", help="sample the server with py-spy during the highest level")
     parser.add_argument("--keep-profile", action="store_true", help="also keep the raw py-spy stacks in bench/results/")

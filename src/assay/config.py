@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     def effective_secret_key(self) -> str:
         if self.secret_key:
             return self.secret_key
-        return _secret_key_file(str(self.data_dir.resolve()))
+        return _secret_key_file(str(self.data_dir))
 
 
 @lru_cache(maxsize=8)

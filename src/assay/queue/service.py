@@ -125,17 +125,24 @@ def heartbeat(session: Session, principal: Principal, assignment_id: str) -> dic
 
 # ----------------------------------------------------------------------------- claiming
 
-_LABEL_CANDIDATE = """
-SELECT t.id FROM tasks t
-WHERE t.project_id = :project_id AND t.status = 'pending' AND t.open_slots > 0 AND t.is_test = {false}
-  AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id AND a.user_id = :user_id AND a.kind = 'label')
-ORDER BY t.queue_rank, t.id LIMIT 1 {lock}
+# Claim = pick the first candidate and take its slot in one statement (one round trip).
+# On PostgreSQL the candidate row is locked with SKIP LOCKED, so concurrent claimers take
+# different tasks instead of queueing on one row.
+_LABEL_CLAIM = """
+UPDATE tasks SET open_slots = open_slots - 1 WHERE id = (
+  SELECT t.id FROM tasks t
+  WHERE t.project_id = :project_id AND t.status = 'pending' AND t.open_slots > 0 AND t.is_test = {false}
+    AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id AND a.user_id = :user_id AND a.kind = 'label')
+  ORDER BY t.queue_rank, t.id LIMIT 1 {lock}
+) AND open_slots > 0 RETURNING id
 """
-_REVIEW_CANDIDATE = """
-SELECT t.id FROM tasks t
-WHERE t.project_id = :project_id AND t.status = 'pending' AND t.review_state = 'waiting'
-  AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id AND a.user_id = :user_id AND a.kind = 'label')
-ORDER BY t.queue_rank, t.id LIMIT 1 {lock}
+_REVIEW_CLAIM = """
+UPDATE tasks SET review_state = 'leased' WHERE id = (
+  SELECT t.id FROM tasks t
+  WHERE t.project_id = :project_id AND t.status = 'pending' AND t.review_state = 'waiting'
+    AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id AND a.user_id = :user_id AND a.kind = 'label')
+  ORDER BY t.queue_rank, t.id LIMIT 1 {lock}
+) AND review_state = 'waiting' RETURNING id
 """
 
 
@@ -153,8 +160,6 @@ def _candidate_sql(template: str, session: Session) -> Any:
 
 _HELD = select(A).where(A.c.user_id == bindparam("u"), A.c.project_id == bindparam("p"), A.c.kind == bindparam("k"),
                         A.c.status.in_(bindparam("statuses", expanding=True))).order_by((A.c.status == "rework").desc(), A.c.id)
-_TAKE_SLOT = update(T).where(T.c.id == bindparam("t"), T.c.open_slots > 0).values(open_slots=T.c.open_slots - 1)
-_TAKE_REVIEW = update(T).where(T.c.id == bindparam("t"), T.c.review_state == "waiting").values(review_state="leased")
 _EXTEND = update(A).where(A.c.id == bindparam("a"), A.c.status == "leased").values(expires_at=bindparam("until"))
 _INSERT_ASSIGNMENT = insert(A).returning(A.c.id)
 _ASSIGNMENT_BY_ID = select(A).where(A.c.id == bindparam("a"))
@@ -186,15 +191,10 @@ def claim(session: Session, principal: Principal, project, kind: str, holding: l
             return view(session, assignment)
     if sum(1 for a in live if a["status"] == "leased") >= MAX_HELD:
         return {"assignment": None, "task": None, "reason": f"you already hold {MAX_HELD} tasks of this project"}
-    template = _LABEL_CANDIDATE if kind == "label" else _REVIEW_CANDIDATE
-    for _attempt in range(3):
-        task_id = conn.execute(_candidate_sql(template, session), {"project_id": project.id, "user_id": principal.user_id}).scalar()
-        if task_id is None:
-            return {"assignment": None, "task": None, "reason": "nothing left to label" if kind == "label" else "nothing waiting for review"}
-        if conn.execute(_TAKE_SLOT if kind == "label" else _TAKE_REVIEW, {"t": task_id}).rowcount:
-            break
-    else:
-        raise Conflict("The queue is busy; try again.")
+    template = _LABEL_CLAIM if kind == "label" else _REVIEW_CLAIM
+    task_id = conn.execute(_candidate_sql(template, session), {"project_id": project.id, "user_id": principal.user_id}).scalar()
+    if task_id is None:
+        return {"assignment": None, "task": None, "reason": "nothing left to label" if kind == "label" else "nothing waiting for review"}
     now = utcnow()
     if kind == "review":
         # a reviewer may see a task again after its rework: reuse their row

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
 
 from assay.tasks.models import TaskCount
 
@@ -28,9 +29,34 @@ def _upsert(dialect: str):
 
 
 def bump(session, org_id: int, is_test: bool, project_id: int, batch_id: int | None, status: str, delta: int) -> None:
-    """Add delta to one counter (upsert), in the caller's transaction."""
+    """Add delta to one counter in the caller's transaction. The deltas are collected and
+    written just before the commit (`_write_deltas`): every completion in a project
+    updates the same two rows, so on PostgreSQL their row locks are held only for the
+    last statement of the transaction, not for all of it."""
+    deltas = session.info.setdefault(_DELTAS, {})
+    key = (org_id, bool(is_test), project_id, batch_id or 0, status)
+    deltas[key] = deltas.get(key, 0) + delta
+
+
+_DELTAS = "task_count_deltas"
+
+
+@event.listens_for(Session, "before_commit")
+def _write_deltas(session) -> None:
+    deltas = session.info.pop(_DELTAS, None)
+    if not deltas:
+        return
     conn = session.connection()
-    conn.execute(_upsert(conn.dialect.name), {"o": org_id, "t": is_test, "p": project_id, "b": batch_id or 0, "s": status, "d": delta})
+    stmt = _upsert(conn.dialect.name)
+    # sorted: concurrent transactions lock the counter rows in the same order (no deadlock)
+    for (org_id, is_test, project_id, batch_id, status), delta in sorted(deltas.items()):
+        if delta:
+            conn.execute(stmt, {"o": org_id, "t": is_test, "p": project_id, "b": batch_id, "s": status, "d": delta})
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_deltas(session) -> None:
+    session.info.pop(_DELTAS, None)
 
 
 def move(session, task, old_status: str, new_status: str) -> None:

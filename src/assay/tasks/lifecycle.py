@@ -109,7 +109,6 @@ def _check_active_seconds(active_seconds: Any) -> None:
 TA = TaskAnswer.__table__
 _INSERT_ANSWER = insert(TA).returning(TA.c.id)
 _DEACTIVATE_ANSWER = update(TA).where(TA.c.id == bindparam("answer_id")).values(active=False)
-_COUNT_ACTIVE = select(func.count()).select_from(TA).where(TA.c.task_id == bindparam("t"), TA.c.source == "human", TA.c.active == true())
 _ACTIVE_RESPONSES = select(TA.c.response).where(TA.c.task_id == bindparam("t"), TA.c.source == "human", TA.c.active == true()).order_by(TA.c.id)
 _HAS_ANSWER = select(TA.c.id).where(TA.c.task_id == bindparam("t"), TA.c.user_id == bindparam("u"), TA.c.source == "human",
                                    TA.c.active == true()).limit(1)
@@ -170,13 +169,14 @@ def needs_review(task: Task, fraction: float) -> bool:
 def labels_in(session: Session, task: Task) -> None:
     """Called after an answer: with all labels in, the task goes to review or completes."""
     conn = session.connection()
-    if conn.execute(_COUNT_ACTIVE, {"t": task.id}).scalar() < task.required_labels:
+    responses = list(conn.execute(_ACTIVE_RESPONSES, {"t": task.id}).scalars())
+    if len(responses) < task.required_labels:
         return
     if needs_review(task, conn.execute(_REVIEW_FRACTION, {"p": task.project_id}).scalar() or 0.0):
         task.review_state = "waiting"
         session.flush()
         return
-    complete_task(session, task, consolidate(list(conn.execute(_ACTIVE_RESPONSES, {"t": task.id}).scalars())))
+    complete_task(session, task, consolidate(responses))
 
 
 def _review_audit(task: Task, reviewer_email: str, result: str, seconds: float | None, comment: str | None) -> None:
