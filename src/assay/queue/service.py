@@ -26,10 +26,11 @@ from sqlalchemy.orm import Session
 from assay import markdown
 from assay.config import get_settings
 from assay.db import new_public_id, utcnow
-from assay.errors import Conflict, Forbidden, InvalidRequest, NotFound, field_error
+from assay.errors import Conflict, InvalidRequest, NotFound, field_error
 from assay.orgs.models import User
 from assay.projects.models import Project
 from assay.queue.models import Assignment, ProjectMember
+from assay.queue.policies import REVIEW_ROLES, require_queue_access
 from assay.security import Principal
 from assay.tasks import lifecycle
 from assay.tasks.models import Task, TaskAnswer
@@ -39,8 +40,6 @@ A = Assignment.__table__
 T = Task.__table__
 # Leases one person may hold at once in a project: the task on screen and the prefetched next one.
 MAX_HELD = 2
-REVIEW_ROLES = ("admin", "reviewer")
-LABEL_ROLES = ("admin", "reviewer", "annotator")
 
 _last_sweep = 0.0
 _sweep_lock = threading.Lock()
@@ -63,17 +62,8 @@ def load_project(session: Session, principal: Principal, project_public_id: str,
     project = session.connection().execute(_PROJECT, {"pid": project_public_id, "o": principal.org_id, "u": principal.user_id}).first()
     if project is None:
         raise NotFound("Project not found.", field="project_id")
-    roles = REVIEW_ROLES if review else LABEL_ROLES
-    if principal.role not in roles:
-        what = "review" if review else "label"
-        raise Forbidden(f"role {principal.role!r} cannot {what} tasks")
-    if principal.role != "admin" and not project.is_member:
-        raise Forbidden(f"you are not a member of project {project.name!r}; ask an admin to add you")
+    require_queue_access(principal, project.name, project.is_member, review=review)
     return project
-
-
-def is_member(session: Session, project_id: int, user_id: int) -> bool:
-    return session.scalar(select(ProjectMember.user_id).where(ProjectMember.project_id == project_id, ProjectMember.user_id == user_id)) is not None
 
 
 def _my_assignment(session: Session, principal: Principal, assignment_id: str) -> Assignment:
