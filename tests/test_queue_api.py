@@ -333,8 +333,11 @@ def test_admin_endpoints_validate(org, uniq, client):
     settings = org.settings(pid, instruction="# New guide", review_fraction=0.25)
     assert settings["instruction"] == "# New guide" and settings["review_fraction"] == 0.25
     assert client.get_project(f"q {uniq}").params["instruction"] == "# New guide"
+    listed = {p["id"]: p for p in org.http.get("/api/projects").json()["projects"]}
+    assert listed[pid]["review_fraction"] == 0.25 and listed[pid]["members"] == []
     annotator_http = org.login(person)
     assert annotator_http.get("/api/users").status_code == 403
+    assert annotator_http.get("/api/projects").status_code == 403
     assert annotator_http.patch(f"/api/projects/{pid}", json={"review_fraction": 1}).status_code == 403
     assert annotator_http.get("/admin/users").status_code == 403
 

@@ -42,6 +42,14 @@ def set_params(name: str, body: Any = Body(None), principal: Principal = Depends
         return JSON(service.project_json(service.set_params(session, principal, name_param(name), body)))
 
 
+@native.get("/projects")
+def project_settings_list(principal: Principal = Depends(authenticate)):
+    """JSON twin of the projects page (admins): every project with its workbench settings."""
+    require_admin(principal)
+    with get_db().read() as session:
+        return JSON({"projects": [service.settings_json(session, p) for p in service.list_projects(session, principal)]})
+
+
 @native.get("/projects/{project_id}")
 def project_settings(project_id: str, principal: Principal = Depends(authenticate)):
     """JSON twin of the project settings page (admins)."""
