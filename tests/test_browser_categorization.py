@@ -30,6 +30,8 @@ def test_label_review_rework_and_callback(web_server, web_client, web_org, new_p
     page = new_page()
     login(page, web_server, annotator)
     assert page.locator("#projects tbody tr").count() == 1
+    assert page.locator("#projects td.available").inner_text() == "2"
+    screenshot(page, "home")
     page.keyboard.press("1")
     first = wait_ready(page)
     assert page.locator(".attachment.text").inner_text() == texts[0]
