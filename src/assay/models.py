@@ -7,4 +7,4 @@ from assay.files.models import StoredFile  # noqa: F401
 from assay.orgs.models import ApiKey, Organization, User  # noqa: F401
 from assay.projects.models import Project  # noqa: F401
 from assay.queue.models import Assignment, ProjectMember  # noqa: F401
-from assay.tasks.models import Task, TaskAnswer  # noqa: F401
+from assay.tasks.models import LabelerStats, Task, TaskAnswer  # noqa: F401

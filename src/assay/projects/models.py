@@ -25,6 +25,10 @@ class Project(Base):
     labels_per_task: Mapped[int] = mapped_column(default=1)
     # Share of tasks a reviewer sees before they complete (0: none, 1: every task).
     review_fraction: Mapped[float] = mapped_column(default=0.0)
+    # Adaptive overlap: after `labels_per_task` labels, while the consensus confidence is
+    # below `target_confidence`, ask for one more label, up to `max_labels` in all.
+    max_labels: Mapped[int | None] = mapped_column(nullable=True)
+    target_confidence: Mapped[float | None] = mapped_column(nullable=True)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -72,6 +72,8 @@ def create_project(session: Session, principal: Principal, body: dict[str, Any])
         param_history=[{"version": 0, "created_at": iso(utcnow()), **params}],
         labels_per_task=labels,
         review_fraction=check_review_fraction(params.get("review_fraction", 0), "params.review_fraction"),
+        target_confidence=check_target_confidence(params.get("target_confidence"), "params.target_confidence"),
+        max_labels=check_max_labels(params.get("max_labels"), labels, "params.max_labels"),
     )
     session.add(project)
     session.flush()
@@ -95,6 +97,12 @@ def set_params(session: Session, principal: Principal, name: str, body: Any) -> 
         if not isinstance(labels, int) or isinstance(labels, bool) or not 1 <= labels <= 100:
             raise field_error("labels_per_task", "must be an integer from 1 to 100")
         project.labels_per_task = labels
+    if "target_confidence" in body:
+        project.target_confidence = check_target_confidence(body["target_confidence"])
+    if "max_labels" in body:
+        project.max_labels = check_max_labels(body["max_labels"], project.labels_per_task)
+    if project.max_labels is not None and project.max_labels < project.labels_per_task:
+        raise field_error("max_labels", f"must be at least labels_per_task ({project.labels_per_task})")
     base = project.current_params if patch else {}
     version = (project.param_history[-1]["version"] + 1) if project.param_history else 0
     entry = {"version": version, "created_at": iso(utcnow()), **base, **body}
@@ -114,6 +122,8 @@ def project_json(project: Project) -> dict[str, Any]:
         "studio": project.studio,
         "archived": project.archived,
         "labels_per_task": project.labels_per_task,
+        "max_labels": project.max_labels,
+        "target_confidence": project.target_confidence,
     }
 
 
@@ -124,6 +134,22 @@ def get_project_by_id(session: Session, principal: Principal, public_id: str) ->
     if project is None:
         raise NotFound("Project not found.", field="project_id")
     return project
+
+
+def check_target_confidence(value: Any, field: str = "target_confidence") -> float | None:
+    if value is None:
+        return None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.5 <= value < 1:
+        raise field_error(field, "must be a number from 0.5 to below 1 (the consensus confidence at which a task completes), or null")
+    return float(value)
+
+
+def check_max_labels(value: Any, minimum: int, field: str = "max_labels") -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= 100:
+        raise field_error(field, f"must be an integer from labels_per_task ({minimum}) to 100, or null")
+    return value
 
 
 def check_review_fraction(value: Any, field: str = "review_fraction") -> float:
@@ -137,17 +163,19 @@ def update_settings(session: Session, principal: Principal, project: Project, bo
     fraction and labels per task. Only the keys given change."""
     if not isinstance(body, dict):
         raise field_error("body", 'must be a JSON object with any of "instruction", "review_fraction", "labels_per_task"')
-    unknown = sorted(set(body) - {"instruction", "review_fraction", "labels_per_task"})
+    unknown = sorted(set(body) - {"instruction", "review_fraction", "labels_per_task", "max_labels", "target_confidence"})
     if unknown:
         raise field_error(unknown[0], "unknown setting")
     if "review_fraction" in body:
         project.review_fraction = check_review_fraction(body["review_fraction"])
+    if "target_confidence" in body:
+        project.target_confidence = check_target_confidence(body["target_confidence"])
     if "instruction" in body:
         if not isinstance(body["instruction"], str):
             raise field_error("instruction", "must be a string (Markdown)")
         if len(body["instruction"]) > 100_000:
             raise field_error("instruction", "at most 100000 characters")
-    params = {k: body[k] for k in ("instruction", "labels_per_task") if k in body}
+    params = {k: body[k] for k in ("instruction", "labels_per_task", "max_labels") if k in body}
     if params:
         set_params(session, principal, project.name, {**params, "patch": True})
     session.flush()

@@ -363,7 +363,9 @@ def view(session: Session, assignment) -> dict[str, Any]:
              "hypothesis_status": a.hypothesis_status, "submitted_at": iso(a.created_at)}
             for a in answers
         ]
-        out["previous_response"] = lifecycle.consolidate([a.response for a in answers]) if answers else None
+        if answers:
+            proposal, quality, _, _ = lifecycle.consensus_of(session, task, [(a.user_id, a.response) for a in answers])
+            out["previous_response"], out["quality"] = proposal, quality
     return out
 
 

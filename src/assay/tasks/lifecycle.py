@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections import Counter
 from typing import Any
 
 import orjson
@@ -21,7 +20,7 @@ from assay.db import utcnow
 from assay.errors import InvalidRequest
 from assay.projects.models import Project
 from assay.tasks import counts, queries
-from assay.tasks.models import Task, TaskAnswer
+from assay.tasks.models import LabelerStats, Task, TaskAnswer
 from assay.tasks.serialize import task_json
 from assay.tasktypes import get_plugin
 from assay.timeutil import iso
@@ -35,11 +34,12 @@ def notify(session: Session, task: Task) -> None:
     enqueue_task_callback(session, task.org_id, task.id, task.callback_url, task_json(queries.task_row(session, task.id)))
 
 
-def complete_task(session: Session, task: Task, response: dict[str, Any]) -> None:
+def complete_task(session: Session, task: Task, response: dict[str, Any], quality: dict[str, Any] | None = None) -> None:
     now = utcnow()
     counts.move(session, task, task.status, "completed")
     task.status = "completed"
     task.response = response
+    task.quality = quality
     task.completed_at = now
     task.updated_at = now
     session.flush()
@@ -77,12 +77,48 @@ def cancel_task(session: Session, task: Task, clear_unique_id: bool) -> None:
     _after_terminal(session, task)
 
 
-def consolidate(answers: list[dict[str, Any]]) -> dict[str, Any]:
-    """Until the quality engine chooses per type: the most frequent identical answer,
-    earliest first on ties."""
-    keys = [orjson.dumps(a, option=orjson.OPT_SORT_KEYS) for a in answers]
-    best_key, _ = Counter(keys).most_common(1)[0]
-    return answers[keys.index(best_key)]
+def consensus_of(session: Session, task: Task, answers: list[tuple[int | None, dict[str, Any]]]):
+    """Consolidate (labeler, response) pairs: the one-coin posterior over distinct answers
+    (assay.quality.online), each labeler weighted by their agreement record in this
+    project. Returns (response, quality, keys, winning key)."""
+    from assay.quality.online import consensus, smoothed_accuracy  # numpy loads on first use
+
+    plugin = get_plugin(task.type)
+    keys = [plugin.consensus_key(response, task.params) for _, response in answers]
+    users = [u for u, _ in answers if u is not None]
+    stats = {}
+    if users:
+        stats = {row.user_id: row for row in session.connection().execute(
+            select(LS.c.user_id, LS.c.answered, LS.c.agreed).where(LS.c.project_id == task.project_id, LS.c.user_id.in_(users)))}
+    accuracies = [smoothed_accuracy(stats[u].agreed, stats[u].answered) if u in stats else smoothed_accuracy(0, 0) for u, _ in answers]
+    result = consensus(keys, accuracies, plugin.answer_space(task.params))
+    quality = {"confidence": round(result.confidence, 4), "labels": len(answers), "agreeing": len(result.contributors), "method": "one_coin"}
+    return answers[result.winner][1], quality, keys, keys[result.winner]
+
+
+def _record_agreement(session: Session, task: Task, users: list[int | None], keys: list, truth: Any) -> None:
+    """Each labeler's answer joins their record: agreed when it matches the final answer."""
+    conn = session.connection()
+    for user_id, key in zip(users, keys):
+        if user_id is None:
+            continue
+        conn.execute(_stats_upsert(conn.dialect.name), {"p": task.project_id, "u": user_id, "o": task.org_id, "agreed": int(key == truth)})
+
+
+_STATS_UPSERTS: dict[str, Any] = {}
+
+
+def _stats_upsert(dialect: str):
+    stmt = _STATS_UPSERTS.get(dialect)
+    if stmt is None:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(LS).values(
+            project_id=bindparam("p"), user_id=bindparam("u"), org_id=bindparam("o"), answered=1, agreed=bindparam("agreed"))
+        stmt = _STATS_UPSERTS[dialect] = ins.on_conflict_do_update(
+            index_elements=[LS.c.project_id, LS.c.user_id], set_={"answered": LS.c.answered + 1, "agreed": LS.c.agreed + ins.excluded.agreed})
+    return stmt
 
 
 def active_answers(session: Session, task: Task) -> list[TaskAnswer]:
@@ -107,12 +143,16 @@ def _check_active_seconds(active_seconds: Any) -> None:
 
 
 TA = TaskAnswer.__table__
+T = Task.__table__
+LS = LabelerStats.__table__
 _INSERT_ANSWER = insert(TA).returning(TA.c.id)
 _DEACTIVATE_ANSWER = update(TA).where(TA.c.id == bindparam("answer_id")).values(active=False)
-_ACTIVE_RESPONSES = select(TA.c.response).where(TA.c.task_id == bindparam("t"), TA.c.source == "human", TA.c.active == true()).order_by(TA.c.id)
+_ACTIVE_RESPONSES = select(TA.c.user_id, TA.c.response).where(TA.c.task_id == bindparam("t"), TA.c.source == "human",
+                                                             TA.c.active == true()).order_by(TA.c.id)
 _HAS_ANSWER = select(TA.c.id).where(TA.c.task_id == bindparam("t"), TA.c.user_id == bindparam("u"), TA.c.source == "human",
                                    TA.c.active == true()).limit(1)
-_REVIEW_FRACTION = select(Project.__table__.c.review_fraction).where(Project.__table__.c.id == bindparam("p"))
+PT = Project.__table__
+_POLICY = select(PT.c.review_fraction, PT.c.max_labels, PT.c.target_confidence).where(PT.c.id == bindparam("p"))
 
 
 def record_answer(
@@ -149,7 +189,7 @@ def record_answer(
     task.updated_at = now
     if task.status == "completed":
         # an edit of a finished task (the labeler went back): the answer is re-consolidated
-        task.response = consolidate(list(conn.execute(_ACTIVE_RESPONSES, {"t": task.id}).scalars()))
+        task.response, task.quality, _, _ = consensus_of(session, task, [tuple(r) for r in conn.execute(_ACTIVE_RESPONSES, {"t": task.id})])
         session.flush()
         notify(session, task)
     elif task.review_state is None:
@@ -167,16 +207,28 @@ def needs_review(task: Task, fraction: float) -> bool:
 
 
 def labels_in(session: Session, task: Task) -> None:
-    """Called after an answer: with all labels in, the task goes to review or completes."""
+    """Called after an answer. With the labels the task asks for, consolidate; if the
+    project sets a target confidence and the consensus is below it, ask for one more label
+    (up to the project's maximum); otherwise send the task to review or complete it."""
     conn = session.connection()
-    responses = list(conn.execute(_ACTIVE_RESPONSES, {"t": task.id}).scalars())
-    if len(responses) < task.required_labels:
+    answers = [tuple(r) for r in conn.execute(_ACTIVE_RESPONSES, {"t": task.id})]
+    if len(answers) < task.required_labels:
         return
-    if needs_review(task, conn.execute(_REVIEW_FRACTION, {"p": task.project_id}).scalar() or 0.0):
+    policy = conn.execute(_POLICY, {"p": task.project_id}).first()
+    response, quality, keys, truth = consensus_of(session, task, answers)
+    ceiling = max(policy.max_labels or 0, task.required_labels)
+    if policy.target_confidence and quality["confidence"] < policy.target_confidence and len(answers) < ceiling:
+        task.required_labels += 1
+        task.quality = quality
+        conn.execute(update(T).where(T.c.id == task.id).values(open_slots=T.c.open_slots + 1))
+        return
+    if needs_review(task, policy.review_fraction or 0.0):
+        task.quality = quality
         task.review_state = "waiting"
         session.flush()
         return
-    complete_task(session, task, consolidate(responses))
+    complete_task(session, task, response, quality)
+    _record_agreement(session, task, [u for u, _ in answers], keys, truth)
 
 
 def _review_audit(task: Task, reviewer_email: str, result: str, seconds: float | None, comment: str | None) -> None:
@@ -204,10 +256,12 @@ def review_task(
         raise InvalidRequest(f"Task {task.public_id} has no answers to review.", field="task_id")
     for answer in answers:
         answer.reviewed_by = reviewer_id
+    pairs = [(a.user_id, a.response) for a in answers]
     if action == "accept":
         for answer in answers:
             answer.review_status = "accepted"
-        final = consolidate([a.response for a in answers])
+        final, quality, keys, truth = consensus_of(session, task, pairs)
+        quality["method"] = "one_coin+review"
     elif action == "fix":
         clean = get_plugin(task.type).validate_response(response, task.params)
         key = orjson.dumps(clean, option=orjson.OPT_SORT_KEYS)
@@ -218,6 +272,11 @@ def review_task(
         session.add(TaskAnswer(org_id=task.org_id, task_id=task.id, user_id=reviewer_id, source="review_fix", response=clean,
                                active_seconds=active_seconds, corrects_user_id=corrected[0] if len(corrected) == 1 else None))
         final = clean
+        plugin = get_plugin(task.type)
+        keys = [plugin.consensus_key(r, task.params) for _, r in pairs]
+        truth = plugin.consensus_key(clean, task.params)
+        # the reviewer's answer is taken as the truth
+        quality = {"confidence": 1.0, "labels": len(answers), "agreeing": sum(k == truth for k in keys), "method": "review_fix"}
     elif action == "reject":
         if not isinstance(comment, str) or not comment.strip():
             raise InvalidRequest("comment: required when rejecting: tell the labeler what to change", field="comment")
@@ -232,7 +291,8 @@ def review_task(
         raise InvalidRequest("action: must be one of accept, fix, reject", field="action")
     _review_audit(task, reviewer_email, "accepted" if action == "accept" else "fixed", active_seconds, comment)
     task.review_state = "done"
-    complete_task(session, task, final)
+    complete_task(session, task, final, quality)
+    _record_agreement(session, task, [u for u, _ in pairs], keys, truth)
     return []
 
 

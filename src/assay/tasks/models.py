@@ -45,6 +45,8 @@ class Task(Base):
     # None: no review; waiting: labels in, needs a reviewer; leased: under review;
     # rework: sent back to its labelers; done: reviewed.
     review_state: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    # How the response was consolidated: {confidence, labels, method, agreeing}.
+    quality: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -111,3 +113,16 @@ class TaskCount(Base):
     batch_id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=False)
     status: Mapped[str] = mapped_column(String(20), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LabelerStats(Base):
+    """Per labeler and project: how many of their answers were consolidated, and how many
+    agreed with the consolidated answer. The consensus model's accuracy estimate."""
+
+    __tablename__ = "labeler_stats"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    agreed: Mapped[int] = mapped_column(Integer, default=0)

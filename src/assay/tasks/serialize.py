@@ -8,7 +8,7 @@ from typing import Any, Mapping
 from assay.timeutil import iso
 
 # Keys Scale omits when empty/unset (the official client's tests assert their absence).
-_OPTIONAL = ("response", "callback_succeeded", "unique_id", "tags", "priority", "customer_review_status")
+_OPTIONAL = ("response", "callback_succeeded", "unique_id", "tags", "priority", "customer_review_status", "quality")
 
 
 def task_json(row: Mapping[str, Any], attachment_url: str | None = None) -> dict[str, Any]:

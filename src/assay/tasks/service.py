@@ -34,7 +34,7 @@ TASK_SETTINGS = {
     "clear_unique_id_on_error", "tags", "priority", "urgency",
 }
 # Project params that configure the project itself rather than its tasks' params.
-PROJECT_ONLY_PARAMS = {"instruction", "labels_per_task", "review_fraction", "pipeline", "consensus_attempts"}
+PROJECT_ONLY_PARAMS = {"instruction", "labels_per_task", "max_labels", "target_confidence", "review_fraction", "pipeline", "consensus_attempts"}
 MAX_TAGS = 5
 
 
@@ -249,7 +249,7 @@ def create_task(session: Session, principal: Principal, type_name: str, body: An
             enqueue_attachment_check(session, principal.org_id, task_id, url)
     # everything the response needs is known: no read-back query
     row = {**values, "id": task_id, "project_name": ctx.project.name, "batch_name": ctx.batch.name if ctx.batch else None,
-           "completed_at": None, "response": None, "callback_succeeded": None, "customer_review_status": None}
+           "completed_at": None, "response": None, "callback_succeeded": None, "customer_review_status": None, "quality": None}
     return SimpleNamespace(id=task_id, public_id=values["public_id"], row=row)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import random
 from typing import Any, ClassVar
 
+import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assay.errors import InvalidRequest
@@ -89,6 +90,16 @@ class TaskTypePlugin:
 
     def synthetic_response(self, params: dict[str, Any], rng: random.Random) -> dict[str, Any]:
         raise NotImplementedError
+
+    def consensus_key(self, response: dict[str, Any], params: dict[str, Any]) -> Any:
+        """What makes two answers "the same" for consensus: by default the whole answer
+        (canonical JSON). Types with a natural label (a category) override it."""
+        return orjson.dumps(response, option=orjson.OPT_SORT_KEYS)
+
+    def answer_space(self, params: dict[str, Any]) -> int | None:
+        """How many different answers are possible (e.g. the number of categories), or
+        None when unbounded (free text, geometry)."""
+        return None
 
     def workbench_params(self, params: dict[str, Any]) -> dict[str, Any]:
         """The params as the labeling tool receives them (pre-labels travel separately).

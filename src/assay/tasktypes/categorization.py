@@ -57,3 +57,12 @@ class Categorization(TaskTypePlugin):
             k = rng.randint(1, len(categories))
             return {"category": sorted(rng.sample(categories, k), key=categories.index)}
         return {"category": rng.choice(categories)}
+
+    def consensus_key(self, response: dict[str, Any], params: dict[str, Any]) -> Any:
+        category = response.get("category")
+        return tuple(sorted(category)) if isinstance(category, list) else category
+
+    def answer_space(self, params: dict[str, Any]) -> int | None:
+        n = len(params.get("categories") or [])
+        # multi-select: every non-empty subset is an answer
+        return (2**n - 1) if params.get("allow_multiple") else n
