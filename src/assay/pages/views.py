@@ -230,3 +230,41 @@ def project_page(request: Request, principal: Principal, project_id: str):
         member_ids = {m["id"] for m in settings["members"]}
         candidates = [u for u in list_users(session, principal.org_id) if u.id not in member_ids and u.role != "customer" and u.active]
     return render("admin_project.html", request, project=settings, candidates=candidates, instruction_html=markdown(settings["instruction"]))
+
+
+def _heat(value: float | None, buckets: int = 5) -> int:
+    """Intensity bucket 0..buckets of a share in [0, 1] (0 only for nothing at all)."""
+    if value is None or value <= 0:
+        return 0
+    return min(buckets, 1 + int(value * buckets))
+
+
+def _heat_rows(matrix: list[list[int]]) -> list[list[dict]]:
+    """Confusion matrix cells with their share of the row (the final label) and a bucket."""
+    rows = []
+    for r, row in enumerate(matrix):
+        total = sum(row)
+        rows.append([{"n": n, "share": n / total if total else 0.0, "heat": _heat(n / total if total else 0.0), "diagonal": r == c}
+                     for c, n in enumerate(row)])
+    return rows
+
+
+@pages.get("/admin/projects/{project_id}/quality")
+@guarded
+def quality_page(request: Request, principal: Principal, project_id: str):
+    from assay.projects.quality import quality_report
+    from assay.projects.service import get_project_by_id
+
+    with get_db().read() as session:
+        report = quality_report(session, principal, get_project_by_id(session, principal, project_id))
+    heatmaps = []
+    if report["categorical"] and report["annotators"]:
+        heatmaps.append({"title": "All annotators", "user_id": "all", "rows": _heat_rows(report["confusion_total"])})
+        heatmaps += [{"title": a["email"] or f"user {a['user_id']}", "user_id": a["user_id"], "rows": _heat_rows(a["confusion"])}
+                     for a in report["annotators"] if a["answers"]]
+    by_id = {a["user_id"]: a for a in report["annotators"]}
+    kappa_people = [a for a in report["annotators"] if a["kappa"]]
+    kappa = {(p["a"], p["b"]): p for p in report["agreement"]["pairwise"]["pairs"]}
+    kappa.update({(b, a): p for (a, b), p in list(kappa.items())})
+    return render("quality.html", request, report=report, heatmaps=heatmaps, kappa_people=kappa_people, kappa=kappa, by_id=by_id,
+                  heat=_heat)

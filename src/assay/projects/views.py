@@ -82,3 +82,13 @@ def remove_member(project_id: str, user_id: int, principal: Principal = Depends(
         project = service.get_project_by_id(session, principal, project_id)
         service.remove_member(session, principal, project, user_id)
         return JSON(service.settings_json(session, project))
+
+
+@native.get("/projects/{project_id}/quality")
+def project_quality(project_id: str, principal: Principal = Depends(authenticate)):
+    """JSON twin of the project quality page: throughput, each labeler's record and
+    confusion matrix, inter-annotator agreement (admins, customers, reviewers in the project)."""
+    from assay.projects.quality import quality_report
+
+    with get_db().read() as session:
+        return JSON(quality_report(session, principal, service.get_project_by_id(session, principal, project_id)))
