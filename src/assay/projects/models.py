@@ -29,6 +29,11 @@ class Project(Base):
     # below `target_confidence`, ask for one more label, up to `max_labels` in all.
     max_labels: Mapped[int | None] = mapped_column(nullable=True)
     target_confidence: Mapped[float | None] = mapped_column(nullable=True)
+    # Gold: share of claims that are evaluation items; evaluation items a new labeler must
+    # answer before real work; smoothed gold accuracy below which a labeler is paused.
+    gold_rate: Mapped[float] = mapped_column(default=0.0, server_default="0")
+    qualification_size: Mapped[int] = mapped_column(default=0, server_default="0")
+    pause_below: Mapped[float | None] = mapped_column(nullable=True)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -74,6 +74,7 @@ def create_project(session: Session, principal: Principal, body: dict[str, Any])
         review_fraction=check_review_fraction(params.get("review_fraction", 0), "params.review_fraction"),
         target_confidence=check_target_confidence(params.get("target_confidence"), "params.target_confidence"),
         max_labels=check_max_labels(params.get("max_labels"), labels, "params.max_labels"),
+        **check_gold_settings(params, None, "params."),
     )
     session.add(project)
     session.flush()
@@ -124,6 +125,9 @@ def project_json(project: Project) -> dict[str, Any]:
         "labels_per_task": project.labels_per_task,
         "max_labels": project.max_labels,
         "target_confidence": project.target_confidence,
+        "gold_rate": project.gold_rate,
+        "qualification_size": project.qualification_size,
+        "pause_below": project.pause_below,
     }
 
 
@@ -152,6 +156,30 @@ def check_max_labels(value: Any, minimum: int, field: str = "max_labels") -> int
     return value
 
 
+def check_fraction(value: Any, field: str, what: str) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1:
+        raise field_error(field, f"must be a number from 0 to 1 ({what})")
+    return float(value)
+
+
+def check_gold_settings(body: dict, project: Project | None, prefix: str = "") -> dict[str, Any]:
+    """gold_rate (0–1), qualification_size (0–100), pause_below (0.05–0.99 or null)."""
+    out: dict[str, Any] = {}
+    if "gold_rate" in body:
+        out["gold_rate"] = check_fraction(body["gold_rate"], prefix + "gold_rate", "the share of a labeler's tasks that are gold items")
+    if "qualification_size" in body:
+        size = body["qualification_size"]
+        if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= 100:
+            raise field_error(prefix + "qualification_size", "must be an integer from 0 to 100 (gold items before real work)")
+        out["qualification_size"] = size
+    if "pause_below" in body:
+        value = body["pause_below"]
+        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.05 <= value <= 0.99):
+            raise field_error(prefix + "pause_below", "must be a number from 0.05 to 0.99 (gold accuracy below which a labeler is paused), or null")
+        out["pause_below"] = float(value) if value is not None else None
+    return out
+
+
 def check_review_fraction(value: Any, field: str = "review_fraction") -> float:
     if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 1:
         raise field_error(field, "must be a number from 0 to 1 (the share of tasks a reviewer checks)")
@@ -163,13 +191,16 @@ def update_settings(session: Session, principal: Principal, project: Project, bo
     fraction and labels per task. Only the keys given change."""
     if not isinstance(body, dict):
         raise field_error("body", 'must be a JSON object with any of "instruction", "review_fraction", "labels_per_task"')
-    unknown = sorted(set(body) - {"instruction", "review_fraction", "labels_per_task", "max_labels", "target_confidence"})
+    unknown = sorted(set(body) - {"instruction", "review_fraction", "labels_per_task", "max_labels", "target_confidence", "gold_rate",
+                                  "qualification_size", "pause_below"})
     if unknown:
         raise field_error(unknown[0], "unknown setting")
     if "review_fraction" in body:
         project.review_fraction = check_review_fraction(body["review_fraction"])
     if "target_confidence" in body:
         project.target_confidence = check_target_confidence(body["target_confidence"])
+    for key, value in check_gold_settings(body, project).items():
+        setattr(project, key, value)
     if "instruction" in body:
         if not isinstance(body["instruction"], str):
             raise field_error("instruction", "must be a string (Markdown)")
@@ -185,9 +216,13 @@ def update_settings(session: Session, principal: Principal, project: Project, bo
 def settings_json(session: Session, project: Project) -> dict[str, Any]:
     from assay.orgs.models import User
     from assay.queue.models import ProjectMember
+    from assay.tasks.models import LabelerStats
 
     members = session.execute(
-        select(User.id, User.email, User.name, User.role, User.active).join(ProjectMember, ProjectMember.user_id == User.id)
+        select(User.id, User.email, User.name, User.role, User.active, ProjectMember.paused_at, ProjectMember.paused_reason,
+               LabelerStats.gold_answered, LabelerStats.gold_correct)
+        .join(ProjectMember, ProjectMember.user_id == User.id)
+        .outerjoin(LabelerStats, (LabelerStats.project_id == ProjectMember.project_id) & (LabelerStats.user_id == User.id))
         .where(ProjectMember.project_id == project.id).order_by(User.email)
     ).all()
     instruction = project.current_params.get("instruction")
@@ -195,7 +230,9 @@ def settings_json(session: Session, project: Project) -> dict[str, Any]:
         **project_json(project),
         "instruction": instruction if isinstance(instruction, str) else "",
         "review_fraction": project.review_fraction,
-        "members": [{"id": m.id, "email": m.email, "name": m.name, "role": m.role, "active": m.active} for m in members],
+        "members": [{"id": m.id, "email": m.email, "name": m.name, "role": m.role, "active": m.active, "paused": m.paused_at is not None,
+                     "paused_reason": m.paused_reason, "gold_answered": m.gold_answered or 0, "gold_correct": m.gold_correct or 0}
+                    for m in members],
     }
 
 
@@ -219,21 +256,29 @@ def add_member(session: Session, principal: Principal, project: Project, body: A
 
 def remove_member(session: Session, principal: Principal, project: Project, user_id: int) -> None:
     """Removes the member; their unfinished leases go back to the queue at once."""
-    from sqlalchemy import delete, update
+    from sqlalchemy import delete
 
-    from assay.queue.models import Assignment, ProjectMember
-    from assay.tasks.models import Task
+    from assay.queue.models import ProjectMember
+    from assay.queue.service import release_leases
 
     removed = session.execute(delete(ProjectMember).where(ProjectMember.project_id == project.id, ProjectMember.user_id == user_id,
                                                           ProjectMember.org_id == principal.org_id)).rowcount
     if not removed:
         raise NotFound("That user is not a member of this project.", field="user_id")
-    leases = session.execute(
-        delete(Assignment).where(Assignment.project_id == project.id, Assignment.user_id == user_id, Assignment.status == "leased")
-        .returning(Assignment.task_id, Assignment.kind)
+    release_leases(session, project.id, user_id)
+
+
+def gold_items(session: Session, project: Project) -> list[dict[str, Any]]:
+    """The project's evaluation and training items with how often they were answered right."""
+    from sqlalchemy import case, func
+
+    from assay.tasks.models import Task, TaskAnswer
+
+    rows = session.execute(
+        select(Task.public_id, Task.kind, Task.params, Task.expected_response, Task.created_at,
+               func.count(TaskAnswer.id), func.coalesce(func.sum(case((TaskAnswer.correct.is_(True), 1), else_=0)), 0))
+        .outerjoin(TaskAnswer, (TaskAnswer.task_id == Task.id) & (TaskAnswer.source == "gold"))
+        .where(Task.project_id == project.id, Task.kind != "task").group_by(Task.id).order_by(Task.id)
     ).all()
-    for task_id, kind in leases:
-        if kind == "label":
-            session.execute(update(Task).where(Task.id == task_id, Task.status == "pending").values(open_slots=Task.open_slots + 1))
-        else:
-            session.execute(update(Task).where(Task.id == task_id, Task.review_state == "leased").values(review_state="waiting"))
+    return [{"task_id": r[0], "kind": r[1], "params": r[2], "expected_response": r[3], "created_at": iso(r[4]), "answered": r[5], "correct": r[6]}
+            for r in rows]

@@ -92,3 +92,24 @@ def project_quality(project_id: str, principal: Principal = Depends(authenticate
 
     with get_db().read() as session:
         return JSON(quality_report(session, principal, service.get_project_by_id(session, principal, project_id)))
+
+
+@native.post("/projects/{project_id}/members/{user_id}/reinstate")
+def reinstate_member(project_id: str, user_id: int, principal: Principal = Depends(authenticate)):
+    """Lift a pause (gold accuracy below the project's threshold); the gold record restarts."""
+    from assay.queue.service import reinstate
+
+    require_admin(principal)
+    with get_db().write() as session:
+        project = service.get_project_by_id(session, principal, project_id)
+        reinstate(session, principal, project, user_id)
+        return JSON(service.settings_json(session, project))
+
+
+@native.get("/projects/{project_id}/gold")
+def gold_items(project_id: str, principal: Principal = Depends(authenticate)):
+    """The project's evaluation (gold) and training items, with answer counts."""
+    require_admin(principal)
+    with get_db().read() as session:
+        project = service.get_project_by_id(session, principal, project_id)
+        return JSON({"items": service.gold_items(session, project)})

@@ -27,6 +27,10 @@ class ProjectMember(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Set when the labeler's gold accuracy fell below the project's threshold; a lead
+    # reinstates them. A paused member gets no work in this project.
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    paused_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class Assignment(Base):

@@ -15,6 +15,7 @@ An expired lease is deleted and gives its slot back (`sweep_expired`).
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from datetime import timedelta
@@ -33,13 +34,15 @@ from assay.queue.models import Assignment, ProjectMember
 from assay.queue.policies import REVIEW_ROLES, require_queue_access
 from assay.security import Principal
 from assay.tasks import lifecycle
-from assay.tasks.models import Task, TaskAnswer
+from assay.tasks.models import LabelerStats, Task, TaskAnswer
 from assay.timeutil import iso
 
 A = Assignment.__table__
 T = Task.__table__
 # Leases one person may hold at once in a project: the task on screen and the prefetched next one.
 MAX_HELD = 2
+# Gold answers a labeler gives before a low score can pause them.
+MIN_GOLD_FOR_PAUSE = 3
 
 _last_sweep = 0.0
 _sweep_lock = threading.Lock()
@@ -50,8 +53,11 @@ _sweep_lock = threading.Lock()
 P = Project.__table__
 M = ProjectMember.__table__
 _PROJECT = select(
-    P.c.id, P.c.public_id, P.c.name, P.c.type, P.c.param_history, P.c.review_fraction,
+    P.c.id, P.c.public_id, P.c.name, P.c.type, P.c.param_history, P.c.review_fraction, P.c.gold_rate, P.c.qualification_size,
+    P.c.pause_below,
     select(M.c.user_id).where(M.c.project_id == P.c.id, M.c.user_id == bindparam("u")).exists().label("is_member"),
+    select(M.c.paused_reason).where(M.c.project_id == P.c.id, M.c.user_id == bindparam("u"), M.c.paused_at.is_not(None))
+    .scalar_subquery().label("paused_reason"),
 ).where(P.c.public_id == bindparam("pid"), P.c.org_id == bindparam("o"))
 
 
@@ -98,7 +104,7 @@ def sweep_expired(session: Session, *, force: bool = False) -> int:
     ).all()
     for task_id, kind in expired:
         if kind == "label":
-            conn.execute(update(T).where(T.c.id == task_id, T.c.status == "pending").values(open_slots=T.c.open_slots + 1))
+            conn.execute(update(T).where(T.c.id == task_id, T.c.status == "pending", T.c.kind == "task").values(open_slots=T.c.open_slots + 1))
         else:
             conn.execute(update(T).where(T.c.id == task_id, T.c.review_state == "leased").values(review_state="waiting"))
     return len(expired)
@@ -179,10 +185,17 @@ def claim(session: Session, principal: Principal, project, kind: str, holding: l
     for assignment in live:
         if assignment["public_id"] not in holding:
             return view(session, assignment)
+    if kind == "label" and project.paused_reason is not None:
+        return {"assignment": None, "task": None, "paused": True,
+                "reason": f"You are paused in this project: {project.paused_reason}. A project lead can reinstate you."}
     if sum(1 for a in live if a["status"] == "leased") >= MAX_HELD:
         return {"assignment": None, "task": None, "reason": f"you already hold {MAX_HELD} tasks of this project"}
-    template = _LABEL_CLAIM if kind == "label" else _REVIEW_CLAIM
-    task_id = conn.execute(_candidate_sql(template, session), {"project_id": project.id, "user_id": principal.user_id}).scalar()
+    task_id, qualifying = _pick_gold(session, principal, project) if kind == "label" and principal.role != "admin" else (None, False)
+    if task_id is None and qualifying:
+        return {"assignment": None, "task": None, "reason": "waiting for more qualification items"}
+    if task_id is None:
+        template = _LABEL_CLAIM if kind == "label" else _REVIEW_CLAIM
+        task_id = conn.execute(_candidate_sql(template, session), {"project_id": project.id, "user_id": principal.user_id}).scalar()
     if task_id is None:
         return {"assignment": None, "task": None, "reason": "nothing left to label" if kind == "label" else "nothing waiting for review"}
     now = utcnow()
@@ -194,6 +207,81 @@ def claim(session: Session, principal: Principal, project, kind: str, holding: l
               "updated_at": now, "answer_id": None, "skip_reason": None, "review_comment": None}
     values["id"] = conn.execute(_INSERT_ASSIGNMENT, values).scalar_one()
     return view(session, values)
+
+
+_GOLD_CANDIDATE = """
+SELECT t.id FROM tasks t
+WHERE t.project_id = :project_id AND t.kind <> 'task' AND t.kind = :kind
+  AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id AND a.user_id = :user_id AND a.kind = 'label')
+ORDER BY t.id LIMIT 1
+"""
+_GOLD_ANSWERED = select(LabelerStats.gold_answered).where(LabelerStats.project_id == bindparam("p"), LabelerStats.user_id == bindparam("u"))
+
+
+def _pick_gold(session: Session, principal: Principal, project) -> tuple[int | None, bool]:
+    """A gold item to serve instead of real work, if one is due: practice (training)
+    items first, each once; then evaluation items until the labeler has answered
+    `qualification_size` of them; then an evaluation item with probability `gold_rate`.
+    Returns (task id or None, still qualifying). The gold index keeps this cheap."""
+    conn = session.connection()
+    params = {"project_id": project.id, "user_id": principal.user_id}
+    training = conn.execute(text(_GOLD_CANDIDATE), {**params, "kind": "training"}).scalar()
+    if training is not None:
+        return training, False
+    if not project.qualification_size and not project.gold_rate:
+        return None, False
+    answered = conn.execute(_GOLD_ANSWERED, {"p": project.id, "u": principal.user_id}).scalar() or 0
+    qualifying = answered < project.qualification_size
+    if qualifying or random.random() < project.gold_rate:
+        gold = conn.execute(text(_GOLD_CANDIDATE), {**params, "kind": "evaluation"}).scalar()
+        if gold is not None:
+            return gold, qualifying
+    # a qualification is as long as the gold set: with no item left, real work starts
+    return None, False
+
+
+def release_leases(session: Session, project_id: int, user_id: int) -> int:
+    """Give back every slot and review the person holds in the project (removal, pause)."""
+    leases = session.execute(
+        delete(Assignment).where(Assignment.project_id == project_id, Assignment.user_id == user_id, Assignment.status == "leased")
+        .returning(Assignment.task_id, Assignment.kind)
+    ).all()
+    for task_id, kind in leases:
+        if kind == "label":
+            session.execute(update(Task).where(Task.id == task_id, Task.status == "pending", Task.kind == "task")
+                            .values(open_slots=Task.open_slots + 1))
+        else:
+            session.execute(update(Task).where(Task.id == task_id, Task.review_state == "leased").values(review_state="waiting"))
+    return len(leases)
+
+
+def _check_pause(session: Session, task: Task, user_id: int) -> None:
+    """After a gold answer: pause the labeler in the project when their smoothed gold
+    accuracy is below the project's threshold (once they answered enough gold)."""
+    project = session.get(Project, task.project_id)
+    if not project.pause_below:
+        return
+    stats = session.execute(select(LabelerStats).where(LabelerStats.project_id == project.id, LabelerStats.user_id == user_id)).scalar()
+    if stats is None or stats.gold_answered < max(project.qualification_size, MIN_GOLD_FOR_PAUSE):
+        return
+    accuracy = lifecycle.labeler_accuracy(stats)
+    if accuracy < project.pause_below:
+        reason = (f"gold accuracy {accuracy:.0%} (smoothed; {stats.gold_correct} of {stats.gold_answered} correct) "
+                  f"is below the project's {project.pause_below:.0%}")
+        session.execute(update(ProjectMember).where(ProjectMember.project_id == project.id, ProjectMember.user_id == user_id,
+                                                    ProjectMember.paused_at.is_(None)).values(paused_at=utcnow(), paused_reason=reason))
+        release_leases(session, project.id, user_id)
+
+
+def reinstate(session: Session, principal: Principal, project, user_id: int) -> None:
+    """A lead lifts a pause; the labeler's gold record in the project starts afresh."""
+    done = session.execute(update(ProjectMember).where(ProjectMember.project_id == project.id, ProjectMember.user_id == user_id,
+                                                       ProjectMember.org_id == principal.org_id)
+                           .values(paused_at=None, paused_reason=None)).rowcount
+    if not done:
+        raise NotFound("That user is not a member of this project.", field="user_id")
+    session.execute(update(LabelerStats).where(LabelerStats.project_id == project.id, LabelerStats.user_id == user_id)
+                    .values(gold_answered=0, gold_correct=0))
 
 
 def previous(session: Session, principal: Principal, project: Project) -> dict[str, Any]:
@@ -208,8 +296,9 @@ def previous(session: Session, principal: Principal, project: Project) -> dict[s
 
 
 def _editable(task: Task) -> bool:
-    # once a reviewer has it (or has judged it), the labeler's answer is frozen
-    return task.status in ("pending", "completed") and task.review_state in (None, "waiting")
+    # once a reviewer has it (or has judged it), the labeler's answer is frozen; gold
+    # answers are scored once
+    return task.kind == "task" and task.status in ("pending", "completed") and task.review_state in (None, "waiting")
 
 
 # ----------------------------------------------------------------------------- submitting
@@ -236,6 +325,8 @@ def submit(session: Session, principal: Principal, assignment_id: str, body: Any
     task = session.get(Task, assignment["task_id"], with_for_update=True)
     now = utcnow()
     status = assignment["status"]
+    if task.kind != "task":
+        return _submit_gold(session, principal, assignment, task, body, now)
     if status == "leased":
         answer_id = lifecycle.record_answer(session, task, body["response"], user_id=principal.user_id,
                                             active_seconds=body.get("active_seconds"), lease_held=True)
@@ -253,6 +344,21 @@ def submit(session: Session, principal: Principal, assignment_id: str, body: Any
     return {"assignment_id": assignment_id, "task_id": task.public_id, "task_status": task.status, "answer_id": answer_id}
 
 
+def _submit_gold(session: Session, principal: Principal, assignment, task: Task, body: dict, now) -> dict[str, Any]:
+    if assignment["status"] != "leased":
+        raise Conflict(f"This assignment is {assignment['status']}.", field="assignment_id")
+    answer_id, correct = lifecycle.record_gold_answer(session, task, body["response"], user_id=principal.user_id,
+                                                      active_seconds=body.get("active_seconds"))
+    session.connection().execute(_MARK_SUBMITTED, {"a": assignment["id"], "answer": answer_id, "now": now, "until": now})
+    out = {"assignment_id": assignment["public_id"], "task_id": task.public_id, "task_status": task.status, "answer_id": answer_id}
+    if task.kind == "training":
+        # practice items give feedback; evaluation items stay hidden among real work
+        out["practice"] = {"correct": correct, "expected_response": task.expected_response}
+    else:
+        _check_pause(session, task, principal.user_id)
+    return out
+
+
 def skip(session: Session, principal: Principal, assignment_id: str, body: Any) -> dict[str, Any]:
     reason = body.get("reason") if isinstance(body, dict) else None
     if not isinstance(reason, str) or not reason.strip():
@@ -265,7 +371,8 @@ def skip(session: Session, principal: Principal, assignment_id: str, body: Any) 
     assignment.status = "skipped"
     assignment.skip_reason = reason.strip()
     assignment.updated_at = utcnow()
-    session.connection().execute(update(T).where(T.c.id == assignment.task_id, T.c.status == "pending").values(open_slots=T.c.open_slots + 1))
+    session.connection().execute(update(T).where(T.c.id == assignment.task_id, T.c.status == "pending", T.c.kind == "task")
+                                 .values(open_slots=T.c.open_slots + 1))
     return {"assignment_id": assignment.public_id, "status": "skipped"}
 
 
@@ -323,7 +430,7 @@ def review(session: Session, principal: Principal, assignment_id: str, body: Any
 # ----------------------------------------------------------------------------- views
 
 _VIEW = select(
-    T.c.public_id, T.c.type, T.c.status, T.c.params, T.c.instruction, T.c.metadata, P.c.public_id.label("project_public_id"),
+    T.c.public_id, T.c.type, T.c.status, T.c.kind, T.c.params, T.c.instruction, T.c.metadata, P.c.public_id.label("project_public_id"),
     P.c.name.label("project_name"), P.c.param_history,
 ).join(P, P.c.id == T.c.project_id).where(T.c.id == bindparam("t"))
 _ANSWER_RESPONSE = select(TaskAnswer.__table__.c.response).where(TaskAnswer.__table__.c.id == bindparam("a"))
@@ -345,7 +452,7 @@ def view(session: Session, assignment) -> dict[str, Any]:
             "expires_at": iso(assignment["expires_at"]), "review_comment": assignment["review_comment"],
         },
         "task": {
-            "task_id": row["public_id"], "type": row["type"], "status": row["status"],
+            "task_id": row["public_id"], "type": row["type"], "status": row["status"], "practice": row["kind"] == "training",
             "params": _signed_files(get_plugin(row["type"]).workbench_params(params)), "hypothesis": params.get("hypothesis"),
             "instruction_html": markdown.render(_own_instruction(row["instruction"], history)), "metadata": row["metadata"] or {},
         },

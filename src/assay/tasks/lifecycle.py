@@ -63,6 +63,8 @@ def fail_task(session: Session, task: Task, message: str) -> None:
 
 
 def cancel_task(session: Session, task: Task, clear_unique_id: bool) -> None:
+    if task.kind != "task":
+        raise InvalidRequest(f"Task {task.public_id} is a {task.kind} item; gold items are not canceled.")
     if task.status != "pending":
         raise InvalidRequest(f"Task {task.public_id} cannot be canceled: its status is {task.status}; only pending tasks can be.")
     started = session.scalar(select(func.count()).select_from(TaskAnswer).where(TaskAnswer.task_id == task.id))
@@ -81,7 +83,7 @@ def consensus_of(session: Session, task: Task, answers: list[tuple[int | None, d
     """Consolidate (labeler, response) pairs: the one-coin posterior over distinct answers
     (assay.quality.online), each labeler weighted by their agreement record in this
     project. Returns (response, quality, keys, winning key)."""
-    from assay.quality.online import consensus, smoothed_accuracy  # numpy loads on first use
+    from assay.quality.online import consensus  # numpy loads on first use
 
     plugin = get_plugin(task.type)
     keys = [plugin.consensus_key(response, task.params) for _, response in answers]
@@ -89,11 +91,58 @@ def consensus_of(session: Session, task: Task, answers: list[tuple[int | None, d
     stats = {}
     if users:
         stats = {row.user_id: row for row in session.connection().execute(
-            select(LS.c.user_id, LS.c.answered, LS.c.agreed).where(LS.c.project_id == task.project_id, LS.c.user_id.in_(users)))}
-    accuracies = [smoothed_accuracy(stats[u].agreed, stats[u].answered) if u in stats else smoothed_accuracy(0, 0) for u, _ in answers]
+            select(LS.c.user_id, LS.c.answered, LS.c.agreed, LS.c.gold_answered, LS.c.gold_correct)
+            .where(LS.c.project_id == task.project_id, LS.c.user_id.in_(users)))}
+    accuracies = [labeler_accuracy(stats.get(u)) for u, _ in answers]
     result = consensus(keys, accuracies, plugin.answer_space(task.params))
     quality = {"confidence": round(result.confidence, 4), "labels": len(answers), "agreeing": len(result.contributors), "method": "one_coin"}
     return answers[result.winner][1], quality, keys, keys[result.winner]
+
+
+def labeler_accuracy(stats) -> float:
+    """A labeler's accuracy estimate: from gold answers when they have any, else from
+    agreement with consolidated answers (both smoothed by the same Beta prior)."""
+    from assay.quality.online import smoothed_accuracy
+
+    if stats is None:
+        return smoothed_accuracy(0, 0)
+    if stats.gold_answered:
+        return smoothed_accuracy(stats.gold_correct, stats.gold_answered)
+    return smoothed_accuracy(stats.agreed, stats.answered)
+
+
+def record_gold_answer(session: Session, task: Task, response: Any, *, user_id: int, active_seconds: float | None = None) -> tuple[int, bool]:
+    """An answer to an evaluation or training item: compared with the expected response
+    (same consensus key = correct) and stored; evaluation answers count in the labeler's
+    gold record. The item itself never changes state. Returns (answer id, correct)."""
+    _check_active_seconds(active_seconds)
+    plugin = get_plugin(task.type)
+    clean = plugin.validate_response(response, task.params)
+    correct = plugin.consensus_key(clean, task.params) == plugin.consensus_key(task.expected_response, task.params)
+    conn = session.connection()
+    answer_id = conn.execute(_INSERT_ANSWER, {
+        "org_id": task.org_id, "task_id": task.id, "user_id": user_id, "source": "gold", "response": clean, "active_seconds": active_seconds,
+        "hypothesis_status": None, "active": True, "created_at": utcnow(), "correct": correct,
+    }).scalar_one()
+    if task.kind == "evaluation":
+        conn.execute(_gold_upsert(conn.dialect.name), {"p": task.project_id, "u": user_id, "o": task.org_id, "correct": int(correct)})
+    return answer_id, correct
+
+
+def _gold_upsert(dialect: str):
+    key = ("gold", dialect)
+    stmt = _STATS_UPSERTS.get(key)
+    if stmt is None:
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(LS).values(
+            project_id=bindparam("p"), user_id=bindparam("u"), org_id=bindparam("o"), answered=0, agreed=0, gold_answered=1,
+            gold_correct=bindparam("correct"))
+        stmt = _STATS_UPSERTS[key] = ins.on_conflict_do_update(
+            index_elements=[LS.c.project_id, LS.c.user_id],
+            set_={"gold_answered": LS.c.gold_answered + 1, "gold_correct": LS.c.gold_correct + ins.excluded.gold_correct})
+    return stmt
 
 
 def _record_agreement(session: Session, task: Task, users: list[int | None], keys: list, truth: Any) -> None:

@@ -47,6 +47,10 @@ class Task(Base):
     review_state: Mapped[str | None] = mapped_column(String(10), nullable=True)
     # How the response was consolidated: {confidence, labels, method, agreeing}.
     quality: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
+    # task: customer work; evaluation: hidden gold item (scores labelers); training:
+    # practice item shown first, with feedback. Gold items never complete or call back.
+    kind: Mapped[str] = mapped_column(String(12), default="task", server_default="task")
+    expected_response: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -66,6 +70,8 @@ class Task(Base):
             sqlite_where=text("status = 'pending' AND open_slots > 0 AND is_test = 0"),
             postgresql_where=text("status = 'pending' AND open_slots > 0 AND is_test = false"),
         ),
+        # gold items of a project (few): the queue looks here before the label queue
+        Index("ix_tasks_gold", "project_id", "kind", "id", sqlite_where=text("kind <> 'task'"), postgresql_where=text("kind <> 'task'")),
         Index(
             "ix_tasks_review_queue", "project_id", "queue_rank", "id",
             sqlite_where=text("status = 'pending' AND review_state = 'waiting'"),
@@ -96,6 +102,8 @@ class TaskAnswer(Base):
     review_comment: Mapped[str | None] = mapped_column(Text, nullable=True)
     # A reviewer's fix (source "review_fix") names the labeler whose answer it corrects.
     corrects_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), nullable=True)
+    # Answers to gold items: whether the answer matched the expected response.
+    correct: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -126,3 +134,6 @@ class LabelerStats(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     answered: Mapped[int] = mapped_column(Integer, default=0)
     agreed: Mapped[int] = mapped_column(Integer, default=0)
+    # evaluation (gold) items answered and answered correctly since the last reinstatement
+    gold_answered: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    gold_correct: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -25,7 +25,7 @@ from assay.tasks import counts, lifecycle, queries
 from assay.tasks.models import REVIEW_STATUSES, TASK_STATUSES, Task
 from assay.tasks.serialize import limited_task_json, task_json
 from assay.tasktypes import get_plugin
-from assay.timeutil import parse_filter_time
+from assay.timeutil import iso, parse_filter_time
 from assay.urls import check_callback_url
 
 # Request keys that are task settings; every other key is a type parameter.
@@ -253,6 +253,37 @@ def create_task(session: Session, principal: Principal, type_name: str, body: An
     return SimpleNamespace(id=task_id, public_id=values["public_id"], row=row)
 
 
+GOLD_KINDS = {"evaluation_tasks": "evaluation", "training_tasks": "training"}
+
+
+def create_gold_task(session: Session, principal: Principal, type_name: str, body: Any, kind: str) -> dict[str, Any]:
+    """Scale's evaluation (hidden gold) and training (practice) tasks: the same params as a
+    task plus `expected_response`, validated like an answer. They are served to labelers
+    by the queue (queue/service.py), never complete, never call back, and are not listed
+    or counted with the project's tasks."""
+    if not isinstance(body, dict):
+        raise field_error("body", "must be a JSON object of task parameters plus expected_response")
+    if "expected_response" not in body:
+        raise field_error("expected_response", "required: the correct answer, in the task type's response format")
+    ctx = _Context(session, principal, type_name, body.get("project"), body.get("batch"))
+    task_body = {k: v for k, v in body.items() if k not in ("expected_response", "initial_response")}
+    row = ctx.build_row(task_body)
+    expected = ctx.plugin.validate_response(body["expected_response"], row["params"], field="expected_response")
+    _check_scaledata(session, principal, ctx.plugin.attachment_urls(row["params"]), "attachment")
+    now = utcnow()
+    values = dict(row)
+    values["metadata"] = values.pop("metadata_")
+    values.update(
+        public_id=new_public_id(), org_id=principal.org_id, project_id=ctx.project.id, batch_id=ctx.batch.id if ctx.batch else None,
+        is_test=principal.is_test, status="pending", required_labels=0, open_slots=0, queue_rank=-(row["priority"] or 0),
+        created_at=now, updated_at=now, audits=[], kind=kind, expected_response=expected,
+    )
+    session.connection().execute(insert(Task.__table__).values(**values))
+    return {"id": values["public_id"], "task_id": values["public_id"], "type": type_name, "kind": kind, "project": ctx.project.name,
+            "params": values["params"], "instruction": values["instruction"], "expected_response": expected,
+            "metadata": values["metadata"], "created_at": iso(now)}
+
+
 def create_tasks_bulk(session: Session, principal: Principal, body: Any) -> list[str]:
     """Validate every task first; store all or nothing. Core executemany for speed."""
     if not isinstance(body, dict):
@@ -381,7 +412,7 @@ def _decode_token(token: str) -> tuple[int, int, int]:
 def list_tasks(conn, principal: Principal, query) -> dict[str, Any]:
     """GET /v1/tasks on a Core connection. `query` is a Starlette QueryParams (repeated
     keys as lists)."""
-    conds = [Task.org_id == principal.org_id, Task.is_test == principal.is_test]
+    conds = [Task.org_id == principal.org_id, Task.is_test == principal.is_test, Task.kind == "task"]
     # `total` comes from task_counts when only project/batch/status filter the list
     project_id = batch_id = status = None
     countable = True

@@ -56,6 +56,21 @@ async def create_task(task_type: str, body: Any = Body(None), principal: Princip
     return await _write_and_render(service.create_task, principal, name_param(task_type), body)
 
 
+@v1.post("/evaluation_tasks/{task_type}")
+async def create_evaluation_task(task_type: str, body: Any = Body(None), principal: Principal = Depends(task_api)):
+    return JSON(await run_db(_gold, principal, name_param(task_type), body, "evaluation"))
+
+
+@v1.post("/training_tasks/{task_type}")
+async def create_training_task(task_type: str, body: Any = Body(None), principal: Principal = Depends(task_api)):
+    return JSON(await run_db(_gold, principal, name_param(task_type), body, "training"))
+
+
+def _gold(principal: Principal, task_type: str, body: Any, kind: str) -> dict:
+    with get_db().write() as session:
+        return service.create_gold_task(session, principal, task_type, body, kind)
+
+
 # Reads run on the event loop: one indexed Core SELECT is cheaper than a thread hop.
 @v1.get("/task/{task_id}")
 async def get_task(task_id: str, principal: Principal = Depends(task_api)):

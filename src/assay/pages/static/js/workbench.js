@@ -215,6 +215,7 @@ async function show(data, { revising = false } = {}) {
   const a = data.assignment;
   if (a.status === 'rework') notice(`Sent back by a reviewer: ${a.review_comment || ''}`, 'warn');
   else if (revising || a.status === 'submitted') notice('You are editing your previous submission. Enter resubmits it.', 'info');
+  else if (data.task.practice) notice('Practice task: after you submit you will see whether your answer matches the expected one.', 'info');
   else if (mode === 'label' && data.task.hypothesis) notice('A model pre-label is filled in: press Enter to accept it, or edit it first.', 'info');
   if (mode === 'review') renderAnswers(data);
   const initial = data.previous_response ?? data.task.hypothesis ?? null;
@@ -311,9 +312,13 @@ function primary() {
   return guarded(async () => {
     let response;
     try { response = current.tool.getResponse(); } catch (err) { showError(err.message); return; }
-    await api('POST', `/api/assignments/${current.data.assignment.id}/submit`, { response, active_seconds: timer.seconds() });
+    const result = await api('POST', `/api/assignments/${current.data.assignment.id}/submit`, { response, active_seconds: timer.seconds() });
     done += 1;
     await advance();
+    if (result.practice) {
+      notice(result.practice.correct ? 'Practice task: your answer matched the expected one.'
+        : `Practice task: the expected answer was ${JSON.stringify(result.practice.expected_response)}.`, result.practice.correct ? 'info' : 'warn');
+    }
   });
 }
 
