@@ -195,6 +195,7 @@ def _is_categorical(project: Project, task_params: list[dict]) -> bool:
 def quality_report(session: Session, principal: Principal, project: Project) -> dict[str, Any]:
     from assay.quality.agreement import fleiss_kappa_from_labels, krippendorff_alpha_from_labels, pairwise_cohen_kappa
     from assay.quality.online import smoothed_accuracy
+    from assay.tasks.lifecycle import labeler_accuracy
 
     check_access(session, principal, project)
     conn = session.connection()
@@ -219,7 +220,8 @@ def quality_report(session: Session, principal: Principal, project: Project) -> 
         select(TA.c.user_id, TA.c.review_status, func.count()).select_from(TA.join(T, T.c.id == TA.c.task_id))
         .where(*live, TA.c.source == "human", TA.c.review_status.in_(REVIEW_OUTCOMES)).group_by(TA.c.user_id, TA.c.review_status)
     ).all()
-    stats = {r.user_id: r for r in conn.execute(select(LS.c.user_id, LS.c.answered, LS.c.agreed).where(LS.c.project_id == project.id))}
+    stats = {r.user_id: r for r in conn.execute(select(LS.c.user_id, LS.c.answered, LS.c.agreed, LS.c.gold_answered, LS.c.gold_correct)
+                                                 .where(LS.c.project_id == project.id))}
 
     # labels: the categories of the tasks (first seen first), then any other answer keys
     labels: list[Any] = []
@@ -302,7 +304,11 @@ def quality_report(session: Session, principal: Principal, project: Project) -> 
             "answers": int(counts[i]),
             "consolidated": int(answered),
             "agreed": int(agreed),
-            "accuracy": smoothed_accuracy(agreed, answered),
+            # from gold where the labeler answered gold items, from agreement otherwise
+            "accuracy": labeler_accuracy(s) if s is not None else smoothed_accuracy(0, 0),
+            "accuracy_basis": "gold" if s is not None and s.gold_answered else "agreement",
+            "gold_answered": int(s.gold_answered) if s is not None else 0,
+            "gold_correct": int(s.gold_correct) if s is not None else 0,
             "agreement_rate": agreed / answered if answered else None,
             "median_active_seconds": statistics.median(seconds[i]) if seconds[i] else None,
             "reviews": review_counts[u],
