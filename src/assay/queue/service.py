@@ -471,7 +471,7 @@ def view(session: Session, assignment) -> dict[str, Any]:
             for a in answers
         ]
         if answers:
-            proposal, quality, _, _ = lifecycle.consensus_of(session, task, [(a.user_id, a.response) for a in answers])
+            proposal, quality, _ = lifecycle.consensus_of(session, task, [(a.user_id, a.response) for a in answers])
             out["previous_response"], out["quality"] = proposal, quality
     return out
 

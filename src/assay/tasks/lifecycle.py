@@ -80,13 +80,13 @@ def cancel_task(session: Session, task: Task, clear_unique_id: bool) -> None:
 
 
 def consensus_of(session: Session, task: Task, answers: list[tuple[int | None, dict[str, Any]]]):
-    """Consolidate (labeler, response) pairs: the one-coin posterior over distinct answers
-    (assay.quality.online), each labeler weighted by their agreement record in this
-    project. Returns (response, quality, keys, winning key)."""
+    """Consolidate (labeler, response) pairs, each labeler weighted by their accuracy
+    estimate in this project: the type's own aggregator when it has one (spans, boxes,
+    free text), else the one-coin posterior over distinct answers (assay.quality.online).
+    Returns (response, quality, agreed) where agreed[i] says whether answer i agrees."""
     from assay.quality.online import consensus  # numpy loads on first use
 
     plugin = get_plugin(task.type)
-    keys = [plugin.consensus_key(response, task.params) for _, response in answers]
     users = [u for u, _ in answers if u is not None]
     stats = {}
     if users:
@@ -94,9 +94,18 @@ def consensus_of(session: Session, task: Task, answers: list[tuple[int | None, d
             select(LS.c.user_id, LS.c.answered, LS.c.agreed, LS.c.gold_answered, LS.c.gold_correct)
             .where(LS.c.project_id == task.project_id, LS.c.user_id.in_(users)))}
     accuracies = [labeler_accuracy(stats.get(u)) for u, _ in answers]
+    responses = [r for _, r in answers]
+    aggregate = plugin.aggregate(responses, accuracies, task.params) if len(answers) > 1 else None
+    if aggregate is not None:
+        agreed = [i in set(aggregate.contributors) for i in range(len(answers))]
+        quality = {"confidence": round(float(aggregate.confidence), 4), "labels": len(answers), "agreeing": sum(agreed),
+                   "method": aggregate.method}
+        return aggregate.response, quality, agreed
+    keys = [plugin.consensus_key(response, task.params) for response in responses]
     result = consensus(keys, accuracies, plugin.answer_space(task.params))
     quality = {"confidence": round(result.confidence, 4), "labels": len(answers), "agreeing": len(result.contributors), "method": "one_coin"}
-    return answers[result.winner][1], quality, keys, keys[result.winner]
+    winner = keys[result.winner]
+    return responses[result.winner], quality, [k == winner for k in keys]
 
 
 def labeler_accuracy(stats) -> float:
@@ -145,13 +154,13 @@ def _gold_upsert(dialect: str):
     return stmt
 
 
-def _record_agreement(session: Session, task: Task, users: list[int | None], keys: list, truth: Any) -> None:
+def _record_agreement(session: Session, task: Task, users: list[int | None], agreed: list[bool]) -> None:
     """Each labeler's answer joins their record: agreed when it matches the final answer."""
     conn = session.connection()
-    for user_id, key in zip(users, keys):
+    for user_id, ok in zip(users, agreed):
         if user_id is None:
             continue
-        conn.execute(_stats_upsert(conn.dialect.name), {"p": task.project_id, "u": user_id, "o": task.org_id, "agreed": int(key == truth)})
+        conn.execute(_stats_upsert(conn.dialect.name), {"p": task.project_id, "u": user_id, "o": task.org_id, "agreed": int(ok)})
 
 
 _STATS_UPSERTS: dict[str, Any] = {}
@@ -238,7 +247,7 @@ def record_answer(
     task.updated_at = now
     if task.status == "completed":
         # an edit of a finished task (the labeler went back): the answer is re-consolidated
-        task.response, task.quality, _, _ = consensus_of(session, task, [tuple(r) for r in conn.execute(_ACTIVE_RESPONSES, {"t": task.id})])
+        task.response, task.quality, _ = consensus_of(session, task, [tuple(r) for r in conn.execute(_ACTIVE_RESPONSES, {"t": task.id})])
         session.flush()
         notify(session, task)
     elif task.review_state is None:
@@ -264,7 +273,7 @@ def labels_in(session: Session, task: Task) -> None:
     if len(answers) < task.required_labels:
         return
     policy = conn.execute(_POLICY, {"p": task.project_id}).first()
-    response, quality, keys, truth = consensus_of(session, task, answers)
+    response, quality, agreed = consensus_of(session, task, answers)
     ceiling = max(policy.max_labels or 0, task.required_labels)
     if policy.target_confidence and quality["confidence"] < policy.target_confidence and len(answers) < ceiling:
         task.required_labels += 1
@@ -277,7 +286,7 @@ def labels_in(session: Session, task: Task) -> None:
         session.flush()
         return
     complete_task(session, task, response, quality)
-    _record_agreement(session, task, [u for u, _ in answers], keys, truth)
+    _record_agreement(session, task, [u for u, _ in answers], agreed)
 
 
 def _review_audit(task: Task, reviewer_email: str, result: str, seconds: float | None, comment: str | None) -> None:
@@ -309,8 +318,8 @@ def review_task(
     if action == "accept":
         for answer in answers:
             answer.review_status = "accepted"
-        final, quality, keys, truth = consensus_of(session, task, pairs)
-        quality["method"] = "one_coin+review"
+        final, quality, agreed = consensus_of(session, task, pairs)
+        quality["method"] += "+review"
     elif action == "fix":
         clean = get_plugin(task.type).validate_response(response, task.params)
         key = orjson.dumps(clean, option=orjson.OPT_SORT_KEYS)
@@ -322,10 +331,10 @@ def review_task(
                                active_seconds=active_seconds, corrects_user_id=corrected[0] if len(corrected) == 1 else None))
         final = clean
         plugin = get_plugin(task.type)
-        keys = [plugin.consensus_key(r, task.params) for _, r in pairs]
         truth = plugin.consensus_key(clean, task.params)
         # the reviewer's answer is taken as the truth
-        quality = {"confidence": 1.0, "labels": len(answers), "agreeing": sum(k == truth for k in keys), "method": "review_fix"}
+        agreed = [plugin.consensus_key(r, task.params) == truth for _, r in pairs]
+        quality = {"confidence": 1.0, "labels": len(answers), "agreeing": sum(agreed), "method": "review_fix"}
     elif action == "reject":
         if not isinstance(comment, str) or not comment.strip():
             raise InvalidRequest("comment: required when rejecting: tell the labeler what to change", field="comment")
@@ -341,7 +350,7 @@ def review_task(
     _review_audit(task, reviewer_email, "accepted" if action == "accept" else "fixed", active_seconds, comment)
     task.review_state = "done"
     complete_task(session, task, final, quality)
-    _record_agreement(session, task, [u for u, _ in pairs], keys, truth)
+    _record_agreement(session, task, [u for u, _ in pairs], agreed)
     return []
 
 

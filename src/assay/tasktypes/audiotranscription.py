@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import StrictBool, ValidationInfo, field_validator, model_validator
 
-from assay.tasktypes.base import ParamsModel, ResponseModel, TaskTypePlugin
+from assay.tasktypes.base import Aggregate, ParamsModel, ResponseModel, TaskTypePlugin
 from assay.tasktypes.fields import (
     URL,
     NonEmptyStr,
@@ -144,3 +144,12 @@ class AudioTranscription(TaskTypePlugin):
             t = round(end + rng.uniform(0, 1), 2)
         return {"transcript": " ".join(s["text"] for s in segments), "segments": segments}
 
+
+    def aggregate(self, responses: list[dict[str, Any]], weights: list[float], params: dict[str, Any]) -> Aggregate | None:
+        """The transcript most similar to the others (assay.quality.structured.text_medoid),
+        with its own segments; labelers who gave that transcript agree."""
+        from assay.quality.structured import text_medoid
+
+        result = text_medoid([r["transcript"] for r in responses], weights)
+        chosen = next(i for i, r in enumerate(responses) if r["transcript"] == result.answer)
+        return Aggregate(responses[chosen], result.confidence, list(result.contributors), "text_medoid")

@@ -15,6 +15,7 @@ and registers it with `@register`. The task service only talks to this interface
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import orjson
@@ -57,6 +58,18 @@ def validation_error_to_api(exc: ValidationError, prefix: str = "") -> InvalidRe
     return InvalidRequest(f"{field}: {message}", field=field)
 
 
+@dataclass
+class Aggregate:
+    """A consolidated answer: the response, its confidence in [0, 1], the indices of the
+    answers that agree with it (their labelers' records count them as agreeing), and the
+    method's name for the task's `quality.method`."""
+
+    response: dict[str, Any]
+    confidence: float
+    contributors: list[int]
+    method: str
+
+
 class TaskTypePlugin:
     name: ClassVar[str]
     title: ClassVar[str]
@@ -95,6 +108,12 @@ class TaskTypePlugin:
         """What makes two answers "the same" for consensus: by default the whole answer
         (canonical JSON). Types with a natural label (a category) override it."""
         return orjson.dumps(response, option=orjson.OPT_SORT_KEYS)
+
+    def aggregate(self, responses: list[dict[str, Any]], weights: list[float], params: dict[str, Any]) -> Aggregate | None:
+        """Type-specific consolidation of several labelers' answers (spans, geometry, free
+        text), each weighted by the labeler's accuracy estimate. None: answers are the same
+        or different as a whole (`consensus_key`) and the one-coin model decides."""
+        return None
 
     def answer_space(self, params: dict[str, Any]) -> int | None:
         """How many different answers are possible (e.g. the number of categories), or

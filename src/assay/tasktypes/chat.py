@@ -28,7 +28,7 @@ from typing import Any, Literal
 from pydantic import Field, StrictBool, StrictInt, ValidationInfo, field_validator, model_validator
 
 from assay import markdown
-from assay.tasktypes.base import ParamsModel, ResponseModel, TaskTypePlugin
+from assay.tasktypes.base import Aggregate, ParamsModel, ResponseModel, TaskTypePlugin
 from assay.tasktypes.fields import context_params, fail
 from assay.tasktypes.registry import register
 
@@ -296,3 +296,24 @@ class Chat(TaskTypePlugin):
             if isinstance(criterion, dict) and criterion.get("description"):
                 criterion["description_html"] = markdown.render(criterion["description"])
         return out
+
+    def consensus_key(self, response: dict[str, Any], params: dict[str, Any]) -> Any:
+        """The judgement, not the words around it: justifications do not make answers differ."""
+        if "preference" in response:
+            pref = response["preference"]
+            return ("preference", pref.get("winner"), pref.get("strength"))
+        if "ranking" in response:
+            return ("ranking", tuple(response["ranking"]))
+        if "scores" in response:
+            return ("scores", tuple(sorted((rid, cid, s["score"]) for rid, crit in response["scores"].items() for cid, s in crit.items())))
+        return super().consensus_key(response, params)
+
+    def aggregate(self, responses: list[dict[str, Any]], weights: list[float], params: dict[str, Any]) -> Aggregate | None:
+        """Ideal responses are free text: the one most similar to the others wins."""
+        if params.get("evaluation") != "ideal_response":
+            return None
+        from assay.quality.structured import text_medoid
+
+        result = text_medoid([r["ideal_response"] for r in responses], weights)
+        chosen = next(i for i, r in enumerate(responses) if r["ideal_response"] == result.answer)
+        return Aggregate(responses[chosen], result.confidence, list(result.contributors), "text_medoid")

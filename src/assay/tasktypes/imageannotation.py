@@ -25,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from assay.tasktypes.base import ParamsModel, ResponseModel, TaskTypePlugin
+from assay.tasktypes.base import Aggregate, ParamsModel, ResponseModel, TaskTypePlugin
 from assay.tasktypes.fields import (
     URL,
     NonEmptyStr,
@@ -392,3 +392,19 @@ class ImageAnnotation(TaskTypePlugin):
     def synthetic_response(self, params: dict[str, Any], rng: random.Random) -> dict[str, Any]:
         count = rng.randint(1, 4)
         return {"annotations": [synthetic_image_annotation(params, rng) for _ in range(count)]}
+
+    def aggregate(self, responses: list[dict[str, Any]], weights: list[float], params: dict[str, Any]) -> Aggregate | None:
+        """Boxes are clustered across labelers by IoU with weight-averaged coordinates
+        (assay.quality.structured.cluster_boxes); answers with other geometries fall back
+        to whole-answer consensus. Attributes are not merged (left out)."""
+        from assay.quality.structured import cluster_boxes
+
+        if any(a.get("type") != "box" or a.get("rotation") for r in responses for a in r.get("annotations") or []):
+            return None
+        boxes = [[(a["left"], a["top"], a["width"], a["height"], a["label"]) for a in r.get("annotations") or []] for r in responses]
+        result = cluster_boxes(boxes, weights)
+        annotations = [{"uuid": f"box-{i + 1}", "type": "box", "label": label, "left": round(float(left), 2), "top": round(float(top), 2),
+                        "width": round(float(width), 2), "height": round(float(height), 2)}
+                       for i, (left, top, width, height, label) in enumerate(result.answer)]
+        return Aggregate(self.validate_response({"annotations": annotations}, params), result.confidence, list(result.contributors),
+                         "box_clustering")

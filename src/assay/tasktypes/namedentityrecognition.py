@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from assay.tasktypes.base import ParamsModel, ResponseModel, TaskTypePlugin
+from assay.tasktypes.base import Aggregate, ParamsModel, ResponseModel, TaskTypePlugin
 from assay.tasktypes.fields import (
     NonEmptyStr,
     check_unique,
@@ -283,3 +283,33 @@ class NamedEntityRecognition(TaskTypePlugin):
                 rel["name"] = relationship["name"]
             relationships.append(rel)
         return {"annotations": annotations, "relationships": relationships}
+
+    def aggregate(self, responses: list[dict[str, Any]], weights: list[float], params: dict[str, Any]) -> Aggregate | None:
+        """Token-level span voting (assay.quality.structured.vote_spans); a relationship is
+        kept when more than half of the weight drew it between the same two spans."""
+        from assay.quality.structured import vote_spans
+
+        text = params["text"]
+        spans = [[(a["start"], a["end"], a["label"]) for a in r.get("annotations") or []] for r in responses]
+        result = vote_spans(len(text), spans, weights)
+        annotations = [{"id": f"a{i + 1}", "start": s, "end": e, "text": text[s:e], "label": label}
+                       for i, (s, e, label) in enumerate(result.answer)]
+        ids = {(a["start"], a["end"], a["label"]): a["id"] for a in annotations}
+        votes: dict[tuple, float] = {}
+        for response, weight in zip(responses, weights):
+            by_id = {a.get("id"): (a["start"], a["end"], a["label"]) for a in response.get("annotations") or []}
+            drawn = {(by_id.get(r["source_ref"]), by_id.get(r["target_ref"]), r.get("name")) for r in response.get("relationships") or []}
+            for key in drawn:
+                votes[key] = votes.get(key, 0.0) + weight
+        total = sum(weights)
+        relationships = []
+        for (source, target, name), weight in sorted(votes.items(), key=lambda kv: str(kv[0])):
+            if weight * 2 > total and source in ids and target in ids:
+                rel = {"id": f"r{len(relationships) + 1}", "source_ref": ids[source], "target_ref": ids[target]}
+                if name is not None:
+                    rel["name"] = name
+                relationships.append(rel)
+        response = {"annotations": annotations}
+        if relationships:
+            response["relationships"] = relationships
+        return Aggregate(self.validate_response(response, params), result.confidence, list(result.contributors), "span_vote")
