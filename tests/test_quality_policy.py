@@ -111,3 +111,33 @@ def test_policy_validation(client, org, uniq):
     settings = org.settings(pid, labels_per_task=2, max_labels=5, target_confidence=0.95)
     assert (settings["labels_per_task"], settings["max_labels"], settings["target_confidence"]) == (2, 5, 0.95)
     assert org.settings(pid, target_confidence=None)["target_confidence"] is None
+
+
+def test_low_confidence_goes_to_review(client, org, uniq):
+    name, pid, people = setup(client, org, uniq, review_below=0.9)
+    agreed = client.create_task(TaskType.Categorization, project=name, attachment="t", attachment_type="text", categories=["x", "y"])
+    split = client.create_task(TaskType.Categorization, project=name, attachment="t", attachment_type="text", categories=["x", "y"])
+    label(people[0], pid, "x")
+    label(people[1], pid, "x")  # 0.94 ≥ 0.9: completes
+    label(people[0], pid, "x")
+    assert label(people[1], pid, "y") == (split.id, "pending")  # 0.5 < 0.9: a reviewer decides
+    assert client.get_task(agreed.id).status == "completed"
+    assert org.task(split.id)["review_state"] == "waiting"
+
+
+def test_majority_vote_ignores_labeler_records(client, org, uniq):
+    name, pid, people = setup(client, org, uniq, n_people=3, aggregation="majority_vote")
+    expert, novice, third = people
+    for _ in range(6):
+        client.create_task(TaskType.Categorization, project=name, attachment="t", attachment_type="text", categories=["x", "y"])
+    for _ in range(6):
+        label(expert, pid, "x")
+        label(third, pid, "x")
+    task = client.create_task(TaskType.Categorization, project=name, attachment="t", attachment_type="text", categories=["x", "y"])
+    label(novice, pid, "y")
+    label(expert, pid, "x")
+    done = client.get_task(task.id).as_dict()
+    # equal weights: a 1:1 tie, the answer given first wins with 0.5
+    assert done["response"] == {"category": "y"} and done["quality"]["confidence"] == 0.5
+    r = org.http.patch(f"/api/projects/{pid}", json={"aggregation": "dawid"})
+    assert r.status_code == 400 and r.json()["field"] == "aggregation"

@@ -34,6 +34,12 @@ class Project(Base):
     gold_rate: Mapped[float] = mapped_column(default=0.0, server_default="0")
     qualification_size: Mapped[int] = mapped_column(default=0, server_default="0")
     pause_below: Mapped[float | None] = mapped_column(nullable=True)
+    # Review sampling: besides `review_fraction`, every task whose consensus confidence is
+    # below this goes to a reviewer.
+    review_below: Mapped[float | None] = mapped_column(nullable=True)
+    # Consolidation: "auto" (the type's aggregator, else the one-coin model weighted by each
+    # labeler's record) or "majority_vote" (every labeler counts the same).
+    aggregation: Mapped[str] = mapped_column(String(30), default="auto", server_default="auto")
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -128,6 +128,8 @@ def project_json(project: Project) -> dict[str, Any]:
         "gold_rate": project.gold_rate,
         "qualification_size": project.qualification_size,
         "pause_below": project.pause_below,
+        "review_below": project.review_below,
+        "aggregation": project.aggregation,
     }
 
 
@@ -162,6 +164,9 @@ def check_fraction(value: Any, field: str, what: str) -> float:
     return float(value)
 
 
+AGGREGATIONS = ("auto", "majority_vote")
+
+
 def check_gold_settings(body: dict, project: Project | None, prefix: str = "") -> dict[str, Any]:
     """gold_rate (0–1), qualification_size (0–100), pause_below (0.05–0.99 or null)."""
     out: dict[str, Any] = {}
@@ -177,6 +182,15 @@ def check_gold_settings(body: dict, project: Project | None, prefix: str = "") -
         if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.05 <= value <= 0.99):
             raise field_error(prefix + "pause_below", "must be a number from 0.05 to 0.99 (gold accuracy below which a labeler is paused), or null")
         out["pause_below"] = float(value) if value is not None else None
+    if "review_below" in body:
+        value = body["review_below"]
+        if value is not None and (not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.5 <= value <= 1):
+            raise field_error(prefix + "review_below", "must be a number from 0.5 to 1 (tasks whose consensus confidence is lower go to review), or null")
+        out["review_below"] = float(value) if value is not None else None
+    if "aggregation" in body:
+        if body["aggregation"] not in AGGREGATIONS:
+            raise field_error(prefix + "aggregation", f"must be one of {', '.join(AGGREGATIONS)}")
+        out["aggregation"] = body["aggregation"]
     return out
 
 
@@ -192,7 +206,7 @@ def update_settings(session: Session, principal: Principal, project: Project, bo
     if not isinstance(body, dict):
         raise field_error("body", 'must be a JSON object with any of "instruction", "review_fraction", "labels_per_task"')
     unknown = sorted(set(body) - {"instruction", "review_fraction", "labels_per_task", "max_labels", "target_confidence", "gold_rate",
-                                  "qualification_size", "pause_below"})
+                                  "qualification_size", "pause_below", "review_below", "aggregation"})
     if unknown:
         raise field_error(unknown[0], "unknown setting")
     if "review_fraction" in body:

@@ -94,6 +94,8 @@ def consensus_of(session: Session, task: Task, answers: list[tuple[int | None, d
             select(LS.c.user_id, LS.c.answered, LS.c.agreed, LS.c.gold_answered, LS.c.gold_correct)
             .where(LS.c.project_id == task.project_id, LS.c.user_id.in_(users)))}
     accuracies = [labeler_accuracy(stats.get(u)) for u, _ in answers]
+    if session.connection().execute(_AGGREGATION, {"p": task.project_id}).scalar() == "majority_vote":
+        accuracies = [labeler_accuracy(None)] * len(answers)  # everyone counts the same
     responses = [r for _, r in answers]
     aggregate = plugin.aggregate(responses, accuracies, task.params) if len(answers) > 1 else None
     if aggregate is not None:
@@ -210,7 +212,8 @@ _ACTIVE_RESPONSES = select(TA.c.user_id, TA.c.response).where(TA.c.task_id == bi
 _HAS_ANSWER = select(TA.c.id).where(TA.c.task_id == bindparam("t"), TA.c.user_id == bindparam("u"), TA.c.source == "human",
                                    TA.c.active == true()).limit(1)
 PT = Project.__table__
-_POLICY = select(PT.c.review_fraction, PT.c.max_labels, PT.c.target_confidence).where(PT.c.id == bindparam("p"))
+_POLICY = select(PT.c.review_fraction, PT.c.max_labels, PT.c.target_confidence, PT.c.review_below).where(PT.c.id == bindparam("p"))
+_AGGREGATION = select(PT.c.aggregation).where(PT.c.id == bindparam("p"))
 
 
 def record_answer(
@@ -280,7 +283,8 @@ def labels_in(session: Session, task: Task) -> None:
         task.quality = quality
         conn.execute(update(T).where(T.c.id == task.id).values(open_slots=T.c.open_slots + 1))
         return
-    if needs_review(task, policy.review_fraction or 0.0):
+    low = policy.review_below is not None and quality["confidence"] < policy.review_below
+    if low or needs_review(task, policy.review_fraction or 0.0):
         task.quality = quality
         task.review_state = "waiting"
         session.flush()

@@ -34,7 +34,8 @@ TASK_SETTINGS = {
     "clear_unique_id_on_error", "tags", "priority", "urgency",
 }
 # Project params that configure the project itself rather than its tasks' params.
-PROJECT_ONLY_PARAMS = {"instruction", "labels_per_task", "max_labels", "target_confidence", "review_fraction", "pipeline", "consensus_attempts"}
+PROJECT_ONLY_PARAMS = {"instruction", "labels_per_task", "max_labels", "target_confidence", "review_fraction", "review_below", "aggregation",
+                       "gold_rate", "qualification_size", "pause_below", "pipeline", "consensus_attempts"}
 MAX_TAGS = 5
 
 

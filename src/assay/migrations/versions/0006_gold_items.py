@@ -27,6 +27,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('gold_rate', sa.Double(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('qualification_size', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('pause_below', sa.Double(), nullable=True))
+        batch_op.add_column(sa.Column('review_below', sa.Double(), nullable=True))
+        batch_op.add_column(sa.Column('aggregation', sa.String(length=30), server_default='auto', nullable=False))
 
     with op.batch_alter_table('task_answers', schema=None) as batch_op:
         batch_op.add_column(sa.Column('correct', sa.Boolean(), nullable=True))
@@ -49,6 +51,8 @@ def downgrade() -> None:
         batch_op.drop_column('correct')
 
     with op.batch_alter_table('projects', schema=None) as batch_op:
+        batch_op.drop_column('aggregation')
+        batch_op.drop_column('review_below')
         batch_op.drop_column('pause_below')
         batch_op.drop_column('qualification_size')
         batch_op.drop_column('gold_rate')
