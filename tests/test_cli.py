@@ -211,3 +211,24 @@ def test_first_start_prints_working_credentials(server_factory):
     assert "admin account exists" in flat(second_log)
     assert me(srv, srv.live_key)["email"] == "admin@assay.local"
     assert query(srv, "SELECT count(*) FROM api_keys") == [(2,)]
+
+
+def test_projects_policy_shows_and_changes_the_quality_policy(server, client, uniq):
+    import json
+
+    from scaleapi.tasks import TaskType
+
+    name = f"cli policy {uniq}"
+    client.create_project(project_name=name, task_type=TaskType.Categorization, params={"instruction": "x"})
+    shown = json.loads(server.cli("projects", "policy", name, "--org", "default").stdout)
+    assert shown["labels_per_task"] == 1 and shown["target_confidence"] is None and shown["aggregation"] == "auto"
+    changed = json.loads(server.cli("projects", "policy", name, "--org", "default", "--labels", "2", "--max-labels", "4",
+                                    "--target-confidence", "0.9", "--gold-rate", "0.1", "--pause-below", "0.6").stdout)
+    assert (changed["labels_per_task"], changed["max_labels"], changed["target_confidence"], changed["gold_rate"], changed["pause_below"]) == (
+        2, 4, 0.9, 0.1, 0.6)
+    cleared = json.loads(server.cli("projects", "policy", name, "--org", "default", "--target-confidence", "0").stdout)
+    assert cleared["target_confidence"] is None
+    bad = server.cli("projects", "policy", name, "--org", "default", "--gold-rate", "2", check=False)
+    assert bad.returncode != 0 and "gold_rate" in bad.stderr
+    missing = server.cli("projects", "policy", "no such project", "--org", "default", check=False)
+    assert missing.returncode != 0 and "not found" in missing.stderr

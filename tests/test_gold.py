@@ -169,3 +169,14 @@ def test_gold_settings_validate(client, org, uniq):
     with pytest.raises(scaleapi.exceptions.ScaleInvalidRequest) as err:
         client.create_project(project_name=f"bad {uniq}", task_type=TaskType.Categorization, params={"gold_rate": -0.1})
     assert "params.gold_rate" in str(err.value)
+
+
+def test_native_gold_endpoint(client, org, uniq):
+    name, pid = project(client, org, uniq)
+    r = org.http.post(f"/api/projects/{pid}/gold", json={"kind": "training", "expected_response": {"category": "true"}, **KW})
+    assert r.status_code == 201 and r.json()["kind"] == "training"
+    r = org.http.post(f"/api/projects/{pid}/gold", json={"kind": "exam", "expected_response": {"category": "true"}, **KW})
+    assert r.status_code == 400 and r.json()["field"] == "kind"
+    r = org.http.post(f"/api/projects/{pid}/gold", json={"expected_response": {"category": "nope"}, **KW})
+    assert r.status_code == 400 and r.json()["field"].startswith("expected_response")
+    assert [i["kind"] for i in org.http.get(f"/api/projects/{pid}/gold").json()["items"]] == ["training"]

@@ -16,6 +16,8 @@ keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help
 users_app = typer.Typer(help="Create users (admins, customers, reviewers, annotators).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
+projects_app = typer.Typer(help="Project settings: quality policy, review, gold.", no_args_is_help=True)
+app.add_typer(projects_app, name="projects")
 from assay.quality.cli import quality_app  # noqa: E402  (typer-only import; the math loads lazily)
 
 app.add_typer(quality_app, name="quality")
@@ -223,6 +225,55 @@ def users_create(
     except ApiError as exc:
         _fail(exc.message)
     err.print(f"created {user.role} {user.email} in {org!r}")
+
+
+@projects_app.command("policy")
+def projects_policy(
+    project: str = typer.Argument(..., help="Project name."),
+    org: str = typer.Option("demo", "--org"),
+    labels: int = typer.Option(None, "--labels", help="Labels per task (the minimum)."),
+    max_labels: int = typer.Option(None, "--max-labels", help="At most this many labels (adaptive overlap); 0 clears."),
+    target_confidence: float = typer.Option(None, "--target-confidence", help="Ask for another label while the consensus is below this; 0 clears."),
+    review_fraction: float = typer.Option(None, "--review-fraction", help="Share of tasks a reviewer checks (0-1)."),
+    review_below: float = typer.Option(None, "--review-below", help="Review every task whose confidence is below this; 0 clears."),
+    gold_rate: float = typer.Option(None, "--gold-rate", help="Share of claims that serve a gold item (0-1)."),
+    qualification: int = typer.Option(None, "--qualification", help="Gold items a labeler answers before real work."),
+    pause_below: float = typer.Option(None, "--pause-below", help="Pause labelers whose gold accuracy is below this; 0 clears."),
+    aggregation: str = typer.Option(None, "--aggregation", help="auto or majority_vote."),
+) -> None:
+    """Show or change a project's quality policy; prints the settings as JSON."""
+    import orjson
+
+    from assay.db import get_db
+    from assay.errors import ApiError
+    from assay.migrate import upgrade
+    from assay.orgs import service as orgs
+    from assay.projects import service as projects
+    from assay.security import Principal
+
+    _settings()
+    upgrade()
+    cleared = {"max_labels": max_labels, "target_confidence": target_confidence, "review_below": review_below, "pause_below": pause_below}
+    changes = {k: (None if v == 0 else v) for k, v in cleared.items() if v is not None}
+    changes.update({k: v for k, v in {"labels_per_task": labels, "review_fraction": review_fraction, "gold_rate": gold_rate,
+                                      "qualification_size": qualification, "aggregation": aggregation}.items() if v is not None})
+    try:
+        with get_db().write() as session:
+            organization = orgs.get_org_by_name(session, org)
+            if organization is None:
+                _fail(f"--org: no organization named {org!r}")
+            admin = orgs.service_user(session, organization)
+            principal = Principal(organization.id, organization.public_id, organization.name, admin.id, admin.email, "admin", False,
+                                  organization.callback_auth_key)
+            row = projects.get_project(session, principal, project)
+            if changes:
+                projects.update_settings(session, principal, row, changes)
+            settings = projects.settings_json(session, row)
+    except ApiError as exc:
+        _fail(exc.message)
+    keys = ("labels_per_task", "max_labels", "target_confidence", "review_fraction", "review_below", "gold_rate", "qualification_size",
+            "pause_below", "aggregation")
+    print(orjson.dumps({"project": settings["name"], **{k: settings[k] for k in keys}}).decode())
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Request
 
 from assay.db import get_db
+from assay.errors import field_error
 from assay.policies import require_admin
 from assay.projects import service
 from assay.security import Principal, authenticate
@@ -113,3 +114,22 @@ def gold_items(project_id: str, principal: Principal = Depends(authenticate)):
     with get_db().read() as session:
         project = service.get_project_by_id(session, principal, project_id)
         return JSON({"items": service.gold_items(session, project)})
+
+
+@native.post("/projects/{project_id}/gold")
+def add_gold_item(project_id: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
+    """Native twin of /v1/evaluation_tasks: `{"kind": "evaluation"|"training", "expected_response": {...}, ...task params}`
+    for this project's task type."""
+    from assay.policies import require_task_api
+    from assay.tasks.service import create_gold_task
+
+    require_task_api(principal)
+    if not isinstance(body, dict):
+        raise field_error("body", "must be a JSON object of task params plus expected_response")
+    kind = body.get("kind", "evaluation")
+    if kind not in ("evaluation", "training"):
+        raise field_error("kind", "must be evaluation or training")
+    with get_db().write() as session:
+        project = service.get_project_by_id(session, principal, project_id)
+        params = {k: v for k, v in body.items() if k not in ("kind", "project")}
+        return JSON(create_gold_task(session, principal, project.type, {**params, "project": project.name}, kind), status_code=201)
