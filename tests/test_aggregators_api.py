@@ -81,3 +81,40 @@ def test_pairwise_judgements_agree_despite_different_words(client, org, uniq):
     done = client.get_task(task.id).as_dict()
     assert done["response"]["preference"] == {"winner": "A", "strength": "much better"}
     assert done["quality"]["agreeing"] == 3 and done["quality"]["method"] == "one_coin"
+
+
+def test_multi_select_is_voted_category_by_category(client, org, uniq):
+    name = f"multi agg {uniq}"
+    pid, people = three_labelers(client, org, name, TaskType.Categorization)
+    task = client.create_task(TaskType.Categorization, project=name, attachment="A red sports car", attachment_type="text",
+                              categories=["red", "car", "boat"], allow_multiple=True)
+    assert submit_all(pid, people, [{"category": ["red", "car"]}, {"category": ["car"]}, {"category": ["red", "car", "boat"]}]) == "completed"
+    done = client.get_task(task.id).as_dict()
+    # red 2/3, car 3/3, boat 1/3 → {red, car}; confidence mean(2/3, 1, 2/3) = 0.7778
+    assert done["response"] == {"category": ["red", "car"]}
+    assert done["quality"] == {"confidence": 0.7778, "labels": 3, "agreeing": 1, "method": "per_label_vote"}
+
+
+def test_forms_are_consolidated_field_by_field(client, org, uniq):
+    name = f"form agg {uniq}"
+    pid, people = three_labelers(client, org, name, TaskType.TextCollection)
+    task = client.create_task(TaskType.TextCollection, project=name, attachments=[{"type": "text", "content": "Great food, slow service."}],
+                              fields=[{"type": "category", "field_id": "mood", "title": "Mood", "choices": ["pos", "neg", "mixed"]},
+                                      {"type": "number", "field_id": "stars", "title": "Stars", "min": 1, "max": 5},
+                                      {"type": "text", "field_id": "summary", "title": "Summary"},
+                                      {"type": "ranking", "field_id": "aspects", "title": "Aspects", "choices": ["food", "service", "price"]}])
+
+    def form(mood, stars, summary, aspects):
+        return {"annotations": {"mood": {"response": [[mood]]}, "stars": {"response": [[stars]]}, "summary": {"response": [[summary]]},
+                                "aspects": {"response": [aspects]}}}
+
+    answers = [form("mixed", 4, "good food but slow service", ["food", "service", "price"]),
+               form("mixed", 3, "food good, service slow", ["food", "price", "service"]),
+               form("pos", 5, "great food", ["food", "service", "price"])]
+    assert submit_all(pid, people, answers) == "completed"
+    done = client.get_task(task.id).as_dict()
+    got = {k: v["response"] for k, v in done["response"]["annotations"].items()}
+    assert got["mood"] == [["mixed"]] and got["stars"] == [[4]]  # plurality; weighted median of 3, 4, 5
+    assert got["aspects"] == [["food", "service", "price"]]  # Bradley-Terry over the three rankings
+    assert got["summary"][0][0] in {a["annotations"]["summary"]["response"][0][0] for a in answers}
+    assert done["quality"]["method"] == "per_field" and 0 < done["quality"]["confidence"] < 1

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from assay.tasktypes.base import ParamsModel, ResponseModel, TaskTypePlugin
+from assay.tasktypes.base import Aggregate, ParamsModel, ResponseModel, TaskTypePlugin
 from assay.tasktypes.registry import register
 
 
@@ -66,3 +66,19 @@ class Categorization(TaskTypePlugin):
         n = len(params.get("categories") or [])
         # multi-select: every non-empty subset is an answer
         return (2**n - 1) if params.get("allow_multiple") else n
+
+    def aggregate(self, responses: list[dict[str, Any]], weights: list[float], params: dict[str, Any]) -> Aggregate | None:
+        """Multi-select: each category is a yes/no vote of its own (weighted); a category is
+        chosen with more than half of the weight. Confidence: the mean winning share over
+        the categories. Single choice uses the one-coin model (None here)."""
+        if not params.get("allow_multiple"):
+            return None
+        categories = params["categories"]
+        total = sum(weights) or 1.0
+        shares = [sum(w for r, w in zip(responses, weights) if c in r["category"]) / total for c in categories]
+        chosen = [c for c, share in zip(categories, shares) if share > 0.5]
+        if not chosen:  # an answer names at least one category: the most voted one
+            chosen = [categories[max(range(len(categories)), key=lambda i: (shares[i], -i))]]
+        confidence = sum(max(share, 1 - share) for share in shares) / len(shares)
+        contributors = [i for i, r in enumerate(responses) if set(r["category"]) == set(chosen)]
+        return Aggregate({"category": chosen}, confidence, contributors, "per_label_vote")

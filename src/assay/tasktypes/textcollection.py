@@ -31,7 +31,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, PlainValidator, ValidationInfo, field_validator, model_validator
 
-from assay.tasktypes.base import ParamsModel, ResponseModel, TaskTypePlugin
+from assay.tasktypes.base import Aggregate, ParamsModel, ResponseModel, TaskTypePlugin
 from assay.tasktypes.fields import (
     NonEmptyStr,
     Number,
@@ -400,3 +400,51 @@ class TextCollection(TaskTypePlugin):
                 "response": [_synthetic_values(field, rng) for _ in range(max(1, low))],
             }
         return {"annotations": annotations}
+
+    def aggregate(self, responses: list[dict[str, Any]], weights: list[float], params: dict[str, Any]) -> Aggregate | None:
+        """Field by field: numbers by weighted median, free text by the medoid, rankings
+        that order every choice by Bradley-Terry, anything else (choices, booleans, dates,
+        several responses) by weighted plurality of the whole field answer. Confidence: the
+        mean over fields of the winning weight share (or the method's own confidence)."""
+        from assay.quality.structured import bradley_terry, ranking_to_comparisons, text_medoid, weighted_median
+
+        fields = {f["field_id"]: f for f in params.get("fields") or []}
+        total = sum(weights) or 1.0
+        out: dict[str, Any] = {}
+        confidences: list[float] = []
+        for field_id, field in fields.items():
+            given = [(i, r["annotations"][field_id]["response"]) for i, r in enumerate(responses) if field_id in (r.get("annotations") or {})]
+            if not given:
+                continue
+            w = [weights[i] for i, _ in given]
+            single = all(len(v) == 1 and len(v[0]) == 1 for _, v in given)
+            value = None
+            if field["type"] == "number" and single:
+                result = weighted_median([v[0][0] for _, v in given], w)
+                value, conf = [[result.answer]], result.confidence
+            elif field["type"] == "text" and single:
+                result = text_medoid([v[0][0] for _, v in given], w)
+                value, conf = [[result.answer]], result.confidence
+            elif field["type"] == "ranking" and all(len(v) == 1 for _, v in given):
+                choices = [c["value"] if isinstance(c, dict) else c for c in field.get("choices") or []]
+                orders = [v[0] for _, v in given]
+                if choices and all(sorted(o) == sorted(choices) for o in orders):
+                    index = {c: k for k, c in enumerate(choices)}
+                    comparisons, cw = ranking_to_comparisons([[index[c] for c in o] for o in orders], w)
+                    result = bradley_terry(len(choices), comparisons, cw)
+                    value, conf = [[choices[k] for k in result.ranking]], result.confidence
+            if value is None:
+                votes: dict[str, tuple[float, Any]] = {}
+                for (_, v), weight in zip(given, w):
+                    key = repr(v)
+                    votes[key] = (votes.get(key, (0.0, v))[0] + weight, v)
+                best = max(votes.values(), key=lambda item: item[0])  # first given wins ties (dict order)
+                value, conf = best[1], best[0] / total
+            out[field_id] = {"type": field["type"], "field_id": field_id, "response": value}
+            confidences.append(float(conf))
+        if not out:
+            return None
+        response = self.validate_response({"annotations": out}, params)
+        contributors = [i for i, r in enumerate(responses)
+                        if all(r.get("annotations", {}).get(f, {}).get("response") == a["response"] for f, a in response["annotations"].items())]
+        return Aggregate(response, sum(confidences) / len(confidences), contributors, "per_field")
