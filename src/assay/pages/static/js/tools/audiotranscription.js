@@ -86,6 +86,7 @@ export default {
       } else {
         audio.pause();
       }
+      paintPlayer(); // at once: the play/pause events arrive later
     }
     function back() {
       audio.currentTime = Math.max(0, audio.currentTime - BACK_SECONDS);
