@@ -11,7 +11,7 @@ import random
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, func, insert, select, true, update
+from sqlalchemy import bindparam, event, func, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from assay.batches.models import Batch
@@ -157,12 +157,35 @@ def _gold_upsert(dialect: str):
 
 
 def _record_agreement(session: Session, task: Task, users: list[int | None], agreed: list[bool]) -> None:
-    """Each labeler's answer joins their record: agreed when it matches the final answer."""
-    conn = session.connection()
+    """Each labeler's answer joins their record: agreed when it matches the final answer.
+    Collected here and written just before the commit, in user order: completions by the
+    same people on different tasks touch the same rows, so on PostgreSQL the row locks are
+    held only at the very end and always taken in the same order (no deadlock)."""
+    deltas = session.info.setdefault(_STATS_DELTAS, {})
     for user_id, ok in zip(users, agreed):
-        if user_id is None:
-            continue
-        conn.execute(_stats_upsert(conn.dialect.name), {"p": task.project_id, "u": user_id, "o": task.org_id, "agreed": int(ok)})
+        if user_id is not None:
+            key = (task.project_id, user_id, task.org_id)
+            answered, agreed_n = deltas.get(key, (0, 0))
+            deltas[key] = (answered + 1, agreed_n + int(ok))
+
+
+_STATS_DELTAS = "labeler_stats_deltas"
+
+
+@event.listens_for(Session, "before_commit")
+def _write_stats(session) -> None:
+    deltas = session.info.pop(_STATS_DELTAS, None)
+    if not deltas:
+        return
+    conn = session.connection()
+    stmt = _stats_upsert(conn.dialect.name)
+    for (project_id, user_id, org_id), (answered, agreed) in sorted(deltas.items()):
+        conn.execute(stmt, {"p": project_id, "u": user_id, "o": org_id, "n": answered, "agreed": agreed})
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_stats(session) -> None:
+    session.info.pop(_STATS_DELTAS, None)
 
 
 _STATS_UPSERTS: dict[str, Any] = {}
@@ -175,9 +198,10 @@ def _stats_upsert(dialect: str):
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(LS).values(
-            project_id=bindparam("p"), user_id=bindparam("u"), org_id=bindparam("o"), answered=1, agreed=bindparam("agreed"))
+            project_id=bindparam("p"), user_id=bindparam("u"), org_id=bindparam("o"), answered=bindparam("n"), agreed=bindparam("agreed"))
         stmt = _STATS_UPSERTS[dialect] = ins.on_conflict_do_update(
-            index_elements=[LS.c.project_id, LS.c.user_id], set_={"answered": LS.c.answered + 1, "agreed": LS.c.agreed + ins.excluded.agreed})
+            index_elements=[LS.c.project_id, LS.c.user_id],
+            set_={"answered": LS.c.answered + ins.excluded.answered, "agreed": LS.c.agreed + ins.excluded.agreed})
     return stmt
 
 
