@@ -123,6 +123,27 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def written_at_commit(name: str):
+    """Decorator for `write(session, deltas)`: deltas a transaction collects in
+    `session.info[name]` (hot counter rows) are written just before its commit, and
+    dropped on rollback. Writing them last keeps their row locks short on PostgreSQL."""
+
+    def register(write):
+        @event.listens_for(Session, "before_commit")
+        def _write(session) -> None:
+            deltas = session.info.pop(name, None)
+            if deltas:
+                write(session, deltas)
+
+        @event.listens_for(Session, "after_rollback")
+        def _drop(session) -> None:
+            session.info.pop(name, None)
+
+        return write
+
+    return register
+
+
 _db: Database | None = None
 _db_lock = threading.Lock()
 

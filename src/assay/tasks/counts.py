@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, event, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
 
+from assay.db import written_at_commit
 from assay.tasks.models import TaskCount
 
 C = TaskCount.__table__
@@ -41,22 +41,14 @@ def bump(session, org_id: int, is_test: bool, project_id: int, batch_id: int | N
 _DELTAS = "task_count_deltas"
 
 
-@event.listens_for(Session, "before_commit")
-def _write_deltas(session) -> None:
-    deltas = session.info.pop(_DELTAS, None)
-    if not deltas:
-        return
+@written_at_commit(_DELTAS)
+def _write_deltas(session, deltas) -> None:
     conn = session.connection()
     stmt = _upsert(conn.dialect.name)
     # sorted: concurrent transactions lock the counter rows in the same order (no deadlock)
     for (org_id, is_test, project_id, batch_id, status), delta in sorted(deltas.items()):
         if delta:
             conn.execute(stmt, {"o": org_id, "t": is_test, "p": project_id, "b": batch_id, "s": status, "d": delta})
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_deltas(session) -> None:
-    session.info.pop(_DELTAS, None)
 
 
 def move(session, task, old_status: str, new_status: str) -> None:

@@ -11,12 +11,12 @@ import random
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, event, func, insert, select, true, update
+from sqlalchemy import bindparam, func, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from assay.batches.models import Batch
 from assay.callbacks.service import enqueue_batch_callback, enqueue_task_callback
-from assay.db import utcnow
+from assay.db import utcnow, written_at_commit
 from assay.errors import InvalidRequest
 from assay.projects.models import Project
 from assay.tasks import counts, queries
@@ -172,20 +172,12 @@ def _record_agreement(session: Session, task: Task, users: list[int | None], agr
 _STATS_DELTAS = "labeler_stats_deltas"
 
 
-@event.listens_for(Session, "before_commit")
-def _write_stats(session) -> None:
-    deltas = session.info.pop(_STATS_DELTAS, None)
-    if not deltas:
-        return
+@written_at_commit(_STATS_DELTAS)
+def _write_stats(session, deltas) -> None:
     conn = session.connection()
     stmt = _stats_upsert(conn.dialect.name)
     for (project_id, user_id, org_id), (answered, agreed) in sorted(deltas.items()):
         conn.execute(stmt, {"p": project_id, "u": user_id, "o": org_id, "n": answered, "agreed": agreed})
-
-
-@event.listens_for(Session, "after_rollback")
-def _drop_stats(session) -> None:
-    session.info.pop(_STATS_DELTAS, None)
 
 
 _STATS_UPSERTS: dict[str, Any] = {}
