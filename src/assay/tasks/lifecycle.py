@@ -79,7 +79,7 @@ def cancel_task(session: Session, task: Task, clear_unique_id: bool) -> None:
     _after_terminal(session, task)
 
 
-def consensus_of(session: Session, task: Task, answers: list[tuple[int | None, dict[str, Any]]]):
+def consensus_of(session: Session, task: Task, answers: list[tuple[int | None, dict[str, Any]]], aggregation: str | None = None):
     """Consolidate (labeler, response) pairs, each labeler weighted by their accuracy
     estimate in this project: the type's own aggregator when it has one (spans, boxes,
     free text), else the one-coin posterior over distinct answers (assay.quality.online).
@@ -94,7 +94,9 @@ def consensus_of(session: Session, task: Task, answers: list[tuple[int | None, d
             select(LS.c.user_id, LS.c.answered, LS.c.agreed, LS.c.gold_answered, LS.c.gold_correct)
             .where(LS.c.project_id == task.project_id, LS.c.user_id.in_(users)))}
     accuracies = [labeler_accuracy(stats.get(u)) for u, _ in answers]
-    if session.connection().execute(_AGGREGATION, {"p": task.project_id}).scalar() == "majority_vote":
+    if aggregation is None:
+        aggregation = session.connection().execute(_AGGREGATION, {"p": task.project_id}).scalar()
+    if aggregation == "majority_vote":
         accuracies = [labeler_accuracy(None)] * len(answers)  # everyone counts the same
     responses = [r for _, r in answers]
     aggregate = plugin.aggregate(responses, accuracies, task.params) if len(answers) > 1 else None
@@ -228,7 +230,7 @@ _ACTIVE_RESPONSES = select(TA.c.user_id, TA.c.response).where(TA.c.task_id == bi
 _HAS_ANSWER = select(TA.c.id).where(TA.c.task_id == bindparam("t"), TA.c.user_id == bindparam("u"), TA.c.source == "human",
                                    TA.c.active == true()).limit(1)
 PT = Project.__table__
-_POLICY = select(PT.c.review_fraction, PT.c.max_labels, PT.c.target_confidence, PT.c.review_below).where(PT.c.id == bindparam("p"))
+_POLICY = select(PT.c.review_fraction, PT.c.max_labels, PT.c.target_confidence, PT.c.review_below, PT.c.aggregation).where(PT.c.id == bindparam("p"))
 _AGGREGATION = select(PT.c.aggregation).where(PT.c.id == bindparam("p"))
 
 
@@ -292,7 +294,7 @@ def labels_in(session: Session, task: Task) -> None:
     if len(answers) < task.required_labels:
         return
     policy = conn.execute(_POLICY, {"p": task.project_id}).first()
-    response, quality, agreed = consensus_of(session, task, answers)
+    response, quality, agreed = consensus_of(session, task, answers, policy.aggregation)
     ceiling = max(policy.max_labels or 0, task.required_labels)
     if policy.target_confidence and quality["confidence"] < policy.target_confidence and len(answers) < ceiling:
         task.required_labels += 1

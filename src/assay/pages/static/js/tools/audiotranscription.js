@@ -5,6 +5,7 @@
 // ends the selected one there. The transcript is then the segment texts joined by spaces
 // (what the server checks), shown read-only below the list.
 import { h } from '../api.js';
+import { editSteps } from './common.js';
 
 const RATES = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
 const BACK_SECONDS = 5;
@@ -40,23 +41,8 @@ export default {
     }
 
     // Typing is one undo step per burst: ctx.changed() once the burst ends (pause, blur).
-    let typingTimer = null;
-    function typed() {
-      clearTimeout(typingTimer);
-      typingTimer = setTimeout(flushTyping, 700);
-    }
-    function flushTyping() {
-      if (typingTimer === null) return;
-      clearTimeout(typingTimer);
-      typingTimer = null;
-      ctx.changed();
-    }
-    function edit(fn) {
-      flushTyping();
-      fn();
-      render();
-      ctx.changed();
-    }
+    const steps = editSteps(ctx, () => render());
+    const { typed, flushTyping, edit } = steps;
 
     // ------------------------------------------------------------------- player
     const audio = h('audio', { src: p.attachment, preload: 'auto' });
@@ -325,8 +311,7 @@ export default {
         return JSON.parse(JSON.stringify(state));
       },
       setState(saved) {
-        clearTimeout(typingTimer);
-        typingTimer = null;
+        steps.cancel();
         state = JSON.parse(JSON.stringify(saved));
         render();
       },

@@ -28,3 +28,21 @@ export function transcriptView(messages) {
     return h('div', { class: `message role-${m.role}` }, h('div', { class: 'message-role' }, m.role), body);
   }));
 }
+
+// Undo steps for tools with text boxes: a burst of typing is one step (ctx.changed() when
+// the burst ends: a pause, a blur, or the next non-typing edit); `edit(fn)` is one step.
+export function editSteps(ctx, render, pauseMs = 700) {
+  let timer = null;
+  const flush = () => {
+    if (timer === null) return;
+    clearTimeout(timer);
+    timer = null;
+    ctx.changed();
+  };
+  return {
+    typed() { clearTimeout(timer); timer = setTimeout(flush, pauseMs); },
+    flushTyping: flush,
+    edit(fn) { flush(); fn(); render(); ctx.changed(); },
+    cancel() { clearTimeout(timer); timer = null; }, // setState (undo) replaces the typing
+  };
+}

@@ -13,6 +13,7 @@
 // that came with the task (a pre-label, a previous answer) can still be relabeled,
 // retyped or deleted. Send page images in `attachments` to have documents located here.
 import { h } from '../api.js';
+import { editSteps } from './common.js';
 
 const PALETTE = ['#2f5bd3', '#c23b2a', '#1f8a4c', '#b26a00', '#7a3fc1', '#00838f', '#ad1457', '#5d6b00'];
 const MIN_DRAG_PX = 4; // screen pixels: a smaller drag is a click (select the box under it)
@@ -64,20 +65,8 @@ export default {
     const view = { page: 0, label: labels[0], frame: new Set() }; // frame: pages shown as a frame (not an image)
 
     // ------------------------------------------------------------------ edits
-    let typingTimer = null;
-    function typed() { clearTimeout(typingTimer); typingTimer = setTimeout(flushTyping, 700); }
-    function flushTyping() {
-      if (typingTimer === null) return;
-      clearTimeout(typingTimer);
-      typingTimer = null;
-      ctx.changed();
-    }
-    function edit(fn) {
-      flushTyping();
-      fn();
-      render();
-      ctx.changed();
-    }
+    const steps = editSteps(ctx, () => render());
+    const { typed, flushTyping, edit } = steps;
     const selectedAnn = () => state.annotations.find((a) => a.uuid === state.selected) || null;
 
     // ------------------------------------------------------------------ page view
@@ -394,8 +383,7 @@ export default {
         return JSON.parse(JSON.stringify(state));
       },
       setState(saved) {
-        clearTimeout(typingTimer);
-        typingTimer = null;
+        steps.cancel();
         state = JSON.parse(JSON.stringify(saved));
         const ann = selectedAnn();
         if (ann) view.label = ann.label;
