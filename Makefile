@@ -36,6 +36,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/queue.py
 	$(BIN)/python bench/aggregate.py
+	$(BIN)/python bench/online_consolidation.py
 	test -x $(CK)/bin/python || ($(PYTHON) -m venv $(CK) && $(CK)/bin/pip install --quiet crowd-kit "scikit-learn==1.5.2" pandas)
 	$(BIN)/python bench/quality.py --ck-python $(CK)/bin/python
 

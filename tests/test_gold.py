@@ -157,6 +157,20 @@ def test_gold_accuracy_weighs_consensus(client, org, uniq):
     answer(good, data, "false")
     done = client.get_task(task).as_dict()
     assert done["response"] == {"category": "false"} and done["quality"]["confidence"] == 0.875
+    # the quality report keeps gold apart: each labeler's answers against expected responses
+    report = org.http.get(f"/api/projects/{pid}/quality").json()
+    assert report["gold_answers"] == 6 and report["labels"] == ["true", "false"]
+    assert report["gold_confusion_total"] == [[3, 3], [0, 0]]  # expected true: 3 said true, 3 false
+    rows = {a["gold_answered"]: a for a in report["annotators"]}
+    assert rows[3]["gold_confusion"] in ([[3, 0], [0, 0]], [[0, 3], [0, 0]])
+    assert sorted(a["gold_confusion"][0][0] for a in report["annotators"]) == [0, 3]
+    assert {a["accuracy_basis"] for a in report["annotators"]} == {"gold"}
+    # ... while the consensus matrix counts only real work (the one completed task)
+    assert sum(map(sum, report["confusion_total"])) == 2
+    lead = org.login(org.person("admin"))
+    page = lead.get(f"/admin/projects/{pid}/quality")
+    assert page.status_code == 200 and 'id="gold-heatmaps"' in page.text and 'data-heatmap="gold-all"' in page.text
+    assert "Confusion against gold" in page.text and "Confusion against the consensus" in page.text
 
 
 def test_gold_settings_validate(client, org, uniq):

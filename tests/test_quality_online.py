@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -73,3 +74,48 @@ def test_posterior_is_a_distribution_within_the_answers_given(items):
     result = consensus([k for k, _ in items], [a for _, a in items], 3)
     assert 0 < sum(result.posterior.values()) <= 1 + 1e-9
     assert result.confidence == max(result.posterior.values())
+
+
+# ----------------------------------------------------------------------------- fitted models
+
+@pytest.mark.parametrize("method", ["dawid_skene", "one_coin_dawid_skene"])
+def test_posterior_given_is_the_fitted_e_step(method):
+    """Scoring a task's answers with the fitted parameters reproduces the fit's own posterior."""
+    from assay.quality.aggregation import aggregate
+    from assay.quality.online import fitted_parameters, posterior_given
+
+    rng = np.random.default_rng(3)
+    T, W, C = 60, 7, 3
+    truth = rng.integers(0, C, T)
+    t, w, lab = [], [], []
+    for i in range(T):
+        for worker in rng.choice(W, 3, replace=False):
+            t.append(i)
+            w.append(worker)
+            lab.append(truth[i] if rng.random() < 0.5 + 0.06 * worker else rng.integers(0, C))
+    t, w, lab = map(np.array, (t, w, lab))
+    result = aggregate(method, t, w, lab, T, W, C)
+    params = fitted_parameters(result, np.bincount(w, minlength=W))
+    for i in range(T):
+        sel = t == i
+        np.testing.assert_allclose(posterior_given(params, w[sel], lab[sel]), result.posteriors[i], atol=1e-9)
+
+
+def test_posterior_given_unseen_worker_uses_population_and_glad_is_symmetric():
+    from assay.quality.aggregation import aggregate
+    from assay.quality.online import FittedParameters, fitted_parameters, posterior_given
+
+    params = FittedParameters(np.array([0.5, 0.5]), np.array([[[0.9, 0.1], [0.2, 0.8]]]), np.array([[0.6, 0.4], [0.4, 0.6]]))
+    # known worker 0 says class 0: 0.5*0.9 / (0.5*0.9 + 0.5*0.2)
+    np.testing.assert_allclose(posterior_given(params, [0], [0]), [0.45 / 0.55, 0.1 / 0.55])
+    np.testing.assert_allclose(posterior_given(params, [-1], [1]), [0.4, 0.6])  # unseen: population
+    np.testing.assert_allclose(posterior_given(params, [], []), [0.5, 0.5])
+    with pytest.raises(ValueError, match="out of range"):
+        posterior_given(params, [0], [2])
+    t = np.repeat(np.arange(10), 3)
+    w = np.tile(np.arange(3), 10)
+    lab = np.where(w == 2, 1 - (t % 2), t % 2)
+    glad = fitted_parameters(aggregate("glad", t, w, lab, 10, 3, 2))
+    for m in glad.confusions:  # one accuracy per worker, the rest spread evenly
+        assert m[0, 0] == pytest.approx(m[1, 1]) and m[0, 1] == pytest.approx(m[1, 0])
+    assert glad.confusions[0, 0, 0] > glad.confusions[2, 0, 0]

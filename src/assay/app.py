@@ -20,21 +20,25 @@ def create_app(run_bootstrap: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        worker = None
+        worker = jobs = None
         if run_bootstrap:
             from assay.bootstrap import bootstrap
 
             bootstrap()
         if settings.worker_in_process:
             from assay.callbacks.delivery import OutboxWorker
+            from assay.jobs import BackgroundJobs
 
             worker = OutboxWorker()
             worker.start_thread()
+            jobs = BackgroundJobs()
+            jobs.start_thread()
         try:
             yield
         finally:
-            if worker is not None:
-                worker.stop()
+            for loop in (worker, jobs):
+                if loop is not None:
+                    loop.stop()
 
     app = FastAPI(title="assay", version=__version__, default_response_class=JSON, lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None, swagger_ui_oauth2_redirect_url=None)
     install_error_handlers(app)

@@ -79,22 +79,27 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Run the outbox delivery loop (callbacks, attachment checks) in the foreground."""
+    """Run the outbox delivery loop (callbacks, attachment checks) and the background jobs
+    (truth-model refits, model training and pre-labels) in the foreground."""
     from assay.callbacks.delivery import OutboxWorker
+    from assay.jobs import BackgroundJobs
     from assay.migrate import upgrade
 
     settings = _settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     upgrade()
     loop = OutboxWorker()
+    jobs = BackgroundJobs()
     signal.signal(signal.SIGTERM, lambda *_: loop.stop_event.set())
-    err.print("assay worker: delivering outbox rows (Ctrl+C to stop)")
+    err.print("assay worker: delivering outbox rows and running background jobs (Ctrl+C to stop)")
+    jobs.start_thread()
     try:
         loop.run_forever()
     except KeyboardInterrupt:
         pass
     finally:
         loop.stop()
+        jobs.stop()
 
 
 @app.command()
@@ -239,7 +244,7 @@ def projects_policy(
     gold_rate: float = typer.Option(None, "--gold-rate", help="Share of claims that serve a gold item (0-1)."),
     qualification: int = typer.Option(None, "--qualification", help="Gold items a labeler answers before real work."),
     pause_below: float = typer.Option(None, "--pause-below", help="Pause labelers whose gold accuracy is below this; 0 clears."),
-    aggregation: str = typer.Option(None, "--aggregation", help="auto or majority_vote."),
+    aggregation: str = typer.Option(None, "--aggregation", help="auto, majority_vote, weighted_majority_vote, dawid_skene, one_coin_dawid_skene or glad."),
 ) -> None:
     """Show or change a project's quality policy; prints the settings as JSON."""
     import orjson

@@ -8,3 +8,4 @@ from assay.orgs.models import ApiKey, Organization, User  # noqa: F401
 from assay.projects.models import Project  # noqa: F401
 from assay.queue.models import Assignment, ProjectMember  # noqa: F401
 from assay.tasks.models import LabelerStats, Task, TaskAnswer  # noqa: F401
+from assay.truth.models import TruthModel  # noqa: F401

@@ -262,9 +262,14 @@ def quality_page(request: Request, principal: Principal, project_id: str):
         heatmaps.append({"title": "All annotators", "user_id": "all", "rows": _heat_rows(report["confusion_total"])})
         heatmaps += [{"title": a["email"] or f"user {a['user_id']}", "user_id": a["user_id"], "rows": _heat_rows(a["confusion"])}
                      for a in report["annotators"] if a["answers"]]
+    gold_heatmaps = []
+    if report["categorical"] and report["gold_answers"]:
+        gold_heatmaps.append({"title": "All annotators", "user_id": "gold-all", "rows": _heat_rows(report["gold_confusion_total"])})
+        gold_heatmaps += [{"title": a["email"] or f"user {a['user_id']}", "user_id": f"gold-{a['user_id']}", "rows": _heat_rows(a["gold_confusion"])}
+                          for a in report["annotators"] if a["gold_answered"]]
     by_id = {a["user_id"]: a for a in report["annotators"]}
     kappa_people = [a for a in report["annotators"] if a["kappa"]]
     kappa = {(p["a"], p["b"]): p for p in report["agreement"]["pairwise"]["pairs"]}
     kappa.update({(b, a): p for (a, b), p in list(kappa.items())})
-    return render("quality.html", request, report=report, heatmaps=heatmaps, kappa_people=kappa_people, kappa=kappa, by_id=by_id,
+    return render("quality.html", request, report=report, heatmaps=heatmaps, gold_heatmaps=gold_heatmaps, kappa_people=kappa_people, kappa=kappa, by_id=by_id,
                   heat=_heat)

@@ -192,6 +192,33 @@ def _is_categorical(project: Project, task_params: list[dict]) -> bool:
     return not any((p or {}).get("allow_multiple") for p in task_params)
 
 
+def _truth_model(session: Session, project: Project) -> dict[str, Any] | None:
+    from assay.truth.service import model_summary
+
+    return model_summary(session, project.id)
+
+
+def _model_accuracies(session: Session, project: Project) -> dict[int, float]:
+    """Each labeler's accuracy under the project's fitted truth model: the chance their
+    answer is right, sum_k prior_k * P(answer = k | truth = k)."""
+    from assay.truth.models import TruthModel
+
+    row = session.execute(select(TruthModel.method, TruthModel.state).where(TruthModel.project_id == project.id)).first()
+    if row is None or row.method != project.aggregation:
+        return {}
+    state = row.state
+    prior = np.asarray(state["class_prior"], dtype=float)
+    return {int(u): float(np.dot(prior, np.diag(np.asarray(m, dtype=float)))) for u, m in state["workers"].items()}
+
+
+def _accuracy(stats, model_accuracy: float | None, labeler_accuracy, smoothed_accuracy) -> dict[str, Any]:
+    if stats is not None and stats.gold_answered:
+        return {"accuracy": labeler_accuracy(stats), "accuracy_basis": "gold"}
+    if model_accuracy is not None:
+        return {"accuracy": round(model_accuracy, 4), "accuracy_basis": "model"}
+    return {"accuracy": labeler_accuracy(stats) if stats is not None else smoothed_accuracy(0, 0), "accuracy_basis": "agreement"}
+
+
 def quality_report(session: Session, principal: Principal, project: Project) -> dict[str, Any]:
     from assay.quality.agreement import fleiss_kappa_from_labels, krippendorff_alpha_from_labels, pairwise_cohen_kappa
     from assay.quality.online import smoothed_accuracy
@@ -255,6 +282,16 @@ def quality_report(session: Session, principal: Principal, project: Project) -> 
         for i, t in enumerate(tasks):
             if completed[i] and isinstance(t.response, dict) and "category" in t.response:
                 final[i] = index_of(plugin.consensus_key(t.response, params[i]))
+    # gold: answers to evaluation items against their expected response (kept apart from
+    # agreement with consensus: a labeler can agree with a wrong crowd)
+    gold = []
+    if categorical:
+        gold = [(widx.get(g.user_id, -1), index_of(plugin.consensus_key(g.expected_response, g.params or {})),
+                 index_of(plugin.consensus_key(g.response, g.params or {})))
+                for g in conn.execute(
+                    select(TA.c.user_id, TA.c.response, T.c.expected_response, T.c.params).select_from(TA.join(T, T.c.id == TA.c.task_id))
+                    .where(T.c.org_id == project.org_id, T.c.project_id == project.id, T.c.kind == "evaluation", TA.c.source == "gold"))
+                if g.expected_response is not None]
     n_labels = len(labels)
 
     # ---- totals
@@ -291,6 +328,11 @@ def quality_report(session: Session, principal: Principal, project: Project) -> 
         sel = (a_worker >= 0) & (final[a_task] >= 0)
         flat = (a_worker[sel] * n_labels + final[a_task[sel]]) * n_labels + a_label[sel]
         confusion = np.bincount(flat, minlength=n_workers * n_labels * n_labels).reshape(n_workers, n_labels, n_labels)
+    gold_confusion = np.zeros((n_workers, n_labels, n_labels), dtype=np.int64) if categorical else None
+    for w, expected, given in gold:
+        if w >= 0:
+            gold_confusion[w, expected, given] += 1
+    model_accuracy = _model_accuracies(session, project)
 
     annotators = []
     for i, u in enumerate(user_ids):
@@ -304,15 +346,16 @@ def quality_report(session: Session, principal: Principal, project: Project) -> 
             "answers": int(counts[i]),
             "consolidated": int(answered),
             "agreed": int(agreed),
-            # from gold where the labeler answered gold items, from agreement otherwise
-            "accuracy": labeler_accuracy(s) if s is not None else smoothed_accuracy(0, 0),
-            "accuracy_basis": "gold" if s is not None and s.gold_answered else "agreement",
+            # from gold where the labeler answered gold items, else from the project's fitted
+            # truth model (named methods), else from agreement with consolidated answers
+            **_accuracy(s, model_accuracy.get(u), labeler_accuracy, smoothed_accuracy),
             "gold_answered": int(s.gold_answered) if s is not None else 0,
             "gold_correct": int(s.gold_correct) if s is not None else 0,
             "agreement_rate": agreed / answered if answered else None,
             "median_active_seconds": statistics.median(seconds[i]) if seconds[i] else None,
             "reviews": review_counts[u],
             "confusion": confusion[i].tolist() if confusion is not None else None,
+            "gold_confusion": gold_confusion[i].tolist() if gold_confusion is not None else None,
             "kappa_mean": None,
             "kappa": [],
         })
@@ -399,5 +442,9 @@ def quality_report(session: Session, principal: Principal, project: Project) -> 
         "annotators": annotators,
         "confusion_total": (confusion.sum(axis=0).tolist() if confusion is not None else [[0] * n_labels for _ in range(n_labels)])
         if categorical else None,
+        "gold_confusion_total": gold_confusion.sum(axis=0).tolist() if gold_confusion is not None else None,
+        "gold_answers": len(gold),
+        "aggregation": project.aggregation,
+        "truth_model": _truth_model(session, project),
         "agreement": agreement,
     }

@@ -164,7 +164,7 @@ def check_fraction(value: Any, field: str, what: str) -> float:
     return float(value)
 
 
-AGGREGATIONS = ("auto", "majority_vote")
+AGGREGATIONS = ("auto", "majority_vote", "weighted_majority_vote", "dawid_skene", "one_coin_dawid_skene", "glad")
 
 
 def check_gold_settings(body: dict, project: Project | None, prefix: str = "") -> dict[str, Any]:

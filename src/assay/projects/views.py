@@ -95,6 +95,22 @@ def project_quality(project_id: str, principal: Principal = Depends(authenticate
         return JSON(quality_report(session, principal, service.get_project_by_id(session, principal, project_id)))
 
 
+@native.post("/projects/{project_id}/quality/refit")
+def refit_truth_model(project_id: str, principal: Principal = Depends(authenticate)):
+    """Fit the project's named truth-inference method now (the background jobs otherwise
+    refit every ASSAY_TRUTH_REFIT_LABELS new labels). 400 when the project's aggregation
+    has no model (auto, majority_vote, weighted_majority_vote)."""
+    from assay.truth.service import NAMED_METHODS, fit_project, model_summary
+
+    require_admin(principal)
+    with get_db().write() as session:
+        project = service.get_project_by_id(session, principal, project_id)
+        if project.aggregation not in NAMED_METHODS:
+            raise field_error("aggregation", f"is {project.aggregation}; only {', '.join(NAMED_METHODS)} have a model to fit")
+        fit_project(session, project)
+        return JSON({"truth_model": model_summary(session, project.id)})
+
+
 @native.post("/projects/{project_id}/members/{user_id}/reinstate")
 def reinstate_member(project_id: str, user_id: int, principal: Principal = Depends(authenticate)):
     """Lift a pause (gold accuracy below the project's threshold); the gold record restarts."""

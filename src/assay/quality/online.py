@@ -79,3 +79,71 @@ def consensus(keys: Sequence[Hashable], accuracies: Sequence[float], answer_spac
         posterior={k: float(p) for k, p in zip(distinct, probs[:m])},
         contributors=tuple(i for i, k in enumerate(keys) if k == winner_key),
     )
+
+
+# --------------------------------------------------------------------------- fitted models
+# A project may name a truth-inference method (Dawid-Skene, one-coin DS, GLAD). Fitting it
+# over all of a project's answers happens in the background every so many new labels; a
+# task that gets its labels in between is scored with the fitted parameters (one E-step
+# over its own answers), so a submission never refits the world.
+
+
+@dataclass(frozen=True)
+class FittedParameters:
+    """What scoring a new task needs from a fit: the class prior, each worker's confusion
+    matrix ``P(answer = l | truth = k)`` at ``[w, k, l]``, and the population matrix used
+    for workers the fit has not seen."""
+
+    class_prior: np.ndarray  # (C,)
+    confusions: np.ndarray  # (W, C, C)
+    population: np.ndarray  # (C, C)
+
+
+def fitted_parameters(result, answers_per_worker: np.ndarray | None = None) -> FittedParameters:
+    """From an :class:`assay.quality.aggregation.AggregationResult` of dawid_skene,
+    one_coin_dawid_skene or glad. GLAD's per-task easiness is unknown for a new task: its
+    workers are scored at the median fitted easiness (a symmetric confusion per worker).
+    ``answers_per_worker`` weights the population matrix when the method has none."""
+    C = result.n_classes
+    n_per_worker = np.ones(len(result.worker_skill)) if answers_per_worker is None else np.asarray(answers_per_worker, float)
+    if result.method == "glad":
+        easiness = float(np.median(result.extra["easiness"])) if len(result.extra["easiness"]) else 1.0
+        acc = 1.0 / (1.0 + np.exp(-result.extra["ability"] * easiness))
+        confusions = _symmetric(np.clip(acc, ACCURACY_FLOOR, ACCURACY_CEILING), C)
+    elif result.confusion is not None:
+        confusions = result.confusion
+    else:
+        raise ValueError(f"{result.method} has no worker parameters to score new tasks with")
+    if result.population_confusion is not None:
+        population = result.population_confusion
+    else:
+        weights = n_per_worker if n_per_worker.sum() else np.ones(len(confusions))
+        population = np.tensordot(weights / weights.sum(), confusions, axes=1) if len(confusions) else np.full((C, C), 1.0 / C)
+    prior = result.class_prior if result.class_prior is not None and len(result.class_prior) == C else np.full(C, 1.0 / C)
+    return FittedParameters(np.asarray(prior, float), np.asarray(confusions, float), np.asarray(population, float))
+
+
+def _symmetric(acc: np.ndarray, C: int) -> np.ndarray:
+    off = (1.0 - acc) / max(C - 1, 1)
+    out = np.repeat(off[:, None, None], C, axis=1).repeat(C, axis=2)
+    idx = np.arange(C)
+    out[:, idx, idx] = acc[:, None]
+    return out
+
+
+def posterior_given(params: FittedParameters, workers: Sequence[int], labels: Sequence[int]) -> np.ndarray:
+    """Posterior over the C classes of one task from its answers (class indices), each
+    scored by its worker's fitted confusion matrix (worker index < 0 or beyond the fit:
+    the population matrix). Exactly the E-step of the fitted model for this task."""
+    if len(workers) != len(labels):
+        raise ValueError("one worker per label")
+    C = len(params.class_prior)
+    logp = np.log(np.maximum(params.class_prior, 1e-300)).copy()
+    for w, lab in zip(workers, labels):
+        if not 0 <= lab < C:
+            raise ValueError(f"label index {lab} out of range for {C} classes")
+        matrix = params.confusions[w] if 0 <= w < len(params.confusions) else params.population
+        logp += np.log(np.maximum(matrix[:, lab], 1e-300))
+    logp -= logp.max()
+    post = np.exp(logp)
+    return post / post.sum()

@@ -52,6 +52,8 @@ def task_detail(session: Session, principal: Principal, public_id: str) -> dict[
         }
         for a in answers
     ]
+    if task.quality and "contributors" in task.quality and principal.role != "annotator":
+        out["quality"] = {**out.get("quality", {}), "contributors": [users.get(u) for u in task.quality["contributors"]]}
     out["required_labels"] = task.required_labels
     out["open_slots"] = task.open_slots
     out["review_state"] = task.review_state

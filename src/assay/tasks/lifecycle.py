@@ -82,18 +82,22 @@ def cancel_task(session: Session, task: Task, clear_unique_id: bool) -> None:
 def consensus_of(session: Session, task: Task, answers: list[tuple[int | None, dict[str, Any]]], aggregation: str | None = None):
     """Consolidate (labeler, response) pairs, each labeler weighted by their accuracy
     estimate in this project: the type's own aggregator when it has one (spans, boxes,
-    free text), else the one-coin posterior over distinct answers (assay.quality.online).
-    Returns (response, quality, agreed) where agreed[i] says whether answer i agrees."""
+    free text), else the project's method over whole answers — `auto`: the one-coin
+    posterior (assay.quality.online); `majority_vote` / `weighted_majority_vote`: vote
+    shares; a named model (`dawid_skene`, …): the project's fitted model (assay.truth).
+    Returns (response, quality, agreed) where agreed[i] says whether answer i agrees;
+    quality["contributors"] lists the agreeing labelers (native API only)."""
     from assay.quality.online import consensus  # numpy loads on first use
 
     plugin = get_plugin(task.type)
-    users = [u for u, _ in answers if u is not None]
+    users = [u for u, _ in answers]
+    known = [u for u in users if u is not None]
     stats = {}
-    if users:
+    if known:
         stats = {row.user_id: row for row in session.connection().execute(
             select(LS.c.user_id, LS.c.answered, LS.c.agreed, LS.c.gold_answered, LS.c.gold_correct)
-            .where(LS.c.project_id == task.project_id, LS.c.user_id.in_(users)))}
-    accuracies = [labeler_accuracy(stats.get(u)) for u, _ in answers]
+            .where(LS.c.project_id == task.project_id, LS.c.user_id.in_(known)))}
+    accuracies = [labeler_accuracy(stats.get(u)) for u in users]
     if aggregation is None:
         aggregation = session.connection().execute(_AGGREGATION, {"p": task.project_id}).scalar()
     if aggregation == "majority_vote":
@@ -104,12 +108,41 @@ def consensus_of(session: Session, task: Task, answers: list[tuple[int | None, d
         agreed = [i in set(aggregate.contributors) for i in range(len(answers))]
         quality = {"confidence": round(float(aggregate.confidence), 4), "labels": len(answers), "agreeing": sum(agreed),
                    "method": aggregate.method}
-        return aggregate.response, quality, agreed
+        if aggregate.details:
+            quality.update(aggregate.details)
+        return aggregate.response, _with_contributors(quality, users, agreed), agreed
     keys = [plugin.consensus_key(response, task.params) for response in responses]
-    result = consensus(keys, accuracies, plugin.answer_space(task.params))
-    quality = {"confidence": round(result.confidence, 4), "labels": len(answers), "agreeing": len(result.contributors), "method": "one_coin"}
-    winner = keys[result.winner]
-    return responses[result.winner], quality, [k == winner for k in keys]
+    posterior, method = None, "one_coin"
+    if aggregation in ("majority_vote", "weighted_majority_vote"):
+        posterior, method = _vote_shares(keys, None if aggregation == "majority_vote" else accuracies), aggregation
+    elif aggregation in _NAMED_METHODS and plugin.is_categorical(task.params):
+        from assay.truth.service import fitted_posterior
+
+        posterior = fitted_posterior(session, task.project_id, aggregation, users, keys)
+        method = aggregation if posterior is not None else method
+    if posterior is None:
+        posterior = consensus(keys, accuracies, plugin.answer_space(task.params)).posterior
+    # ties go to the answer given first
+    winner_key = max(posterior, key=lambda k: (posterior[k], -keys.index(k)))
+    agreed = [k == winner_key for k in keys]
+    quality = {"confidence": round(posterior[winner_key], 4), "labels": len(answers), "agreeing": sum(agreed), "method": method}
+    return responses[keys.index(winner_key)], _with_contributors(quality, users, agreed), agreed
+
+
+_NAMED_METHODS = ("dawid_skene", "one_coin_dawid_skene", "glad")
+
+
+def _vote_shares(keys: list, weights: list[float] | None) -> dict:
+    shares: dict = {}
+    for i, key in enumerate(keys):
+        shares[key] = shares.get(key, 0.0) + (1.0 if weights is None else weights[i])
+    total = sum(shares.values()) or 1.0
+    return {k: v / total for k, v in shares.items()}
+
+
+def _with_contributors(quality: dict[str, Any], users: list[int | None], agreed: list[bool]) -> dict[str, Any]:
+    quality["contributors"] = [u for u, ok in zip(users, agreed) if ok and u is not None]
+    return quality
 
 
 def labeler_accuracy(stats) -> float:

@@ -35,6 +35,9 @@ def task_json(row: Mapping[str, Any], attachment_url: str | None = None) -> dict
     for key in _OPTIONAL:
         if row[key] is not None:
             out[key] = row[key]
+    if "quality" in out and "contributors" in out["quality"]:
+        # who agreed is the team's business: the native task detail shows it, /v1 does not
+        out["quality"] = {k: v for k, v in out["quality"].items() if k != "contributors"}
     if attachment_url is not None:
         out["attachment_url"] = attachment_url
     return out

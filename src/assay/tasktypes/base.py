@@ -62,12 +62,14 @@ def validation_error_to_api(exc: ValidationError, prefix: str = "") -> InvalidRe
 class Aggregate:
     """A consolidated answer: the response, its confidence in [0, 1], the indices of the
     answers that agree with it (their labelers' records count them as agreeing), and the
-    method's name for the task's `quality.method`."""
+    method's name for the task's `quality.method`. `details` (optional, JSON-ready) is
+    added to the task's `quality` object as is: e.g. per-item scores with intervals."""
 
     response: dict[str, Any]
     confidence: float
     contributors: list[int]
     method: str
+    details: dict[str, Any] | None = None
 
 
 class TaskTypePlugin:
@@ -119,6 +121,11 @@ class TaskTypePlugin:
         """How many different answers are possible (e.g. the number of categories), or
         None when unbounded (free text, geometry)."""
         return None
+
+    def is_categorical(self, params: dict[str, Any]) -> bool:
+        """One of a fixed set of classes, compared as a whole: what the named truth-inference
+        methods (Dawid-Skene, GLAD, …) model, and what the built-in text classifier predicts."""
+        return False
 
     def workbench_params(self, params: dict[str, Any]) -> dict[str, Any]:
         """The params as the labeling tool receives them (pre-labels travel separately).

@@ -67,6 +67,9 @@ class Categorization(TaskTypePlugin):
         # multi-select: every non-empty subset is an answer
         return (2**n - 1) if params.get("allow_multiple") else n
 
+    def is_categorical(self, params: dict[str, Any]) -> bool:
+        return not params.get("allow_multiple")
+
     def aggregate(self, responses: list[dict[str, Any]], weights: list[float], params: dict[str, Any]) -> Aggregate | None:
         """Multi-select: each category is a yes/no vote of its own (weighted); a category is
         chosen with more than half of the weight. Confidence: the mean winning share over

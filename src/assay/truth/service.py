@@ -1,0 +1,162 @@
+"""Named truth-inference methods per project, kept current without refitting per label.
+
+A project whose `aggregation` is `dawid_skene`, `one_coin_dawid_skene` or `glad` gets a
+fitted model (`TruthModel`) over all its single-choice answers. The background jobs refit
+it once the project has `ASSAY_TRUTH_REFIT_LABELS` more labels than at the last fit (or
+on demand: `POST /api/projects/{id}/quality/refit`); a task consolidated in between is
+scored with the fitted parameters over its own answers (`quality.online.posterior_given`).
+Before the first fit, and for answers outside the fitted classes, the `auto` consensus
+applies and `quality.method` says so.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Hashable, Sequence
+
+import orjson
+from sqlalchemy import bindparam, func, select, true
+from sqlalchemy.orm import Session
+
+from assay.config import get_settings
+from assay.db import utcnow
+from assay.projects.models import Project
+from assay.tasks.models import LabelerStats, Task, TaskAnswer
+from assay.tasktypes import get_plugin
+from assay.truth.models import TruthModel
+
+NAMED_METHODS = ("dawid_skene", "one_coin_dawid_skene", "glad")
+TM = TruthModel.__table__
+_MODEL = select(TM.c.fitted_at, TM.c.method, TM.c.state).where(TM.c.project_id == bindparam("p"))
+_LABELS_SEEN = select(func.coalesce(func.sum(LabelerStats.__table__.c.answered), 0)).where(
+    LabelerStats.__table__.c.project_id == bindparam("p"))
+# parsed parameters per (project, fitted_at): states are read on every consolidation
+_CACHE: dict[tuple[int, Any], tuple[str, dict, list, Any]] = {}
+
+
+def key_text(key: Hashable) -> str:
+    """A consensus key as stable text (keys are category strings, tuples or JSON bytes)."""
+    if isinstance(key, bytes):
+        return key.decode()
+    return orjson.dumps(key, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def is_categorical(task_type: str, params: dict[str, Any]) -> bool:
+    return get_plugin(task_type).is_categorical(params)
+
+
+def fitted_posterior(session: Session, project_id: int, method: str, users: Sequence[int | None], keys: Sequence[Hashable]):
+    """(posterior per distinct key, method) scored with the project's fitted model, or None
+    when there is no fit for this method yet or an answer is not one of its classes."""
+    from assay.quality.online import posterior_given
+
+    row = session.connection().execute(_MODEL, {"p": project_id}).first()
+    if row is None or row.method != method:
+        return None
+    cached = _CACHE.get((project_id, row.fitted_at))
+    if cached is None:
+        import numpy as np
+
+        from assay.quality.online import FittedParameters
+
+        state = row.state
+        worker_ids = {int(u): i for i, u in enumerate(state["workers"])}
+        confusions = np.array(list(state["workers"].values()), dtype=float).reshape(len(worker_ids), len(state["classes"]), -1) \
+            if worker_ids else np.zeros((0, len(state["classes"]), len(state["classes"])))
+        params = FittedParameters(np.array(state["class_prior"]), confusions, np.array(state["population"]))
+        cached = (row.method, {c: i for i, c in enumerate(state["classes"])}, worker_ids, params)
+        if len(_CACHE) > 256:
+            _CACHE.clear()
+        _CACHE[(project_id, row.fitted_at)] = cached
+    _, classes, worker_ids, params = cached
+    texts = [key_text(k) for k in keys]
+    if any(t not in classes for t in texts):
+        return None
+    post = posterior_given(params, [worker_ids.get(u, -1) if u is not None else -1 for u in users], [classes[t] for t in texts])
+    return {k: float(post[classes[t]]) for k, t in zip(keys, texts)}
+
+
+def fit_project(session: Session, project: Project) -> TruthModel | None:
+    """Fit the project's named method over its single-choice answers and store it."""
+    import numpy as np
+
+    from assay.quality.aggregation import aggregate
+    from assay.quality.online import fitted_parameters
+
+    method = project.aggregation
+    if method not in NAMED_METHODS:
+        raise ValueError(f"project aggregation {method!r} has no model to fit")
+    labels_seen = session.connection().execute(_LABELS_SEEN, {"p": project.id}).scalar_one()
+    rows = session.execute(
+        select(TaskAnswer.task_id, TaskAnswer.user_id, TaskAnswer.response, Task.type, Task.params)
+        .join(Task, Task.id == TaskAnswer.task_id)
+        .where(Task.project_id == project.id, Task.org_id == project.org_id, Task.kind == "task", TaskAnswer.source == "human",
+               TaskAnswer.active == true(), TaskAnswer.user_id.is_not(None))
+        .order_by(TaskAnswer.id)).all()
+    task_index: dict[int, int] = {}
+    worker_index: dict[int, int] = {}
+    class_index: dict[str, int] = {}
+    t_idx, w_idx, l_idx = [], [], []
+    for task_id, user_id, response, task_type, params in rows:
+        if not is_categorical(task_type, params or {}):
+            continue
+        key = key_text(get_plugin(task_type).consensus_key(response, params))
+        t_idx.append(task_index.setdefault(task_id, len(task_index)))
+        w_idx.append(worker_index.setdefault(user_id, len(worker_index)))
+        l_idx.append(class_index.setdefault(key, len(class_index)))
+    model = session.scalar(select(TruthModel).where(TruthModel.project_id == project.id))
+    if len(class_index) < 2:
+        return model  # nothing to learn yet: one class or no answers
+    started = time.perf_counter()
+    result = aggregate(method, np.array(t_idx), np.array(w_idx), np.array(l_idx), len(task_index), len(worker_index), len(class_index))
+    fitted = fitted_parameters(result, np.bincount(np.array(w_idx), minlength=len(worker_index)))
+    seconds = time.perf_counter() - started
+    state = {
+        "classes": list(class_index),
+        "class_prior": np.round(fitted.class_prior, 6).tolist(),
+        "workers": {str(u): np.round(fitted.confusions[i], 6).tolist() for u, i in worker_index.items()},
+        "population": np.round(fitted.population, 6).tolist(),
+    }
+    if model is None:
+        model = TruthModel(org_id=project.org_id, project_id=project.id)
+        session.add(model)
+    model.method, model.labels_seen, model.answers = method, int(labels_seen), len(t_idx)
+    model.tasks, model.workers, model.seconds = len(task_index), len(worker_index), round(seconds, 4)
+    model.state, model.fitted_at = state, utcnow()
+    session.flush()
+    return model
+
+
+def refit_due(db) -> list[int]:
+    """Background job: refit every project whose named method has no fit yet, a fit of
+    another method, or `ASSAY_TRUTH_REFIT_LABELS` more labels than at its last fit."""
+    every = get_settings().truth_refit_labels
+    with db.read() as session:
+        candidates = session.execute(
+            select(Project.id, TM.c.method, TM.c.labels_seen)
+            .outerjoin(TM, TM.c.project_id == Project.id)
+            .where(Project.aggregation.in_(NAMED_METHODS), Project.archived.is_(False))).all()
+        due = []
+        for project_id, fitted_method, seen in candidates:
+            labels = session.connection().execute(_LABELS_SEEN, {"p": project_id}).scalar_one()
+            if labels == 0:
+                continue
+            project_method = session.scalar(select(Project.aggregation).where(Project.id == project_id))
+            if fitted_method != project_method or labels - (seen or 0) >= every:
+                due.append(project_id)
+    for project_id in due:
+        with db.write() as session:
+            project = session.get(Project, project_id)
+            if project is not None and project.aggregation in NAMED_METHODS:
+                fit_project(session, project)
+    return due
+
+
+def model_summary(session: Session, project_id: int) -> dict[str, Any] | None:
+    model = session.scalar(select(TruthModel).where(TruthModel.project_id == project_id))
+    if model is None:
+        return None
+    from assay.timeutil import iso
+
+    return {"method": model.method, "fitted_at": iso(model.fitted_at), "answers": model.answers, "tasks": model.tasks,
+            "workers": model.workers, "classes": len(model.state.get("classes", [])), "fit_seconds": model.seconds}

@@ -1,0 +1,158 @@
+"""Named truth-inference methods per project (`aggregation`: dawid_skene, one_coin_dawid_skene,
+glad, weighted_majority_vote) through the API on SQLite and PostgreSQL: the model is fitted
+over the project's answers (on demand or by the background jobs every
+ASSAY_TRUTH_REFIT_LABELS labels) and later tasks are scored with it, without a refit."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from scaleapi.tasks import TaskType
+
+from tests.browser import Org
+
+TRUTH = ["x", "y"] * 10  # phase one: 20 tasks, truth alternating
+
+
+def make_project(client, org, uniq, aggregation, n_people=3):
+    name = f"truth {aggregation} {uniq}"
+    client.create_project(project_name=name, task_type=TaskType.Categorization,
+                          params={"instruction": "Pick.", "labels_per_task": 3, "aggregation": aggregation})
+    pid = org.project_id(name)
+    people = []
+    for _ in range(n_people):
+        person = org.person("annotator")
+        org.add_member(pid, person)
+        people.append(org.login(person))
+    return name, pid, people
+
+
+def answer_all(http, pid, choose) -> None:
+    """Label every task the person is offered; choose(task_id) → category."""
+    while True:
+        data = http.post(f"/api/projects/{pid}/next", json={}).json()
+        if not data["assignment"]:
+            return
+        task_id = data["task"]["task_id"]
+        r = http.post(f"/api/assignments/{data['assignment']['id']}/submit", json={"response": {"category": choose(task_id)}})
+        assert r.status_code == 200, r.text
+
+
+def phase_one(client, name, pid, people):
+    """A always right; B wrong on tasks 0-5, C on tasks 6-11, both right on the other 8: A's
+    word should outweigh the two 70 % labelers. (Had B and C always disagreed, an always-wrong
+    B would explain the data as well as a perfect A: Dawid-Skene could not tell them apart.)"""
+    ids = [client.create_task(TaskType.Categorization, project=name, attachment=f"item {i}", attachment_type="text",
+                              categories=["x", "y"]).id for i in range(len(TRUTH))]
+    truth = dict(zip(ids, TRUTH))
+    flip = {"x": "y", "y": "x"}
+    a, b, c = people
+    answer_all(a, pid, lambda t: truth[t])
+    answer_all(b, pid, lambda t: flip[truth[t]] if ids.index(t) < 6 else truth[t])
+    answer_all(c, pid, lambda t: flip[truth[t]] if 6 <= ids.index(t) < 12 else truth[t])
+    return ids
+
+
+@pytest.fixture()
+def org(server):
+    return Org(server)
+
+
+@pytest.mark.parametrize("method", ["dawid_skene", "one_coin_dawid_skene", "glad"])
+def test_fitted_model_outweighs_two_coin_flippers(client, org, uniq, method):
+    name, pid, people = make_project(client, org, uniq, method)
+    ids = phase_one(client, name, pid, people)
+    # before any fit the project falls back to the auto consensus and says so
+    assert client.get_task(ids[0]).as_dict()["quality"]["method"] == "one_coin"
+    r = org.http.post(f"/api/projects/{pid}/quality/refit")
+    assert r.status_code == 200, r.text
+    model = r.json()["truth_model"]
+    assert model["method"] == method and model["answers"] == 60 and model["tasks"] == 20 and model["workers"] == 3
+    assert model["classes"] == 2
+
+    report = org.http.get(f"/api/projects/{pid}/quality").json()
+    assert report["truth_model"]["method"] == method and report["aggregation"] == method
+    by_email = {e["email"]: e for e in report["annotators"]}
+    emails = [p.get("/api/me").json()["email"] for p in people]
+    acc = [by_email[e]["accuracy"] for e in emails]
+    assert all(by_email[e]["accuracy_basis"] == "model" for e in emails)
+    assert acc[0] > 0.85 and 0.55 < acc[1] < 0.8 and 0.55 < acc[2] < 0.8, acc  # truly 1.0, 0.7, 0.7
+
+    # A says x, the two coin-flippers say y: majority would answer y, the model answers x
+    task = client.create_task(TaskType.Categorization, project=name, attachment="new", attachment_type="text", categories=["x", "y"])
+    answers = {0: "x", 1: "y", 2: "y"}
+    for i, http in enumerate(people):
+        answer_all(http, pid, lambda t, i=i: answers[i])
+    done = client.get_task(task.id).as_dict()
+    assert done["status"] == "completed" and done["response"] == {"category": "x"}
+    quality = done["quality"]
+    assert quality["method"] == method and quality["labels"] == 3 and quality["agreeing"] == 1
+    assert quality["confidence"] > 0.75
+    assert "contributors" not in quality  # /v1 shows counts, not people
+    detail = org.task(task.id)
+    assert detail["quality"]["contributors"] == [emails[0]]
+
+
+def test_majority_and_weighted_majority_vote_shares(client, org, uniq):
+    name, pid, people = make_project(client, org, uniq, "weighted_majority_vote")
+    phase_one(client, name, pid, people)
+    task = client.create_task(TaskType.Categorization, project=name, attachment="new", attachment_type="text", categories=["x", "y"])
+    for http, cat in zip(people, ["x", "y", "y"]):
+        answer_all(http, pid, lambda t, cat=cat: cat)
+    weighted = client.get_task(task.id).as_dict()
+    # weights are the labelers' agreement records: A agreed 20/20, B and C 14/20 each
+    # (Beta(4,1) smoothing: 24/25, 18/25, 18/25) → x: 24/60, y: 36/60
+    assert weighted["response"] == {"category": "y"} and weighted["quality"]["method"] == "weighted_majority_vote"
+    assert weighted["quality"]["confidence"] == 0.6
+    org.settings(pid, aggregation="majority_vote")
+    task = client.create_task(TaskType.Categorization, project=name, attachment="new 2", attachment_type="text", categories=["x", "y"])
+    for http, cat in zip(people, ["y", "x", "y"]):
+        answer_all(http, pid, lambda t, cat=cat: cat)
+    plain = client.get_task(task.id).as_dict()
+    assert plain["response"] == {"category": "y"} and plain["quality"] == {"confidence": round(2 / 3, 4), "labels": 3, "agreeing": 2,
+                                                                           "method": "majority_vote"}
+
+
+def test_refit_refused_without_a_named_method_and_for_annotators(client, org, uniq):
+    name, pid, people = make_project(client, org, uniq, "auto", n_people=1)
+    r = org.http.post(f"/api/projects/{pid}/quality/refit")
+    assert r.status_code == 400 and r.json()["field"] == "aggregation" and "dawid_skene" in r.json()["error"]
+    org.settings(pid, aggregation="glad")
+    assert people[0].post(f"/api/projects/{pid}/quality/refit").status_code == 403
+    r = org.http.patch(f"/api/projects/{pid}", json={"aggregation": "dawid-skene"})
+    assert r.status_code == 400 and r.json()["field"] == "aggregation"
+    assert org.http.get(f"/api/projects/{pid}").json()["aggregation"] == "glad"  # the bad value changed nothing
+
+
+def test_background_jobs_refit_every_n_labels(server_factory, uniq):
+    srv = server_factory(ASSAY_TRUTH_REFIT_LABELS="6", ASSAY_JOBS_POLL_SECONDS="0.2")
+    org = Org(srv)
+    client = srv.client()
+    name, pid, people = make_project(client, org, uniq, "dawid_skene")
+    assert org.http.get(f"/api/projects/{pid}/quality").json()["truth_model"] is None
+    phase_one(client, name, pid, people)
+
+    def model():
+        return org.http.get(f"/api/projects/{pid}/quality").json()["truth_model"]
+
+    deadline = time.monotonic() + 20
+    while (model() or {}).get("answers") != 60 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    first = model()
+    assert first and first["answers"] == 60 and first["method"] == "dawid_skene", first
+    # fewer new labels than the threshold: no refit
+    task = client.create_task(TaskType.Categorization, project=name, attachment="one more", attachment_type="text", categories=["x", "y"])
+    for http in people:
+        answer_all(http, pid, lambda t: "x")
+    assert client.get_task(task.id).as_dict()["quality"]["method"] == "dawid_skene"
+    time.sleep(1.0)
+    assert model()["fitted_at"] == first["fitted_at"]
+    # another task: 6 new labels in all → refit including them
+    client.create_task(TaskType.Categorization, project=name, attachment="and another", attachment_type="text", categories=["x", "y"])
+    for http in people:
+        answer_all(http, pid, lambda t: "y")
+    deadline = time.monotonic() + 20
+    while model()["answers"] != 66 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert model()["answers"] == 66 and model()["tasks"] == 22
