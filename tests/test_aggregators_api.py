@@ -1,12 +1,17 @@
 """Consolidation per task type through the workbench API on SQLite and PostgreSQL: named
-entities by span voting, boxes by IoU clustering, pairwise judgements by their decision
-(not their wording), free text by the medoid. The `quality.method` names the aggregator."""
+entities by span voting, boxes by IoU clustering, polygons and points by geometry
+clustering, pairwise judgements and rankings by Bradley-Terry (on their decision, not their
+wording, with per-response scores and intervals in `quality.scores`), free text by the
+medoid. The `quality.method` names the aggregator."""
 
 from __future__ import annotations
+
+import math
 
 import pytest
 from scaleapi.tasks import TaskType
 
+from assay.quality.structured import pairwise_preference
 from tests.browser import Org
 
 
@@ -80,7 +85,59 @@ def test_pairwise_judgements_agree_despite_different_words(client, org, uniq):
     assert submit_all(pid, people, answers) == "completed"
     done = client.get_task(task.id).as_dict()
     assert done["response"]["preference"] == {"winner": "A", "strength": "much better"}
-    assert done["quality"]["agreeing"] == 3 and done["quality"]["method"] == "one_coin"
+    quality = done["quality"]
+    assert quality["agreeing"] == 3 and quality["method"] == "one_coin"
+    # New labelers weigh 0.8 each: the decision's one-coin posterior over A / B / tie is
+    # 0.8³ / (0.8³ + 2·0.1³); the Bradley-Terry fit adds each outcome's probability and scores.
+    expect = pairwise_preference([1, 1, 1], [0.8, 0.8, 0.8])
+    assert quality["confidence"] == round(0.8**3 / (0.8**3 + 2 * 0.1**3), 4) and quality["outcomes"]["A"] == round(expect.probabilities[1.0], 4)
+    assert set(quality["outcomes"]) == {"A", "B", "tie"} and math.isclose(sum(quality["outcomes"].values()), 1.0, abs_tol=2e-4)
+    (a, b) = quality["scores"]
+    assert (a["item"], b["item"]) == ("A", "B") and a["score"] == -b["score"] > 0 and a["low"] <= a["score"] <= a["high"]
+
+
+def test_rankings_are_scored_by_bradley_terry(client, org, uniq):
+    name = f"rank agg {uniq}"
+    pid, people = three_labelers(client, org, name, TaskType.Chat)
+    task = client.create_task(TaskType.Chat, project=name, messages=[{"role": "user", "content": "Name a prime."}],
+                              responses=[{"content": "2"}, {"content": "9"}, {"content": "7"}, {"content": "1"}], evaluation="ranking")
+    rankings = [["A", "C", "B", "D"], ["C", "A", "B", "D"], ["A", "C", "D", "B"]]
+    assert submit_all(pid, people, [{"ranking": r} for r in rankings]) == "completed"
+    done = client.get_task(task.id).as_dict()
+    # A beats C 2:1 and everything else 3:0; C beats B and D 3:0; B beats D 2:1.
+    assert done["response"]["ranking"] == ["A", "C", "B", "D"]
+    quality = done["quality"]
+    assert quality["method"] == "bradley_terry" and quality["labels"] == 3 and quality["agreeing"] == 1 and 0.5 < quality["confidence"] < 1
+    scores = quality["scores"]
+    assert [s["item"] for s in scores] == ["A", "C", "B", "D"]  # every response once, best first
+    assert all(s["low"] <= s["score"] <= s["high"] for s in scores)
+    assert [s["score"] for s in scores] == sorted((s["score"] for s in scores), reverse=True)
+    assert abs(sum(s["score"] for s in scores)) < 1e-3  # log-strengths centred on 0
+
+
+def test_polygons_and_points_are_clustered(client, org, uniq):
+    name = f"poly agg {uniq}"
+    pid, people = three_labelers(client, org, name, TaskType.ImageAnnotation)
+    task = client.create_task(TaskType.ImageAnnotation, project=name, attachment="https://example.com/house.jpg",
+                              geometries={"polygon": {"objects_to_annotate": ["roof", "shed"]}, "point": {"objects_to_annotate": ["door"]}})
+
+    def answer(vertices, door, label="roof"):
+        return {"annotations": [{"uuid": "p", "type": "polygon", "label": label, "vertices": [{"x": x, "y": y} for x, y in vertices]},
+                                {"uuid": "d", "type": "point", "label": "door", "x": door[0], "y": door[1]}]}
+
+    big, narrow, far = [(0, 0), (10, 0), (10, 10), (0, 10)], [(1, 0), (10, 0), (10, 10), (1, 10)], [(50, 50), (60, 50), (55, 60)]
+    assert submit_all(pid, people, [answer(big, (100, 100)), answer(narrow, (104, 100), "shed"), answer(far, (102, 106))]) == "completed"
+    done = client.get_task(task.id).as_dict()
+    # Polygons: big and narrow (IoU 0.9) form the majority cluster, represented by the
+    # medoid (a tie, to the smaller vertex list: big), label roof (1:1, the smaller label);
+    # the far triangle is dropped. Points: all three within 10 px, at their mean.
+    assert done["response"]["annotations"] == [
+        {"uuid": "polygon-1", "type": "polygon", "label": "roof", "vertices": [{"x": float(x), "y": float(y)} for x, y in big]},
+        {"uuid": "point-1", "type": "point", "label": "door", "x": 102.0, "y": 102.0}]
+    # Confidence: mean of the polygon's support x IoU (2/3 x 0.95) and the point's
+    # (1 x (1 - mean distance / 10), distances sqrt 8, sqrt 8, 4).
+    point = 1 - (2 * math.sqrt(8) + 4) / 30
+    assert done["quality"] == {"confidence": round((2 / 3 * 0.95 + point) / 2, 4), "labels": 3, "agreeing": 3, "method": "geometry_clustering"}
 
 
 def test_multi_select_is_voted_category_by_category(client, org, uniq):
@@ -118,3 +175,6 @@ def test_forms_are_consolidated_field_by_field(client, org, uniq):
     assert got["aspects"] == [["food", "service", "price"]]  # Bradley-Terry over the three rankings
     assert got["summary"][0][0] in {a["annotations"]["summary"]["response"][0][0] for a in answers}
     assert done["quality"]["method"] == "per_field" and 0 < done["quality"]["confidence"] < 1
+    aspects = done["quality"]["scores"]["aspects"]  # only the ranking field has scores
+    assert set(done["quality"]["scores"]) == {"aspects"} and [s["item"] for s in aspects] == ["food", "service", "price"]
+    assert all(s["low"] <= s["score"] <= s["high"] for s in aspects)

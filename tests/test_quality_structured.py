@@ -1,6 +1,8 @@
 """Truth inference for non-categorical answers (assay.quality.structured): hand-computed
 cases, tie-breaking, weights, and hypothesis properties (labeler order, unanimity,
-duplicated labelers, Bradley-Terry order recovery and relabelling)."""
+duplicated labelers, Bradley-Terry order recovery and relabelling, polygon IoU against
+independent references); and the task-type aggregators built on them (image geometry,
+chat rankings and pairwise judgements)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,14 @@ from assay.quality.structured import (
     bradley_terry,
     char_ngram_cosine,
     cluster_boxes,
+    cluster_ellipses,
     cluster_points,
+    cluster_polygons,
+    ellipse_to_polygon,
+    pairwise_preference,
+    polygon_area,
+    polygon_iou,
+    polygon_overlap,
     polygon_to_box,
     ranking_to_comparisons,
     text_medoid,
@@ -26,6 +35,7 @@ from assay.quality.structured import (
     vote_spans,
     weighted_median,
 )
+from assay.tasktypes.registry import get_plugin
 
 PROPS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 WEIGHT = st.sampled_from([0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0]) | st.floats(0.0, 1.0)
@@ -333,6 +343,7 @@ def span_case(draw):
 
 BOX = st.tuples(st.integers(0, 20), st.integers(0, 20), st.integers(1, 15), st.integers(1, 15), LABELS)
 POINT = st.tuples(st.integers(0, 30), st.integers(0, 30), LABELS)
+POLYGON = st.tuples(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), min_size=3, max_size=5), LABELS)
 
 
 @st.composite
@@ -346,6 +357,7 @@ def _consolidators():
     return {
         "boxes": (st.lists(BOX, max_size=3), lambda a, w: cluster_boxes(a, w)),
         "points": (st.lists(POINT, max_size=3), lambda a, w: cluster_points(a, w, radius=8)),
+        "polygons": (st.lists(POLYGON, max_size=3), lambda a, w: cluster_polygons(a, w, iou_threshold=0.3)),
         "median": (st.integers(-5, 5).map(float) | st.floats(-1e3, 1e3), lambda a, w: weighted_median(a, w, abs_tol=0.5)),
         "text": (st.sampled_from(["a b", "a b c", "b c", "c", "", "a"]), lambda a, w: text_medoid(a, w)),
     }
@@ -377,7 +389,7 @@ def test_spans_unanimous_recovered(n, k, data):
     assert r.contributors == list(range(k))
 
 
-@pytest.mark.parametrize("kind", ["boxes", "points", "median", "text"])
+@pytest.mark.parametrize("kind", ["boxes", "points", "polygons", "median", "text"])
 def test_other_consolidators_properties(kind):
     item, fn = _consolidators()[kind]
 
@@ -404,6 +416,8 @@ def test_other_consolidators_properties(kind):
         if kind in ("boxes", "points"):
             expect = sorted(tuple(float(c) for c in s[:-1]) + (s[-1],) for s in answers[0])
             assert ru.answer == expect
+        elif kind == "polygons":
+            assert ru.answer == sorted((tuple((float(x), float(y)) for x, y in v), label) for v, label in answers[0])
         else:
             assert ru.answer == answers[0]
 
@@ -441,3 +455,388 @@ def test_bradley_terry_recovers_order_and_is_label_invariant(case, ties, data):
     assert rp.ranking == rw.ranking
     # Duplicating every comparison is more evidence for the same order.
     assert bradley_terry(n, comps + comps, ties=ties).ranking == list(order)
+
+
+# ----------------------------------------------------------------------------- polygons & ellipses
+
+SQUARE = [(0, 0), (2, 0), (2, 2), (0, 2)]
+# The unit square's L: [0,2]^2 without its top-right quarter (area 3), and its 180-degree
+# rotation about (1, 1): [0,2]^2 without the bottom-left quarter.
+L_SHAPE = [(0, 0), (2, 0), (2, 1), (1, 1), (1, 2), (0, 2)]
+L_ROTATED = [(2, 2), (0, 2), (0, 1), (1, 1), (1, 0), (2, 0)]
+
+
+def test_polygon_iou_hand_computed():
+    # Squares [0,2]^2 and [1,3]^2: overlap 1, union 4 + 4 - 1 = 7.
+    assert polygon_iou(SQUARE, [(1, 1), (3, 1), (3, 3), (1, 3)]) == pytest.approx(1 / 7)
+    assert polygon_area(L_SHAPE) == 3.0 and polygon_overlap(L_SHAPE, SQUARE) == pytest.approx((3.0, 4.0, 3.0))
+    assert polygon_iou(L_SHAPE, SQUARE) == pytest.approx(3 / 4)
+    # [0.5,1.5]^2 (area 1) loses its top-right quarter [1,1.5]^2 to the L's notch: overlap
+    # 0.75, union 3 + 1 - 0.75 = 3.25.
+    assert polygon_iou(L_SHAPE, [(0.5, 0.5), (1.5, 0.5), (1.5, 1.5), (0.5, 1.5)]) == pytest.approx(0.75 / 3.25)
+    # The notch itself only touches the L: IoU 0.
+    assert polygon_iou(L_SHAPE, [(1, 1), (2, 1), (2, 2), (1, 2)]) == 0.0
+    # Two concave Ls: the intersection is two separate unit squares (what clipping by a
+    # convex polygon, Sutherland-Hodgman, cannot produce): 2 / (3 + 3 - 2).
+    assert polygon_overlap(L_SHAPE, L_ROTATED) == pytest.approx((3.0, 3.0, 2.0))
+    assert polygon_iou(L_SHAPE, L_ROTATED) == pytest.approx(0.5)
+    # Orientation and starting vertex do not matter.
+    assert polygon_iou(L_SHAPE[::-1], L_ROTATED[2:] + L_ROTATED[:2]) == pytest.approx(0.5)
+    # A self-crossing bow-tie is filled by the even-odd rule: two triangles of area 1 each
+    # (the shoelace formula would say 0), half of the square they sit in.
+    bow_tie = [(0, 0), (2, 2), (2, 0), (0, 2)]
+    assert polygon_overlap(bow_tie, bow_tie) == pytest.approx((2.0, 2.0, 2.0))
+    assert polygon_iou(bow_tie, SQUARE) == pytest.approx(0.5)
+    # Zero-area polygons: identical -> 1, else 0. Far apart -> 0 without computing.
+    line = [(0, 0), (1, 1), (2, 2)]
+    assert polygon_iou(line, line) == 1.0 and polygon_iou(line, [(0, 0), (1, 1), (3, 3)]) == 0.0
+    assert polygon_iou(SQUARE, [(10, 10), (11, 10), (11, 11)]) == 0.0
+    with pytest.raises(ValueError):
+        polygon_iou([(0, 0), (1, 1)], SQUARE)
+    with pytest.raises(ValueError):
+        polygon_area([(0, 0), (1, float("nan")), (1, 1)])
+
+
+def _sutherland_hodgman(subject, convex_clip):
+    """Reference for convex polygons only: clip `subject` by each edge of `convex_clip`
+    (counter-clockwise)."""
+    out = [tuple(map(float, p)) for p in subject]
+    clip = [tuple(map(float, p)) for p in convex_clip]
+    for (ax, ay), (bx, by) in zip(clip, clip[1:] + clip[:1]):
+        side = lambda p: (bx - ax) * (p[1] - ay) - (by - ay) * (p[0] - ax)  # noqa: E731
+        kept = []
+        for p, q in zip(out, out[1:] + out[:1]):
+            sp, sq = side(p), side(q)
+            if sp >= 0:
+                kept.append(p)
+            if (sp >= 0) != (sq >= 0):
+                t = sp / (sp - sq)
+                kept.append((p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1])))
+        out = kept
+        if not out:
+            return 0.0
+    return polygon_area(out) if len(out) >= 3 else 0.0
+
+
+def _convex_hull(points):
+    """Andrew's monotone chain, counter-clockwise, without collinear points."""
+    pts = sorted(set(points))
+    if len(pts) < 3:
+        return pts
+
+    def half(seq):
+        hull = []
+        for p in seq:
+            while len(hull) >= 2 and (hull[-1][0] - hull[-2][0]) * (p[1] - hull[-2][1]) - (hull[-1][1] - hull[-2][1]) * (p[0] - hull[-2][0]) <= 0:
+                hull.pop()
+            hull.append(p)
+        return hull
+
+    return half(pts)[:-1] + half(pts[::-1])[:-1]
+
+
+CONVEX = st.lists(st.tuples(st.integers(-10, 10), st.integers(-10, 10)), min_size=3, max_size=8).map(_convex_hull).filter(lambda h: len(h) >= 3)
+
+
+@PROPS
+@given(a=CONVEX, b=CONVEX)
+def test_polygon_overlap_matches_sutherland_hodgman_on_convex_polygons(a, b):
+    area_a, area_b, inter = polygon_overlap(a, b)
+    assert area_a == pytest.approx(polygon_area(a), abs=1e-9) and area_b == pytest.approx(polygon_area(b), abs=1e-9)
+    assert inter == pytest.approx(_sutherland_hodgman(a, b), abs=1e-9)
+    assert polygon_iou(a, b) == pytest.approx(polygon_iou(b, a), abs=1e-12)
+
+
+def _skyline(heights, x0=0, y0=0, down=False, transpose=False):
+    """A rectilinear (generally concave) polygon: unit-wide columns of the given heights
+    standing on y = y0 (hanging from it when `down`); `transpose` swaps x and y."""
+    sign = -1 if down else 1
+    pts = [(x0, y0)]
+    for i, h in enumerate(heights):
+        pts += [(x0 + i, y0 + sign * h), (x0 + i + 1, y0 + sign * h)]
+    pts.append((x0 + len(heights), y0))
+    return [(y, x) for x, y in pts] if transpose else pts
+
+
+def _inside(poly, x, y):
+    """Even-odd ray casting (reference point-in-polygon)."""
+    inside = False
+    for (x1, y1), (x2, y2) in zip(poly, poly[1:] + poly[:1]):
+        if (y1 > y) != (y2 > y) and x < x1 + (y - y1) * (x2 - x1) / (y2 - y1):
+            inside = not inside
+    return inside
+
+
+HEIGHTS = st.lists(st.integers(1, 6), min_size=1, max_size=6)
+
+
+@PROPS
+@given(h1=HEIGHTS, h2=HEIGHTS, shift=st.integers(-3, 3), lift=st.integers(0, 7), down=st.booleans(), transpose=st.booleans())
+def test_polygon_overlap_counts_unit_cells_of_concave_rectilinear_polygons(h1, h2, shift, lift, down, transpose):
+    # Integer rectilinear polygons cover whole unit cells, so counting cell centres inside
+    # both (even-odd ray casting) gives the exact intersection area.
+    a = _skyline(h1, transpose=transpose)
+    b = _skyline(h2, x0=shift, y0=lift, down=down, transpose=transpose)
+    cells = [(x + 0.5, y + 0.5) for x in range(-12, 14) for y in range(-12, 14)]
+    expect = sum(_inside(a, *c) and _inside(b, *c) for c in cells)
+    area_a, area_b, inter = polygon_overlap(a, b)
+    assert (area_a, area_b) == pytest.approx((sum(h1), sum(h2)))
+    assert inter == pytest.approx(expect, abs=1e-9)
+
+
+@PROPS
+@given(a=CONVEX, dx=st.integers(-5, 5), dy=st.integers(-5, 5), b=CONVEX)
+def test_polygon_iou_properties(a, dx, dy, b):
+    assert polygon_iou(a, a) == 1.0
+    assert 0.0 <= polygon_iou(a, b) <= 1.0
+    moved = lambda p: [(x + dx, y + dy) for x, y in p]  # noqa: E731
+    assert polygon_iou(moved(a), moved(b)) == pytest.approx(polygon_iou(a, b), abs=1e-9)
+    # Axis-aligned rectangles: the same as box_iou.
+    (ax, ay), (bx, by) = a[0], b[0]
+    ra = [(ax, ay), (ax + 3, ay), (ax + 3, ay + 2), (ax, ay + 2)]
+    rb = [(bx, by), (bx + 2, by), (bx + 2, by + 4), (bx, by + 4)]
+    assert polygon_iou(ra, rb) == pytest.approx(box_iou([[ax, ay, 3, 2]], [[bx, by, 2, 4]])[0, 0], abs=1e-12)
+
+
+BIG = [(0, 0), (10, 0), (10, 10), (0, 10)]  # area 100
+NARROW = [(1, 0), (10, 0), (10, 10), (1, 10)]  # area 90, IoU with BIG 0.9
+FAR = [(50, 50), (60, 50), (55, 60)]
+
+
+def test_cluster_polygons_three_labelers_one_outlier():
+    answers = [[(BIG, "roof")], [(NARROW, "shed")], [(FAR, "roof")]]
+    # Equal weights: BIG seeds (canonical order), NARROW joins (IoU 0.9), FAR is alone with
+    # 1/3 of the weight and dropped. Medoid scores BIG = 1 + 0.9 = NARROW -> tie -> equal
+    # own weight -> the smaller vertex tuple, BIG. Similarity 1.9 / 2; support 2/3.
+    # Label 1:1 -> the smaller label.
+    r = cluster_polygons(answers)
+    (shape,) = r.shapes
+    assert shape.value == (tuple((float(x), float(y)) for x, y in BIG), "roof")
+    assert shape.similarity == pytest.approx(0.95) and shape.support == pytest.approx(2 / 3)
+    assert r.confidence == pytest.approx(0.95 * 2 / 3) and r.contributors == [0, 1] and shape.members == [0, 1]
+    # Weights 0.5, 1, 0.4: medoid scores BIG 0.5 + 0.9 = 1.4, NARROW 0.45 + 1 = 1.45 ->
+    # NARROW, label shed (1 : 0.5); confidence = support * similarity = 1.45 / 1.9.
+    r = cluster_polygons(answers, weights=[0.5, 1.0, 0.4])
+    assert r.answer == [(tuple((float(x), float(y)) for x, y in NARROW), "shed")]
+    assert r.confidence == pytest.approx(1.45 / 1.9)
+    # The outlier's labeler outweighs the other two: only its triangle has a majority.
+    r = cluster_polygons(answers, weights=[0.3, 0.3, 1.0])
+    assert r.answer == [(tuple((float(x), float(y)) for x, y in FAR), "roof")] and r.confidence == pytest.approx(1 / 1.6)
+    assert r.contributors == [2]
+    # Two labelers drew the same polygon: they support it together (merged weight 2).
+    r = cluster_polygons([[(NARROW, "a")], [(NARROW, "a")], [(BIG, "a")]])
+    assert r.answer[0][0] == tuple((float(x), float(y)) for x, y in NARROW)
+    assert r.shapes[0].similarity == pytest.approx((2 + 0.9) / 3)
+    # Different vertex counts: the medoid is a drawn polygon, not an average. The pentagon
+    # is BIG with one extra vertex on an edge (IoU 1 with BIG): scores pentagon = BIG =
+    # 1 + 1 + 0.9 > NARROW 2.8; the tie goes to the smaller vertex tuple, the pentagon's.
+    pentagon = [(0, 0), (5, 0), (10, 0), (10, 10), (0, 10)]
+    assert polygon_iou(pentagon, BIG) == 1.0
+    r = cluster_polygons([[(pentagon, "a")], [(BIG, "a")], [(NARROW, "a")]])
+    assert r.answer == [(tuple((float(x), float(y)) for x, y in pentagon), "a")] and r.confidence == pytest.approx(2.9 / 3)
+
+
+def test_cluster_polygons_matching_rules():
+    # A labeler's two polygons never join the same cluster; a cluster with exactly half the
+    # weight is dropped.
+    r = cluster_polygons([[(BIG, "a"), (NARROW, "a")], [(BIG, "a")]])
+    assert r.answer == [(tuple((float(x), float(y)) for x, y in BIG), "a")] and r.shapes[0].members == [0, 1]
+    # IoU(BIG, shifted) = 50 / 150: they match with threshold 0.3; with 0.5 they are two
+    # clusters of half the weight each, and neither is kept.
+    shifted = [(5, 0), (15, 0), (15, 10), (5, 10)]
+    assert polygon_iou(BIG, shifted) == pytest.approx(1 / 3)
+    assert cluster_polygons([[(BIG, "a")], [(shifted, "a")]], iou_threshold=0.3).shapes[0].members == [0, 1]
+    assert cluster_polygons([[(BIG, "a")], [(shifted, "a")]], iou_threshold=0.5).answer == []
+    # Matching is on the mean IoU with all the members: 10x10 squares at x = 0, 2, 4. The
+    # third has IoU 60/140 = 3/7 with the first and 80/120 = 2/3 with the second: mean
+    # 0.548 >= 0.5, it joins; not with threshold 0.55. The medoid of the three is the
+    # middle square (2/3 + 1 + 2/3 = 7/3 beats 1 + 2/3 + 3/7), similarity 7/9.
+    at = lambda x: [(x, 0), (x + 10, 0), (x + 10, 10), (x, 10)]  # noqa: E731
+    r = cluster_polygons([[(at(0), "a")], [(at(2), "a")], [(at(4), "a")]])
+    assert r.shapes[0].members == [0, 1, 2] and r.answer[0][0] == tuple(map(lambda p: tuple(map(float, p)), at(2)))
+    assert r.confidence == pytest.approx(7 / 9)
+    assert cluster_polygons([[(at(0), "a")], [(at(2), "a")], [(at(4), "a")]], iou_threshold=0.55).shapes[0].members == [0, 1]
+    # same_label keeps differently labelled polygons apart.
+    assert cluster_polygons([[(BIG, "a")], [(BIG, "b")]], same_label=True).answer == []
+    # Nobody drew anything: empty answer, confidence 1, everyone agrees.
+    r = cluster_polygons([[], []])
+    assert r.answer == [] and r.confidence == 1.0 and r.contributors == [0, 1]
+    with pytest.raises(ValueError):
+        cluster_polygons([[([(0, 0), (1, 1)], "a")]])
+
+
+def _circle(r, cx=0.0, cy=0.0):
+    return [(cx + r, cy), (cx, cy + r), (cx - r, cy), (cx, cy - r)]
+
+
+def test_cluster_ellipses_hand_computed():
+    # Concentric circles r 10 and 8: their inscribed 64-gons are similar, so IoU = 64/100.
+    assert polygon_iou(ellipse_to_polygon(_circle(10)), ellipse_to_polygon(_circle(8))) == pytest.approx(0.64)
+    # The 64-gon has 64 sin(2 pi / 64) / (2 pi) of the ellipse's area and passes through
+    # the axis ends.
+    ring = ellipse_to_polygon([(20, 0), (0, 5), (-20, 0), (0, -5)])
+    assert polygon_area(ring) == pytest.approx(100 * math.pi * 64 * math.sin(2 * math.pi / 64) / (2 * math.pi))
+    assert ring[0] == (20.0, 0.0) and ring[16] == pytest.approx((0.0, 5.0))
+    # Two circles agree, a third is elsewhere: medoid tie (1 + 0.64 each) -> the smaller
+    # vertex tuple, r = 8; similarity 0.82, support 2/3.
+    r = cluster_ellipses([[(_circle(10), "o")], [(_circle(8), "o")], [(_circle(5, 100, 100), "o")]])
+    assert r.answer == [(tuple(_circle(8.0)), "o")] and r.confidence == pytest.approx(0.82 * 2 / 3) and r.contributors == [0, 1]
+
+
+# ----------------------------------------------------------------------------- image annotation aggregate
+
+IMAGE = get_plugin("imageannotation")
+IMAGE_PARAMS = IMAGE.validate_params({
+    "attachment": "https://example.com/house.jpg",
+    "geometries": {"box": {"objects_to_annotate": ["car"]}, "polygon": {"objects_to_annotate": ["roof", "shed"]},
+                   "point": {"objects_to_annotate": ["door"]}, "ellipse": {"objects_to_annotate": ["window"]},
+                   "line": {"objects_to_annotate": ["wire"]}},
+})
+
+
+def _polygon(vertices, label="roof", uuid="p"):
+    return {"uuid": uuid, "type": "polygon", "label": label, "vertices": [{"x": x, "y": y} for x, y in vertices]}
+
+
+def _point(x, y, label="door", uuid="d"):
+    return {"uuid": uuid, "type": "point", "label": label, "x": x, "y": y}
+
+
+def _box(left, top=0, width=10, height=10, label="car", uuid="b", **extra):
+    return {"uuid": uuid, "type": "box", "label": label, "left": left, "top": top, "width": width, "height": height, **extra}
+
+
+def test_image_aggregate_mixes_polygons_points_and_boxes():
+    answers = [
+        {"annotations": [_polygon(BIG), _point(100, 100), _box(200)]},
+        {"annotations": [_polygon(NARROW, "shed"), _point(104, 100)]},
+        {"annotations": [_polygon(FAR), _point(102, 106), _box(202)]},
+    ]
+    agg = IMAGE.aggregate(answers, [0.8, 0.8, 0.8], IMAGE_PARAMS)
+    assert agg.method == "geometry_clustering"
+    assert agg.response["annotations"] == [
+        {"uuid": "box-1", "type": "box", "label": "car", "left": 201.0, "top": 0.0, "width": 10.0, "height": 10.0},
+        {"uuid": "polygon-1", "type": "polygon", "label": "roof", "vertices": [{"x": float(x), "y": float(y)} for x, y in BIG]},
+        {"uuid": "point-1", "type": "point", "label": "door", "x": 102.0, "y": 102.0},
+    ]
+    # Per kept shape, support x similarity: box 2/3 x IoU(10x10 at 200 or 202, at 201) =
+    # 90/110; polygon 2/3 x 0.95; point 1 x (1 - mean distance to (102, 102) / 10) with
+    # distances sqrt 8, sqrt 8, 4. Confidence: their mean; all three labelers contribute.
+    box = 2 / 3 * 90 / 110
+    point = 1 - (2 * math.sqrt(8) + 4) / 3 / 10
+    assert agg.confidence == pytest.approx((box + 2 / 3 * 0.95 + point) / 3)
+    assert agg.contributors == [0, 1, 2]
+
+
+def test_image_aggregate_boxes_only_and_fallbacks():
+    # Only boxes: the method keeps its name and the confidence is cluster_boxes' own.
+    answers = [{"annotations": [_box(10)]}, {"annotations": [_box(12)]}, {"annotations": []}]
+    agg = IMAGE.aggregate(answers, [0.8, 0.8, 0.8], IMAGE_PARAMS)
+    expect = cluster_boxes([[(10, 0, 10, 10, "car")], [(12, 0, 10, 10, "car")], []], [0.8, 0.8, 0.8])
+    assert agg.method == "box_clustering" and agg.confidence == expect.confidence and agg.contributors == [0, 1]
+    # Ellipses are consolidated too (medoid of the drawn ellipses).
+    ellipse = {"uuid": "e", "type": "ellipse", "label": "window", "vertices": [{"x": x, "y": y} for x, y in _circle(10, 50, 50)]}
+    agg = IMAGE.aggregate([{"annotations": [ellipse]}] * 2, [0.8, 0.8], IMAGE_PARAMS)
+    assert agg.response["annotations"][0]["vertices"] == ellipse["vertices"] and agg.confidence == 1.0
+    assert agg.method == "geometry_clustering"
+    # A minority point only: nothing is kept; the labelers who drew nothing agree.
+    agg = IMAGE.aggregate([{"annotations": [_point(1, 1)]}, {"annotations": []}, {"annotations": []}], [0.8, 0.9, 0.7], IMAGE_PARAMS)
+    assert agg.response == {"annotations": []} and agg.contributors == [1, 2] and agg.confidence == pytest.approx(1.6 / 2.4)
+    # Lines and rotated boxes are not consolidated shape by shape: whole-answer consensus.
+    line = {"uuid": "l", "type": "line", "label": "wire", "vertices": [{"x": 0, "y": 0}, {"x": 5, "y": 5}]}
+    assert IMAGE.aggregate([{"annotations": [line]}, {"annotations": []}], [0.8, 0.8], IMAGE_PARAMS) is None
+    rotatable = IMAGE.validate_params({"attachment": "https://example.com/a.jpg",
+                                       "geometries": {"box": {"objects_to_annotate": ["car"], "can_rotate": True}}})
+    assert IMAGE.aggregate([{"annotations": [_box(1, rotation=0.3)]}, {"annotations": [_box(1)]}], [0.8, 0.8], rotatable) is None
+
+
+# ----------------------------------------------------------------------------- pairwise decisions & chat
+
+
+def _region_probabilities_by_sampling(result, n=400_000):
+    """Reference for pairwise_preference: sample (d, eta) from the same Gaussian and count
+    which outcome is the most probable under Davidson's model."""
+    raw = result.model.raw_covariance
+    T = np.array([[1.0, -1.0, 0.0], [0.0, 0.0, 1.0]])
+    mean = np.array([result.model.scores[0] - result.model.scores[1], math.log(result.model.tie_strength)])
+    z = np.random.default_rng(7).multivariate_normal(mean, T @ raw @ T.T, size=n)
+    d, eta = z[:, 0], z[:, 1]
+    return {1.0: np.mean((d > 0) & (d / 2 > eta)), 0.0: np.mean((d < 0) & (-d / 2 > eta)), 0.5: np.mean(eta > np.abs(d) / 2)}
+
+
+def test_pairwise_preference_decisions_and_posteriors():
+    r = pairwise_preference([1, 1, 1], [0.8, 0.8, 0.8])
+    assert r.answer == 1.0 and r.contributors == [0, 1, 2] and r.confidence == r.probabilities[1.0]
+    assert sum(r.probabilities.values()) == pytest.approx(1.0, abs=1e-12)
+    ref = _region_probabilities_by_sampling(r)
+    assert all(r.probabilities[k] == pytest.approx(ref[k], abs=0.004) for k in ref)
+    assert 0.75 < r.confidence < 0.9  # three labelers at 0.8 are not certainty
+    # More agreeing judgements: more confident.
+    assert pairwise_preference([1] * 6, [0.8] * 6).confidence > r.confidence
+    # Mirror image: swapping the sides swaps the probabilities.
+    m = pairwise_preference([0, 0, 0], [0.8, 0.8, 0.8])
+    assert m.answer == 0.0 and m.probabilities[0.0] == pytest.approx(r.probabilities[1.0], abs=1e-9)
+    # Mostly ties: a tie (with its own sampled reference).
+    t = pairwise_preference([0.5, 0.5, 1], [0.8, 0.8, 0.8])
+    assert t.answer == 0.5 and t.contributors == [0, 1]
+    ref = _region_probabilities_by_sampling(t)
+    assert all(t.probabilities[k] == pytest.approx(ref[k], abs=0.004) for k in ref)
+    # Skill decides a split: the more skilled labeler's side wins.
+    assert pairwise_preference([1, 0], [0.6, 0.9]).answer == 0.0
+    # Without ties the posterior is P(d > 0): BT's own pair confidence; ties count half.
+    p = pairwise_preference([1, 1, 0.5], [0.8, 0.8, 0.8], ties=False)
+    assert p.answer == 1.0 and set(p.probabilities) == {1.0, 0.0}
+    assert p.confidence == pytest.approx(p.model.pair_confidence[0], abs=1e-12)
+
+
+CHAT = get_plugin("chat")
+CHAT_MESSAGES = [{"role": "user", "content": "Explain IoU."}]
+
+
+def test_chat_ranking_bradley_terry_details_for_known_rankings():
+    params = CHAT.validate_params({"messages": CHAT_MESSAGES, "responses": [{"content": c} for c in "xyz"], "evaluation": "ranking"})
+    rankings = [["A", "B", "C"], ["A", "C", "B"], ["B", "A", "C"]]
+    agg = CHAT.aggregate([{"ranking": r, "justification": "why"} for r in rankings], [0.8, 0.8, 0.8], params)
+    # A beats B 2:1 and C 3:0, B beats C 2:1: symmetric under (A <-> C, score -> -score),
+    # so B scores exactly 0 and A = -C with equal intervals.
+    assert agg.response == {"ranking": ["A", "B", "C"]} and agg.method == "bradley_terry"
+    assert agg.contributors == [0]  # only the first labeler gave exactly this ranking
+    a, b, c = agg.details["scores"]
+    assert [a["item"], b["item"], c["item"]] == ["A", "B", "C"]
+    assert b["score"] == 0.0 and a["score"] == -c["score"] > 0 and a["high"] - a["low"] == pytest.approx(c["high"] - c["low"], abs=2e-4)
+    assert all(s["low"] <= s["score"] <= s["high"] for s in agg.details["scores"])
+    # The same comparisons written out by hand, each with its labeler's weight.
+    comps = [(0, 1, 1), (0, 2, 1), (1, 2, 1), (0, 2, 1), (0, 1, 1), (2, 1, 1), (1, 0, 1), (1, 2, 1), (0, 2, 1)]
+    fit = bradley_terry(3, comps, [0.8] * 9)
+    assert agg.details["scores"] == fit.score_table(["A", "B", "C"])
+    assert a["score"] == round(float(fit.scores[0]), 4) and a["low"] == round(float(fit.ci_low[0]), 4)
+    assert agg.confidence == pytest.approx(fit.confidence)
+    assert CHAT.validate_response(agg.response, params) == agg.response
+
+
+def test_chat_pairwise_decision_strength_and_contributors():
+    params = CHAT.validate_params({"messages": CHAT_MESSAGES, "responses": [{"content": "4"}, {"content": "5"}], "evaluation": "pairwise"})
+    answers = [{"preference": {"winner": "A", "strength": "much better"}, "justification": "right"},
+               {"preference": {"winner": "A", "strength": "better"}},
+               {"preference": {"winner": "A", "strength": "much better"}},
+               {"preference": {"winner": "tie"}}]
+    agg = CHAT.aggregate(answers, [0.8] * 4, params)
+    # Strength: lower weighted median of (much better, better, much better) = much better;
+    # agreeing = the same judgement as consensus_key sees it (winner and strength).
+    assert agg.response == {"preference": {"winner": "A", "strength": "much better"}} and agg.contributors == [0, 2]
+    ref = pairwise_preference([1, 1, 1, 0.5], [0.8] * 4)
+    # the decision's confidence: the one-coin posterior over the three possible choices
+    # (A: 3 judges at 0.8, tie: 1) = 0.8³·0.1 / (0.8³·0.1 + 0.1³·0.8 + 0.1³·0.1)
+    assert agg.confidence == pytest.approx(0.8**3 * 0.1 / (0.8**3 * 0.1 + 0.1**3 * 0.8 + 0.1**4))
+    assert agg.details["outcomes"] == {
+        "A": round(ref.probabilities[1.0], 4), "B": round(ref.probabilities[0.0], 4), "tie": round(ref.probabilities[0.5], 4)}
+    assert [s["item"] for s in agg.details["scores"]] == ["A", "B"] and agg.method == "one_coin"
+    # Ties not allowed: no tie outcome; a 1:1 split goes to the more skilled labeler.
+    strict = CHAT.validate_params({"messages": CHAT_MESSAGES, "responses": [{"content": "4"}, {"content": "5"}], "evaluation": "pairwise",
+                                   "allow_ties": False, "strength_levels": []})
+    agg = CHAT.aggregate([{"preference": {"winner": "A"}}, {"preference": {"winner": "B"}}], [0.7, 0.9], strict)
+    assert agg.response == {"preference": {"winner": "B"}} and set(agg.details["outcomes"]) == {"A", "B"} and agg.contributors == [1]
+    # Rubric scores are still compared as whole judgements.
+    rubric = CHAT.validate_params({"messages": CHAT_MESSAGES, "responses": [{"content": "4"}], "evaluation": "rubric",
+                                   "rubric": [{"id": "ok", "title": "Correct"}]})
+    assert CHAT.aggregate([{"scores": {"A": {"ok": {"score": 3}}}}] * 2, [0.8, 0.8], rubric) is None

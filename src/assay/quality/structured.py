@@ -30,15 +30,19 @@ Methods:
   ``scipy.optimize.linear_sum_assignment``) to the current cluster centres (weighted means),
   IoU >= ``iou_threshold`` (boxes) or distance <= ``radius`` (points); unmatched shapes open
   new clusters. A cluster is kept when its members' weight is > 1/2 of the total weight;
-  the output is its weighted-mean shape and weighted-majority label. Polygons are not
-  handled natively: convert them with :func:`polygon_to_box` and they are matched by
-  their bounding boxes.
+  the output is its weighted-mean shape and weighted-majority label.
+* :func:`cluster_polygons` / :func:`cluster_ellipses` — shapes that cannot be averaged
+  (polygons with different vertex counts). The same matching, on the weighted mean exact
+  IoU (:func:`polygon_iou`, a slab decomposition valid for any polygon, convex or not)
+  with the cluster's members; a kept cluster is represented by its weighted medoid, a
+  shape as one labeler drew it. Ellipses are compared as inscribed 64-gons.
 * :func:`weighted_median` — numbers: the lower weighted median.
 * :func:`text_medoid` — free text: the weighted medoid under a similarity (token Jaccard
   by default, or character n-gram cosine).
 * :func:`bradley_terry` — pairwise comparisons (and, via :func:`ranking_to_comparisons`,
   full rankings): Bradley-Terry, or Davidson's extension when ties are modelled, fitted by
-  Newton's method on the (concave) log-posterior.
+  Newton's method on the (concave) log-posterior. :func:`pairwise_preference` turns a
+  two-item fit into one decision (first / second / tie) with its posterior probability.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Sequence
 
 import numpy as np
+from scipy.integrate import quad
 from scipy.optimize import linear_sum_assignment
 from scipy.special import ndtr
 
@@ -59,12 +64,20 @@ __all__ = [
     "ConsensusShape",
     "MedianResult",
     "MedoidResult",
+    "PreferenceResult",
     "SpanResult",
-    "bradley_terry",
     "box_iou",
+    "bradley_terry",
     "char_ngram_cosine",
     "cluster_boxes",
+    "cluster_ellipses",
     "cluster_points",
+    "cluster_polygons",
+    "ellipse_to_polygon",
+    "pairwise_preference",
+    "polygon_area",
+    "polygon_iou",
+    "polygon_overlap",
     "polygon_to_box",
     "ranking_to_comparisons",
     "text_medoid",
@@ -255,9 +268,11 @@ def vote_spans(text_length: int, answers: Sequence[Sequence[tuple[int, int, str]
 @dataclass
 class ConsensusShape:
     """One consolidated object. ``value``: ``(left, top, width, height, label)`` for boxes,
-    ``(x, y, label)`` for points. ``support``: its members' share of the total weight;
-    ``similarity``: weighted mean IoU (boxes) or ``1 - distance / radius`` (points) of the
-    members to the consensus shape; ``confidence = support * similarity``."""
+    ``(x, y, label)`` for points, ``(vertices, label)`` for polygons and ellipses (the
+    medoid's ``((x, y), ...)``). ``support``: its members' share of the total weight;
+    ``similarity``: weighted mean IoU (boxes, polygons, ellipses) or ``1 - distance /
+    radius`` (points) of the members to the consensus shape; ``confidence = support *
+    similarity``; ``members``: the answers (labelers) with a shape in the cluster."""
 
     value: tuple
     confidence: float
@@ -298,8 +313,8 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def polygon_to_box(points: Sequence[tuple[float, float]], label: str) -> tuple[float, float, float, float, str]:
-    """Bounding box ``(left, top, width, height, label)`` of a polygon — polygons are
-    consolidated by matching and averaging their bounding boxes (no polygon IoU here)."""
+    """Bounding box ``(left, top, width, height, label)`` of a polygon (to match polygons
+    with boxes; :func:`cluster_polygons` compares polygons by their exact IoU)."""
     p = np.asarray(points, dtype=np.float64).reshape(-1, 2)
     if not len(p):
         raise ValueError("empty polygon")
@@ -443,6 +458,265 @@ def cluster_points(answers: Sequence[Sequence[tuple]], weights=None, radius: flo
         return 1.0 - d / radius
 
     return _cluster(groups, 2, similarity, 0.0, same_label)
+
+
+# --------------------------------------------------------------------------- polygons & ellipses
+#
+# Polygon IoU is exact for any polygon (simple or not, convex or not; a self-intersecting
+# one is filled by the even-odd rule), by a vertical slab decomposition: cut the plane at
+# the x of every vertex and of every crossing of two edges. Inside one slab no edge starts,
+# ends or crosses another, so each polygon's cross-section at x is a fixed set of intervals
+# whose ends move linearly with x; the cross-section lengths of P, Q and P ∩ Q are then
+# linear in x, and the midpoint rule integrates them exactly. (Sutherland–Hodgman clipping
+# is only valid for a convex clip polygon, and rasterising would only be approximate.)
+
+
+def _polygon_array(points, what: str = "polygon") -> np.ndarray:
+    p = np.asarray(points, dtype=np.float64)
+    if p.ndim != 2 or p.shape[1] != 2 or len(p) < 3:
+        raise ValueError(f"a {what} needs at least 3 (x, y) vertices: {points!r}")
+    if not np.all(np.isfinite(p)):
+        raise ValueError(f"non-finite coordinate in {points!r}")
+    return p
+
+
+def polygon_area(points: Sequence[tuple[float, float]]) -> float:
+    """Area of a simple polygon (vertices in order, either orientation): the shoelace formula."""
+    p = _polygon_array(points)
+    x, y = p[:, 0], p[:, 1]
+    return abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))) / 2.0
+
+
+def _cross_sections(edges: np.ndarray, mids: np.ndarray) -> np.ndarray:
+    """(slab, k) sorted y of the edges crossing x = mids[slab]; +inf pads the rest."""
+    x0, y0, x1, y1 = (edges[:, k][None, :] for k in range(4))
+    xm = mids[:, None]
+    spans = (np.minimum(x0, x1) < xm) & (xm < np.maximum(x0, x1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = y0 + (xm - x0) * (y1 - y0) / (x1 - x0)
+    ys = np.sort(np.where(spans, y, np.inf), axis=1)
+    if ys.shape[1] % 2:  # a vertical line crosses a closed polygon an even number of times
+        ys = np.concatenate([ys, np.full((len(ys), 1), np.inf)], axis=1)
+    return ys
+
+
+def _inside_length(ys: np.ndarray) -> np.ndarray:
+    lo, hi = ys[:, 0::2], ys[:, 1::2]
+    return np.where(np.isfinite(hi), hi - np.where(np.isfinite(lo), lo, 0.0), 0.0).sum(axis=1)
+
+
+def polygon_overlap(a: Sequence[tuple[float, float]], b: Sequence[tuple[float, float]]) -> tuple[float, float, float]:
+    """``(area(a), area(b), area(a ∩ b))`` of two polygons, exactly (up to rounding), by the
+    slab decomposition described above; polygons that cross themselves are filled by the
+    even-odd rule (for simple polygons that is the ordinary interior)."""
+    pa, pb = _polygon_array(a), _polygon_array(b)
+    ea = np.concatenate([pa, np.roll(pa, -1, axis=0)], axis=1)  # x0, y0, x1, y1 per edge
+    eb = np.concatenate([pb, np.roll(pb, -1, axis=0)], axis=1)
+    edges = np.concatenate([ea, eb])
+    x0, y0 = edges[:, 0], edges[:, 1]
+    rx, ry = edges[:, 2] - x0, edges[:, 3] - y0
+    # Crossings of every pair of edges (p + t r = q + u s); parallel pairs cross nowhere
+    # new (where collinear edges overlap, their ends are vertices already).
+    denom = rx[:, None] * ry[None, :] - ry[:, None] * rx[None, :]
+    qx, qy = x0[None, :] - x0[:, None], y0[None, :] - y0[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = (qx * ry[None, :] - qy * rx[None, :]) / denom
+        u = (qx * ry[:, None] - qy * rx[:, None]) / denom
+    crosses = (denom != 0) & (t >= 0) & (t <= 1) & (u >= 0) & (u <= 1)
+    xs = np.unique(np.concatenate([edges[:, 0], (x0[:, None] + np.where(crosses, t, 0.0) * rx[:, None])[crosses]]))
+    if len(xs) < 2:
+        return 0.0, 0.0, 0.0
+    mids, widths = (xs[:-1] + xs[1:]) / 2.0, np.diff(xs)
+    ya, yb = _cross_sections(ea, mids), _cross_sections(eb, mids)
+    # Intersection: merge both polygons' crossings; a polygon's sorted crossings alternate
+    # entering (+1) and leaving (-1); where the depth is 2 the point is inside both.
+    step = np.tile([1, -1], ya.shape[1] // 2 + yb.shape[1] // 2)
+    ys = np.concatenate([ya, yb], axis=1)
+    delta = np.where(np.isfinite(ys), step[None, :], 0)
+    order = np.argsort(ys, axis=1, kind="stable")
+    ys, depth = np.take_along_axis(ys, order, axis=1), np.cumsum(np.take_along_axis(delta, order, axis=1), axis=1)
+    with np.errstate(invalid="ignore"):  # inf - inf between padding entries
+        gaps = np.diff(ys, axis=1)
+    both = np.where((depth[:, :-1] == 2) & np.isfinite(gaps), gaps, 0.0).sum(axis=1)
+    return float(widths @ _inside_length(ya)), float(widths @ _inside_length(yb)), float(widths @ both)
+
+
+def polygon_iou(a: Sequence[tuple[float, float]], b: Sequence[tuple[float, float]]) -> float:
+    """Intersection over union of two polygons (exact; see :func:`polygon_overlap`). Two
+    zero-area polygons have IoU 1 if they have the same vertices, else 0."""
+    pa, pb = _polygon_array(a), _polygon_array(b)
+    lo_a, hi_a, lo_b, hi_b = pa.min(axis=0), pa.max(axis=0), pb.min(axis=0), pb.max(axis=0)
+    if np.any(hi_a < lo_b) or np.any(hi_b < lo_a):  # bounding boxes apart: no overlap
+        return 0.0
+    return _iou_of_arrays(pa, pb)
+
+
+def _iou_of_arrays(pa: np.ndarray, pb: np.ndarray) -> float:
+    area_a, area_b, inter = polygon_overlap(pa, pb)
+    union = area_a + area_b - inter
+    if not union > 0:
+        return float(pa.shape == pb.shape and np.array_equal(pa, pb))
+    return min(1.0, max(0.0, inter / union))
+
+
+def ellipse_to_polygon(vertices: Sequence[tuple[float, float]], n: int = 64) -> list[tuple[float, float]]:
+    """An ellipse given by the ends of its two axes (``vertices[0]``-``vertices[2]`` and
+    ``vertices[1]``-``vertices[3]``, Scale's shape) as the inscribed ``n``-gon through those
+    four points: centre + cos(t) a + sin(t) b for half-axes a, b. Its area is
+    ``n sin(2 pi / n) / (2 pi)`` of the ellipse's (99.84 % for n = 64), the same factor for
+    every ellipse, so IoUs are nearly unaffected."""
+    p = np.asarray(vertices, dtype=np.float64).reshape(-1, 2)
+    if len(p) != 4 or not np.all(np.isfinite(p)):
+        raise ValueError(f"an ellipse needs 4 finite (x, y) axis ends: {vertices!r}")
+    if n < 4 or n % 4:
+        raise ValueError("n must be a positive multiple of 4 (so the axis ends are vertices)")
+    centre = (p[0] + p[1] + p[2] + p[3]) / 4.0
+    half_a, half_b = (p[0] - p[2]) / 2.0, (p[1] - p[3]) / 2.0
+    t = 2.0 * np.pi * np.arange(n) / n
+    ring = centre + np.cos(t)[:, None] * half_a + np.sin(t)[:, None] * half_b
+    return [(float(x), float(y)) for x, y in ring]
+
+
+def _outline_key(answer, what: str, n_vertices: int | None) -> tuple:
+    shapes = []
+    for shape in answer:
+        if len(shape) != 2:
+            raise ValueError(f"{what} must be (vertices, label): {shape!r}")
+        vertices, label = shape
+        p = np.asarray(vertices, dtype=np.float64)
+        if n_vertices is not None and p.shape != (n_vertices, 2):
+            raise ValueError(f"{what} must have {n_vertices} (x, y) vertices: {shape!r}")
+        p = _polygon_array(p, what)
+        shapes.append((tuple((float(x), float(y)) for x, y in p), label))
+    return tuple(sorted(shapes))
+
+
+def _cluster_medoids(groups: _Groups, outline: Callable[[tuple], Any], threshold: float, same_label: bool) -> ClusterResult:
+    """Clustering for shapes that cannot be averaged. Like :func:`_cluster` (labelers by
+    descending weight, one-to-one Hungarian matching, strict-majority clusters) but a
+    shape's similarity to a cluster is its weighted mean IoU (of the polygons
+    ``outline(geometry)``) with the cluster's members, and the consensus is a member: the
+    weighted medoid."""
+    G, gw, total = len(groups.keys), groups.weight, groups.total
+    polygons = {geometry: _polygon_array(outline(geometry)) for key in groups.keys for geometry, _ in key}
+    bounds = {geometry: (*p.min(axis=0).tolist(), *p.max(axis=0).tolist()) for geometry, p in polygons.items()}
+    cache: dict[tuple, float] = {}
+
+    def sim(a: tuple, b: tuple) -> float:
+        if a == b:
+            return 1.0
+        (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = bounds[a], bounds[b]
+        if ax1 < bx0 or bx1 < ax0 or ay1 < by0 or by1 < ay0:  # bounding boxes apart (most pairs)
+            return 0.0
+        pair = (a, b) if a < b else (b, a)  # one evaluation per pair: bit-identical either way
+        if pair not in cache:
+            cache[pair] = _iou_of_arrays(polygons[pair[0]], polygons[pair[1]])
+        return cache[pair]
+
+    def shape(member: tuple[int, int]) -> tuple:
+        return groups.keys[member[0]][member[1]]
+
+    cw: list[float] = []
+    members: list[list[tuple[int, int]]] = []  # (group, shape index)
+    seed_label: list[Any] = []
+
+    def affinity(geometry: tuple, c: int) -> float:
+        mw = [float(gw[g]) for g, _ in members[c]]
+        s = [sim(geometry, shape(m)[0]) for m in members[c]]
+        if cw[c] > 0:
+            return math.fsum(w * v for w, v in zip(mw, s)) / cw[c]
+        return math.fsum(s) / len(s)  # only zero-weight members so far: plain mean
+
+    for g in sorted(range(G), key=lambda g: (-gw[g], g)):
+        key = groups.keys[g]
+        assigned = np.full(len(key), -1, dtype=np.int64)
+        if key and cw:
+            S = np.array([[affinity(geometry, c) for c in range(len(cw))] for geometry, _ in key])
+            valid = S >= threshold
+            if same_label:
+                valid &= np.array([[label == s for s in seed_label] for _, label in key], dtype=bool)
+            if valid.any():
+                cost = np.where(valid, -S, min(valid.shape) + 1.0)
+                rows, cols = linear_sum_assignment(cost)
+                ok = valid[rows, cols]
+                assigned[rows[ok]] = cols[ok]
+        for k in range(len(key)):
+            c = int(assigned[k])
+            if c < 0:
+                cw.append(0.0)
+                members.append([])
+                seed_label.append(key[k][1])
+                c = len(cw) - 1
+            cw[c] += float(gw[g])
+            members[c].append((g, k))
+
+    shapes: list[ConsensusShape] = []
+    used: set[int] = set()
+    for c in range(len(cw)):
+        if not 2.0 * cw[c] > total:
+            continue
+        mw = [float(gw[g]) for g, _ in members[c]]
+        geos = [shape(m)[0] for m in members[c]]
+        # Weighted medoid: most weight-IoU with all members, itself included (IoU 1), i.e.
+        # least weighted distance 1 - IoU. Counting its own weight lets a shape that several
+        # labelers drew identically (one merged group) beat a single labeler's shape.
+        score = [math.fsum(w * sim(a, b) for w, b in zip(mw, geos)) for a in geos]
+        best = min(range(len(geos)), key=lambda m: (-score[m], -mw[m], geos[m]))
+        votes: dict[Any, float] = {}
+        for (g, k), wt in zip(members[c], mw):
+            label = groups.keys[g][k][1]
+            votes[label] = votes.get(label, 0.0) + wt
+        top = max(votes.values())
+        label = min(lab for lab, v in votes.items() if v == top)
+        similarity = min(1.0, score[best] / cw[c])
+        support = cw[c] / total
+        shapes.append(
+            ConsensusShape(
+                value=(geos[best], label),
+                confidence=min(1.0, max(0.0, support * similarity)),
+                support=support,
+                similarity=similarity,
+                label_share=top / cw[c],
+                members=groups.original({g for g, _ in members[c]}),
+            )
+        )
+        used.update(g for g, _ in members[c])
+    shapes.sort(key=lambda s: s.value)
+    if shapes:
+        return ClusterResult(shapes, float(np.mean([s.confidence for s in shapes])), groups.original(used))
+    empty = [g for g in range(G) if not groups.keys[g]]
+    return ClusterResult([], float(gw[empty].sum() / total) if empty else 0.0, groups.original(empty))
+
+
+def cluster_polygons(answers: Sequence[Sequence[tuple]], weights=None, iou_threshold: float = 0.5, same_label: bool = False) -> ClusterResult:
+    """Consensus polygons; each answer is a list of ``(vertices, label)`` with ``vertices`` a
+    sequence of ``(x, y)``.
+
+    Matching as for :func:`cluster_boxes`, except that a polygon matches a cluster when its
+    weighted mean IoU (:func:`polygon_iou`, exact) with the cluster's members is
+    >= ``iou_threshold`` (and > 0). Vertex averaging is meaningless for polygons with
+    different vertex counts, so a kept cluster (> 1/2 of the total weight) is represented by
+    its weighted medoid: the member polygon with the highest weighted IoU with all the
+    members, its own weight counting as IoU 1 (ties: the larger own weight, then the smaller
+    vertex tuple). ``value``: ``(vertices, label)`` with the medoid's vertices as drawn and
+    the weighted-majority label; ``similarity``: the members' weighted mean IoU with the medoid.
+    """
+    w = _weights(weights, len(answers))
+    groups = _group([_outline_key(a, "polygon", None) for a in answers], w)
+    thr = max(float(iou_threshold), np.nextafter(0.0, 1.0))
+    return _cluster_medoids(groups, lambda vertices: vertices, thr, same_label)
+
+
+def cluster_ellipses(
+    answers: Sequence[Sequence[tuple]], weights=None, iou_threshold: float = 0.5, same_label: bool = False, n_vertices: int = 64
+) -> ClusterResult:
+    """Consensus ellipses, each ``(axis_ends, label)`` with the 4 axis ends of
+    :func:`ellipse_to_polygon`. As :func:`cluster_polygons`, the IoU being that of the
+    inscribed ``n_vertices``-gons; the consensus is the medoid ellipse (its 4 axis ends)."""
+    w = _weights(weights, len(answers))
+    groups = _group([_outline_key(a, "ellipse", 4) for a in answers], w)
+    thr = max(float(iou_threshold), np.nextafter(0.0, 1.0))
+    return _cluster_medoids(groups, lambda axis_ends: ellipse_to_polygon(axis_ends, n_vertices), thr, same_label)
 
 
 # --------------------------------------------------------------------------- numbers
@@ -605,6 +879,9 @@ class BradleyTerryResult:
     contributors: list[int]
     tie_strength: float
     covariance: np.ndarray = field(repr=False)
+    # Inverse observed information of the fitted parameters as fitted: log-strengths (not
+    # centred) then, with ties, log nu. Differences of scores and nu's uncertainty use it.
+    raw_covariance: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0)))
     log_posterior: float = 0.0
     n_iter: int = 0
     converged: bool = True
@@ -612,6 +889,19 @@ class BradleyTerryResult:
     @property
     def answer(self) -> list[int]:
         return self.ranking
+
+    def score_table(self, items: Sequence | None = None, digits: int = 4) -> list[dict[str, Any]]:
+        """JSON-ready scores, best first: ``{"item", "score", "low", "high"}`` per item, where
+        ``item`` is ``items[k]`` (default: the index ``k``) and ``low`` / ``high`` the 95 %
+        interval ends, rounded to ``digits`` (rounding keeps ``low <= score <= high``)."""
+        names = list(range(len(self.scores))) if items is None else list(items)
+        if len(names) != len(self.scores):
+            raise ValueError(f"expected {len(self.scores)} item names, got {len(names)}")
+
+        def r(x: float) -> float:
+            return round(float(x), digits) + 0.0  # + 0.0: no "-0.0" in JSON
+
+        return [{"item": names[k], "score": r(self.scores[k]), "low": r(self.ci_low[k]), "high": r(self.ci_high[k])} for k in self.ranking]
 
 
 def ranking_to_comparisons(rankings: Sequence[Sequence[int]], weights=None) -> tuple[list[tuple[int, int, float]], np.ndarray]:
@@ -787,7 +1077,79 @@ def bradley_terry(
         contributors=[int(k) for k in np.flatnonzero(cw > 0)],
         tie_strength=float(np.exp(x[n_items])) if ties else 0.0,
         covariance=cov,
+        raw_covariance=cov_full,
         log_posterior=loglik,
         n_iter=it,
         converged=converged,
+    )
+
+
+@dataclass
+class PreferenceResult:
+    """One pairwise judgement consolidated. ``answer``: 1.0 (the first item is preferred),
+    0.0 (the second) or 0.5 (a tie); ``probabilities``: posterior probability of each
+    decision, ``{1.0: .., 0.0: .., 0.5: ..}`` (no 0.5 without ties; they sum to 1);
+    ``confidence``: that of ``answer``; ``contributors``: the judgements that gave
+    ``answer``; ``model``: the fitted two-item Bradley-Terry / Davidson model."""
+
+    answer: float
+    confidence: float
+    probabilities: dict[float, float]
+    contributors: list[int]
+    model: BradleyTerryResult
+
+
+def _both_positive(mean: np.ndarray, cov: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    """P(a.z > 0 and b.z > 0) for z ~ N(mean, cov): a one-dimensional integral over a.z
+    (scipy's quad; deterministic, unlike scipy's multivariate normal CDF)."""
+    sa, sb = math.sqrt(float(a @ cov @ a)), math.sqrt(float(b @ cov @ b))
+    h, k = float(a @ mean) / sa, float(b @ mean) / sb
+    rho = min(1.0, max(-1.0, float(a @ cov @ b) / (sa * sb)))
+    rest = math.sqrt(max(1.0 - rho * rho, 1e-24))
+    # z_a = standardised a.z >= -h; then b.z > 0 has probability ndtr((k + rho z_a) / rest).
+    value, _ = quad(lambda t: math.exp(-0.5 * t * t) / math.sqrt(2.0 * math.pi) * float(ndtr((k + rho * t) / rest)), -h, np.inf,
+                    epsabs=1e-12, epsrel=1e-10, limit=200)
+    return min(1.0, max(0.0, value))
+
+
+def pairwise_preference(outcomes: Sequence[float], weights=None, ties: bool = True, prior: float = 1.0) -> PreferenceResult:
+    """Several judgements of the same pair (first vs second item) consolidated by a
+    two-item :func:`bradley_terry` fit (Davidson's model when ``ties``), each judgement
+    weighted by its labeler's skill. ``outcomes``: 1 = the first is better, 0 = the second,
+    0.5 = a tie (counted half each way when not ``ties``).
+
+    The decision is the outcome a judge most probably gives under the model: with
+    d = theta_1 - theta_2 and eta = log nu, the first wins when d > 0 and d / 2 > eta, the
+    second when d < 0 and -d / 2 > eta, a tie when eta > |d| / 2. Each decision's
+    probability is the posterior mass of its region under the Laplace (Gaussian)
+    approximation of (d, eta); the most probable decision is the answer (on an exact tie:
+    the first item, then the second, then a tie). Without ties it is P(d > 0) against
+    P(d < 0). All-zero weights count as 1 each.
+    """
+    o = np.asarray(outcomes, dtype=np.float64).reshape(-1)
+    w = _weights(weights, len(o))
+    model = bradley_terry(2, [(0, 1, float(x)) for x in o], w, ties=ties, prior=prior)
+    raw = model.raw_covariance  # covariance of (theta_0, theta_1[, eta])
+    fitted_d = float(model.scores[0] - model.scores[1])
+    if ties:
+        eta = math.log(model.tie_strength)
+        mean = np.array([fitted_d, eta])
+        to_d_eta = np.array([[1.0, -1.0, 0.0], [0.0, 0.0, 1.0]])
+        cov = to_d_eta @ raw @ to_d_eta.T
+        first = _both_positive(mean, cov, np.array([1.0, 0.0]), np.array([1.0, -2.0]))
+        second = _both_positive(mean, cov, np.array([-1.0, 0.0]), np.array([-1.0, -2.0]))
+        tie = _both_positive(mean, cov, np.array([-1.0, 2.0]), np.array([1.0, 2.0]))
+        total = first + second + tie  # 1 up to quadrature error; renormalise exactly
+        probabilities = {1.0: first / total, 0.0: second / total, 0.5: tie / total}
+    else:
+        var = float(raw[0, 0] + raw[1, 1] - 2.0 * raw[0, 1])
+        first = float(ndtr(fitted_d / math.sqrt(var))) if var > 0 else float(fitted_d > 0) + 0.5 * float(fitted_d == 0)
+        probabilities = {1.0: first, 0.0: 1.0 - first}
+    answer = max(probabilities, key=lambda k: (probabilities[k], {1.0: 2, 0.0: 1, 0.5: 0}[k]))
+    return PreferenceResult(
+        answer=answer,
+        confidence=probabilities[answer],
+        probabilities=probabilities,
+        contributors=[int(i) for i in np.flatnonzero(o == answer)],
+        model=model,
     )

@@ -309,11 +309,76 @@ class Chat(TaskTypePlugin):
         return super().consensus_key(response, params)
 
     def aggregate(self, responses: list[dict[str, Any]], weights: list[float], params: dict[str, Any]) -> Aggregate | None:
-        """Ideal responses are free text: the one most similar to the others wins."""
-        if params.get("evaluation") != "ideal_response":
+        """Rankings and pairwise judgements by Bradley-Terry (Davidson's model with ties),
+        each judgement weighted by its labeler's skill; `details.scores` gives each
+        response's score (log-strength, mean 0) and 95 % interval, best first. Ideal
+        responses are free text: the one most similar to the others wins. Rubric scores
+        are compared as whole judgements (None: the one-coin model decides)."""
+        mode = params.get("evaluation")
+        if mode == "ranking":
+            return self._aggregate_ranking(responses, weights, params)
+        if mode == "pairwise":
+            return self._aggregate_pairwise(responses, weights, params)
+        if mode != "ideal_response":
             return None
         from assay.quality.structured import text_medoid
 
         result = text_medoid([r["ideal_response"] for r in responses], weights)
         chosen = next(i for i, r in enumerate(responses) if r["ideal_response"] == result.answer)
         return Aggregate(responses[chosen], result.confidence, list(result.contributors), "text_medoid")
+
+    def _agreeing(self, responses: list[dict[str, Any]], final: dict[str, Any], params: dict[str, Any]) -> list[int]:
+        """The answers that are the same judgement as the consolidated one (consensus_key)."""
+        key = self.consensus_key(final, params)
+        return [i for i, r in enumerate(responses) if self.consensus_key(r, params) == key]
+
+    def _aggregate_ranking(self, responses: list[dict[str, Any]], weights: list[float], params: dict[str, Any]) -> Aggregate:
+        """Every ranking becomes its pairwise comparisons (each with the labeler's weight);
+        the consolidated ranking orders the responses by their Bradley-Terry scores;
+        confidence: the mean posterior probability that each response really beats the next."""
+        from assay.quality.structured import bradley_terry, ranking_to_comparisons
+
+        ids = [r["id"] for r in params["responses"]]
+        index = {rid: k for k, rid in enumerate(ids)}
+        skill = list(weights) if any(w > 0 for w in weights) else [1.0] * len(weights)  # as the other aggregators
+        comparisons, comparison_weights = ranking_to_comparisons([[index[rid] for rid in r["ranking"]] for r in responses], skill)
+        result = bradley_terry(len(ids), comparisons, comparison_weights, ties=True)
+        final = self.validate_response({"ranking": [ids[k] for k in result.ranking]}, params)
+        return Aggregate(final, result.confidence, self._agreeing(responses, final, params), "bradley_terry",
+                         {"scores": result.score_table(ids)})
+
+    def _aggregate_pairwise(self, responses: list[dict[str, Any]], weights: list[float], params: dict[str, Any]) -> Aggregate:
+        """The decision (first response, second, or a tie when the task allows ties) and its
+        confidence come from the one-coin posterior over the judges' choices, each judge
+        weighted by their accuracy estimate (as for any categorical answer, so adaptive
+        overlap behaves the same). Its strength is the lower weighted median (in
+        `strength_levels` order) of the strengths given by the judges who made that
+        decision. `details` adds a two-item Davidson (Bradley-Terry with ties) fit: each
+        response's score with its 95 % interval, and each decision's posterior probability
+        under that model (`outcomes`)."""
+        from assay.quality.online import consensus
+        from assay.quality.structured import pairwise_preference, weighted_median
+
+        first, second = (r["id"] for r in params["responses"])
+        allow_ties = params.get("allow_ties") is not False
+        code = {first: 1.0, second: 0.0, TIE: 0.5}
+        winners = [r["preference"]["winner"] for r in responses]
+        decided = consensus(winners, weights, 3 if allow_ties else 2)
+        winner = winners[decided.winner]
+        result = pairwise_preference([code[w] for w in winners], weights, ties=allow_ties)
+        preference: dict[str, Any] = {"winner": winner}
+        levels = params.get("strength_levels")
+        levels = DEFAULT_STRENGTHS if levels is None else levels
+        if winner != TIE and levels:
+            chosen = [i for i, w in enumerate(winners) if w == winner and responses[i]["preference"].get("strength") in levels]
+            if chosen:
+                rank = weighted_median([levels.index(responses[i]["preference"]["strength"]) for i in chosen], [weights[i] for i in chosen])
+                preference["strength"] = levels[int(rank.answer)]
+            else:  # nobody made this decision (only possible when weights say nothing): the middle level
+                preference["strength"] = levels[(len(levels) - 1) // 2]
+        final = self.validate_response({"preference": preference}, params)
+        outcomes = {first: result.probabilities[1.0], second: result.probabilities[0.0]}
+        if allow_ties:
+            outcomes[TIE] = result.probabilities[0.5]
+        details = {"scores": result.model.score_table([first, second]), "outcomes": {k: round(v, 4) for k, v in outcomes.items()}}
+        return Aggregate(final, decided.confidence, self._agreeing(responses, final, params), "one_coin", details)

@@ -382,6 +382,21 @@ def synthetic_image_annotation(params: dict[str, Any], rng: random.Random) -> di
     return ann
 
 
+# Geometries the aggregator consolidates; points within this many pixels are one point.
+CLUSTERED_TYPES = ("box", "polygon", "point", "ellipse")
+POINT_RADIUS = 10.0
+
+
+def _geometry(gtype: str, value: tuple) -> dict[str, Any]:
+    """Geometry fields of a consolidated shape (structured's `ConsensusShape.value`)."""
+    if gtype == "box":
+        left, top, width, height, _ = value
+        return {"left": round(float(left), 2), "top": round(float(top), 2), "width": round(float(width), 2), "height": round(float(height), 2)}
+    if gtype == "point":
+        return {"x": round(float(value[0]), 2), "y": round(float(value[1]), 2)}
+    return {"vertices": [{"x": x, "y": y} for x, y in value[0]]}  # the medoid, as drawn
+
+
 @register
 class ImageAnnotation(TaskTypePlugin):
     name = "imageannotation"
@@ -394,17 +409,48 @@ class ImageAnnotation(TaskTypePlugin):
         return {"annotations": [synthetic_image_annotation(params, rng) for _ in range(count)]}
 
     def aggregate(self, responses: list[dict[str, Any]], weights: list[float], params: dict[str, Any]) -> Aggregate | None:
-        """Boxes are clustered across labelers by IoU with weight-averaged coordinates
-        (assay.quality.structured.cluster_boxes); answers with other geometries fall back
-        to whole-answer consensus. Attributes are not merged (left out)."""
-        from assay.quality.structured import cluster_boxes
+        """Shapes are clustered across labelers, each geometry type on its own, each labeler
+        weighted by skill (assay.quality.structured): unrotated boxes by IoU with
+        weight-averaged coordinates; points within POINT_RADIUS pixels (same label) at their
+        weighted mean; polygons and ellipses by exact polygon IoU (ellipses as inscribed
+        64-gons), each cluster represented by its weighted medoid shape as drawn. A cluster is
+        kept with more than half of the total weight; its label is the weighted majority.
+        Confidence: the mean over kept shapes of support x similarity (with none kept, the
+        weight share of the labelers who drew nothing); contributors: the labelers with a
+        shape in a kept cluster. Lines, cuboids and rotated boxes fall back to whole-answer
+        consensus (None); attributes are not merged (left out)."""
+        from assay.quality.structured import cluster_boxes, cluster_ellipses, cluster_points, cluster_polygons
 
-        if any(a.get("type") != "box" or a.get("rotation") for r in responses for a in r.get("annotations") or []):
+        drawn = [r.get("annotations") or [] for r in responses]
+        if any(a.get("type") not in CLUSTERED_TYPES or (a.get("type") == "box" and a.get("rotation")) for shapes in drawn for a in shapes):
             return None
-        boxes = [[(a["left"], a["top"], a["width"], a["height"], a["label"]) for a in r.get("annotations") or []] for r in responses]
-        result = cluster_boxes(boxes, weights)
-        annotations = [{"uuid": f"box-{i + 1}", "type": "box", "label": label, "left": round(float(left), 2), "top": round(float(top), 2),
-                        "width": round(float(width), 2), "height": round(float(height), 2)}
-                       for i, (left, top, width, height, label) in enumerate(result.answer)]
-        return Aggregate(self.validate_response({"annotations": annotations}, params), result.confidence, list(result.contributors),
-                         "box_clustering")
+
+        def outline(a: dict[str, Any]) -> tuple:
+            return tuple((v["x"], v["y"]) for v in a["vertices"])
+
+        inputs = {
+            "box": (lambda a: (a["left"], a["top"], a["width"], a["height"], a["label"]), cluster_boxes),
+            "polygon": (lambda a: (outline(a), a["label"]), cluster_polygons),
+            "point": (lambda a: (a["x"], a["y"], a["label"]), lambda answers, w: cluster_points(answers, w, radius=POINT_RADIUS)),
+            "ellipse": (lambda a: (outline(a), a["label"]), cluster_ellipses),
+        }
+        annotations: list[dict[str, Any]] = []
+        kept = []
+        for gtype, (shape_of, cluster) in inputs.items():
+            answers = [[shape_of(a) for a in shapes if a["type"] == gtype] for shapes in drawn]
+            if not any(answers):
+                continue
+            result = cluster(answers, weights)
+            kept.extend(result.shapes)
+            for i, value in enumerate(result.answer):
+                annotations.append({"uuid": f"{gtype}-{i + 1}", "type": gtype, "label": value[-1], **_geometry(gtype, value)})
+        if kept:
+            confidence = sum(s.confidence for s in kept) / len(kept)
+            contributors = sorted({i for s in kept for i in s.members})
+        else:  # nothing has a majority: the consensus is "no shapes", backed by those who drew none
+            skill = list(weights) if any(w > 0 for w in weights) else [1.0] * len(weights)
+            contributors = [i for i, shapes in enumerate(drawn) if not shapes]
+            confidence = sum(skill[i] for i in contributors) / sum(skill)
+        method = "box_clustering" if all(a["type"] == "box" for shapes in drawn for a in shapes) else "geometry_clustering"
+        return Aggregate(self.validate_response({"annotations": annotations}, params), confidence, contributors, method)
+

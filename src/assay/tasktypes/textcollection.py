@@ -405,13 +405,16 @@ class TextCollection(TaskTypePlugin):
         """Field by field: numbers by weighted median, free text by the medoid, rankings
         that order every choice by Bradley-Terry, anything else (choices, booleans, dates,
         several responses) by weighted plurality of the whole field answer. Confidence: the
-        mean over fields of the winning weight share (or the method's own confidence)."""
+        mean over fields of the winning weight share (or the method's own confidence).
+        `details.scores[field_id]`: each choice's Bradley-Terry score and 95 % interval, best
+        first, for the ranking fields consolidated by Bradley-Terry."""
         from assay.quality.structured import bradley_terry, ranking_to_comparisons, text_medoid, weighted_median
 
         fields = {f["field_id"]: f for f in params.get("fields") or []}
         total = sum(weights) or 1.0
         out: dict[str, Any] = {}
         confidences: list[float] = []
+        scores: dict[str, list[dict[str, Any]]] = {}
         for field_id, field in fields.items():
             given = [(i, r["annotations"][field_id]["response"]) for i, r in enumerate(responses) if field_id in (r.get("annotations") or {})]
             if not given:
@@ -433,6 +436,7 @@ class TextCollection(TaskTypePlugin):
                     comparisons, cw = ranking_to_comparisons([[index[c] for c in o] for o in orders], w)
                     result = bradley_terry(len(choices), comparisons, cw)
                     value, conf = [[choices[k] for k in result.ranking]], result.confidence
+                    scores[field_id] = result.score_table(choices)
             if value is None:
                 votes: dict[str, tuple[float, Any]] = {}
                 for (_, v), weight in zip(given, w):
@@ -447,4 +451,4 @@ class TextCollection(TaskTypePlugin):
         response = self.validate_response({"annotations": out}, params)
         contributors = [i for i, r in enumerate(responses)
                         if all(r.get("annotations", {}).get(f, {}).get("response") == a["response"] for f, a in response["annotations"].items())]
-        return Aggregate(response, sum(confidences) / len(confidences), contributors, "per_field")
+        return Aggregate(response, sum(confidences) / len(confidences), contributors, "per_field", {"scores": scores} if scores else None)
