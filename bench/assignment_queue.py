@@ -15,7 +15,7 @@ the top functions of next (`claim`) and submit are printed and stored.
 
 Prints a table and writes bench/results/queue.json.
 
-usage: python bench/queue.py [--backends sqlite,postgres] [--tasks 100000] [--seconds 60]
+usage: python bench/assignment_queue.py [--backends sqlite,postgres] [--tasks 100000] [--seconds 60]
                              [--concurrency 1,8,32] [--labels 3] [--client-procs 4] [--profile]
 """
 
@@ -24,11 +24,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# This file is called queue.py: run as a script its folder would come first on sys.path and
-# shadow the standard library's `queue` (used by multiprocessing and concurrent.futures).
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-ROOT = _HERE.parent
+ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import argparse  # noqa: E402

@@ -1,4 +1,4 @@
-"""Shared by tests/test_queue_concurrency.py and bench/queue.py: annotators that sign in
+"""Shared by tests/test_queue_concurrency.py and bench/assignment_queue.py: annotators that sign in
 the way the browser does (session cookie + CSRF header), project setup through the admin
 API, and the assignment invariants checked straight from the server's database."""
 

@@ -31,7 +31,8 @@ def test_task_counts_backfill_from_existing_tasks(tmp_path):
 
 def test_queue_columns_backfilled_from_existing_tasks(tmp_path):
     """0004: a pending task's open slots are the labels it still lacks; finished tasks
-    have none; queue_rank is -priority."""
+    have none; queue_rank is -priority. 0008 then bands the rank by priority: -priority ×
+    1,000,000 + 999,999 (the last position within the priority, behind tasks a model orders)."""
     engine = create_engine(f"sqlite:///{tmp_path / 'm.db'}")
     cfg = alembic_config()
     with engine.begin() as conn:
@@ -53,5 +54,5 @@ def test_queue_columns_backfilled_from_existing_tasks(tmp_path):
         command.upgrade(cfg, "head")
         got = [tuple(r) for r in conn.execute(text("SELECT open_slots, queue_rank FROM tasks ORDER BY id"))]
         active = conn.execute(text("SELECT COUNT(*) FROM task_answers WHERE active")).scalar()
-    assert got == [(3, 0), (1, -20), (0, 0), (0, -10)]
+    assert got == [(3, 999_999), (1, -20_000_000 + 999_999), (0, 999_999), (0, -10_000_000 + 999_999)]
     assert active == 6

@@ -43,6 +43,7 @@ def create_app(run_bootstrap: bool = True) -> FastAPI:
     app = FastAPI(title="assay", version=__version__, default_response_class=JSON, lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None, swagger_ui_oauth2_redirect_url=None)
     install_error_handlers(app)
 
+    from assay.backends import views as backends
     from assay.batches import views as batches
     from assay.files import views as files
     from assay.orgs import views as orgs
@@ -51,7 +52,7 @@ def create_app(run_bootstrap: bool = True) -> FastAPI:
     from assay.queue import views as queue
     from assay.tasks import views as tasks
 
-    for module in (tasks, batches, projects, files, orgs, queue):
+    for module in (tasks, batches, projects, files, orgs, queue, backends):
         for name in ("v1", "native"):
             router = getattr(module, name, None)
             if router is not None:

@@ -31,7 +31,7 @@ class Settings(BaseSettings):
     callback_max_attempts: int = Field(20, ge=1, description="Delivery attempts per callback before it is given up.")
     callback_retry_window_seconds: float = Field(86400.0, gt=0, description="Time over which the attempts are spread (exponential backoff scaled to fit).")
     callback_timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one callback POST.")
-    worker_in_process: bool = Field(True, description="Run the outbox delivery loop inside `assay serve`. Set false when separate `assay worker` processes run it.")
+    worker_in_process: bool = Field(True, description="Run the outbox delivery loop and the background jobs inside `assay serve`. Set false when separate `assay worker` processes run them.")
     worker_poll_seconds: float = Field(0.5, gt=0, description="How often an idle worker looks for due outbox rows.")
     check_attachments: bool = Field(True, description="Check that http(s) task attachments are downloadable; a task whose attachment is not gets status error.")
     session_hours: float = Field(12.0, gt=0, description="How long a browser login lasts.")

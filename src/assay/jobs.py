@@ -17,9 +17,10 @@ log = logging.getLogger("assay.jobs")
 
 
 def _jobs() -> list[tuple[str, Callable]]:
+    from assay.backends.service import tick as model_tick
     from assay.truth.service import refit_due
 
-    return [("truth-refit", refit_due)]
+    return [("truth-refit", refit_due), ("models", model_tick)]
 
 
 class BackgroundJobs:

@@ -80,15 +80,20 @@ def fetch(url: str, max_bytes: int, timeout: float = 30.0) -> tuple[bytes, str]:
             declared = response.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
                 raise UrlRefused(f"the file is {declared} bytes, over the {max_bytes}-byte limit")
-            chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > max_bytes:
-                    raise UrlRefused(f"the file is over the {max_bytes}-byte limit")
-                chunks.append(chunk)
-            return b"".join(chunks), response.headers.get("content-type", "application/octet-stream").split(";")[0]
+            body = _read_at_most(response, max_bytes, "the file")
+            return body, response.headers.get("content-type", "application/octet-stream").split(";")[0]
         finally:
             response.close()
+
+
+def _read_at_most(response: httpx.Response, max_bytes: int, what: str) -> bytes:
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise UrlRefused(f"{what} is over the {max_bytes}-byte limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def probe(url: str, timeout: float = 15.0) -> None:
@@ -104,3 +109,26 @@ def post(client: httpx.Client, url: str, body: bytes, headers: dict[str, str]) -
     response = _request(client, "POST", url, content=body, headers=headers)
     response.close()
     return response.status_code
+
+
+def call_json(method: str, url: str, body=None, timeout: float = 10.0, max_bytes: int = 20 * 1024 * 1024):
+    """A JSON request to a service the customer configured (a model backend): the same
+    address rules as every other outbound call, no redirects for POST, a size limit on
+    the answer. Returns the parsed JSON; raises UrlRefused on a refused URL or a non-2xx
+    answer, httpx errors on network failures and timeouts."""
+    import orjson
+
+    content = orjson.dumps(body) if body is not None else None
+    headers = {"content-type": "application/json", "accept": "application/json"}
+    with httpx.Client(timeout=timeout) as client:
+        response = _request(client, method, url, content=content, headers=headers)
+        try:
+            answer = _read_at_most(response, max_bytes, f"{method} {url}: the answer")
+            if not 200 <= response.status_code < 300:
+                raise UrlRefused(f"{method} {url} answered HTTP {response.status_code}: {answer[:200].decode(errors='replace')}")
+            try:
+                return orjson.loads(answer)
+            except orjson.JSONDecodeError:
+                raise UrlRefused(f"{method} {url} did not answer JSON") from None
+        finally:
+            response.close()

@@ -220,16 +220,20 @@ def projects_page(request: Request, principal: Principal):
 @pages.get("/admin/projects/{project_id}")
 @guarded
 def project_page(request: Request, principal: Principal, project_id: str):
+    from assay.backends.service import BACKENDS, FEATURES, STRATEGIES, model_json
     from assay.markdown import render as markdown
     from assay.orgs.service import list_users
     from assay.projects.service import get_project_by_id, settings_json
 
     _admin(principal)
     with get_db().read() as session:
-        settings = settings_json(session, get_project_by_id(session, principal, project_id))
+        project = get_project_by_id(session, principal, project_id)
+        settings = settings_json(session, project)
+        model = model_json(session, project)
         member_ids = {m["id"] for m in settings["members"]}
         candidates = [u for u in list_users(session, principal.org_id) if u.id not in member_ids and u.role != "customer" and u.active]
-    return render("admin_project.html", request, project=settings, candidates=candidates, instruction_html=markdown(settings["instruction"]))
+    return render("admin_project.html", request, project=settings, candidates=candidates, instruction_html=markdown(settings["instruction"]),
+                  model=model, backends=BACKENDS, features=FEATURES, strategies=STRATEGIES)
 
 
 def _heat(value: float | None, buckets: int = 5) -> int:

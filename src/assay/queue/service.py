@@ -430,7 +430,8 @@ def review(session: Session, principal: Principal, assignment_id: str, body: Any
 # ----------------------------------------------------------------------------- views
 
 _VIEW = select(
-    T.c.public_id, T.c.type, T.c.status, T.c.kind, T.c.params, T.c.instruction, T.c.metadata, P.c.public_id.label("project_public_id"),
+    T.c.public_id, T.c.type, T.c.status, T.c.kind, T.c.params, T.c.instruction, T.c.metadata, T.c.project_id,
+    P.c.public_id.label("project_public_id"),
     P.c.name.label("project_name"), P.c.param_history,
 ).join(P, P.c.id == T.c.project_id).where(T.c.id == bindparam("t"))
 _ANSWER_RESPONSE = select(TaskAnswer.__table__.c.response).where(TaskAnswer.__table__.c.id == bindparam("a"))
@@ -446,6 +447,11 @@ def view(session: Session, assignment) -> dict[str, Any]:
     row = conn.execute(_VIEW, {"t": assignment["task_id"]}).mappings().one()
     params = row["params"] or {}
     history = row["param_history"] or []
+    hypothesis = params.get("hypothesis")
+    if hypothesis is None and row["kind"] == "task":
+        from assay.backends.service import prelabel
+
+        hypothesis = prelabel(conn, assignment["task_id"], row["project_id"])
     out: dict[str, Any] = {
         "assignment": {
             "id": assignment["public_id"], "kind": assignment["kind"], "status": assignment["status"],
@@ -453,7 +459,7 @@ def view(session: Session, assignment) -> dict[str, Any]:
         },
         "task": {
             "task_id": row["public_id"], "type": row["type"], "status": row["status"], "practice": row["kind"] == "training",
-            "params": _signed_files(get_plugin(row["type"]).workbench_params(params)), "hypothesis": params.get("hypothesis"),
+            "params": _signed_files(get_plugin(row["type"]).workbench_params(params)), "hypothesis": hypothesis,
             "instruction_html": markdown.render(_own_instruction(row["instruction"], history)), "metadata": row["metadata"] or {},
         },
         "project": {"id": row["project_public_id"], "name": row["project_name"], "guidelines_html": markdown.render(_guidelines(history))},

@@ -54,6 +54,13 @@ def task_detail(session: Session, principal: Principal, public_id: str) -> dict[
     ]
     if task.quality and "contributors" in task.quality and principal.role != "annotator":
         out["quality"] = {**out.get("quality", {}), "contributors": [users.get(u) for u in task.quality["contributors"]]}
+    if principal.role != "annotator":
+        from assay.backends.models import Prediction
+
+        p = session.get(Prediction, task.id)
+        out["prediction"] = None if p is None else {"response": p.response, "score": p.score, "probabilities": p.probabilities,
+                                                    "model_version": p.model_version, "auto_accepted": p.auto_accepted,
+                                                    "created_at": iso(p.created_at)}
     out["required_labels"] = task.required_labels
     out["open_slots"] = task.open_slots
     out["review_state"] = task.review_state

@@ -239,13 +239,27 @@ def active_answers(session: Session, task: Task) -> list[TaskAnswer]:
     ))
 
 
-def hypothesis_status(task: Task, clean: dict[str, Any]) -> str | None:
-    """Whether a submission kept the model's pre-label unchanged or edited it."""
+def hypothesis_status(session: Session, task: Task, clean: dict[str, Any]) -> str | None:
+    """What a submission did with the pre-label shown (the customer's `hypothesis`, else
+    the project model's prediction): accepted unchanged, edited (kept some of it), or
+    rejected (a different category; none of its spans/shapes kept)."""
     hypothesis = (task.params or {}).get("hypothesis")
     if hypothesis is None:
+        from assay.backends.service import prelabel
+
+        hypothesis = prelabel(session.connection(), task.id, task.project_id)
+    if hypothesis is None:
         return None
-    same = orjson.dumps(hypothesis, option=orjson.OPT_SORT_KEYS) == orjson.dumps(clean, option=orjson.OPT_SORT_KEYS)
-    return "accepted" if same else "edited"
+    if orjson.dumps(hypothesis, option=orjson.OPT_SORT_KEYS) == orjson.dumps(clean, option=orjson.OPT_SORT_KEYS):
+        return "accepted"
+    plugin = get_plugin(task.type)
+    if plugin.is_categorical(task.params or {}):
+        return "accepted" if plugin.consensus_key(hypothesis, task.params) == plugin.consensus_key(clean, task.params) else "rejected"
+    suggested = [orjson.dumps(a, option=orjson.OPT_SORT_KEYS) for a in hypothesis.get("annotations") or [] if isinstance(a, dict)]
+    if suggested:
+        given = {orjson.dumps(a, option=orjson.OPT_SORT_KEYS) for a in clean.get("annotations") or [] if isinstance(a, dict)}
+        return "edited" if given.intersection(suggested) else "rejected"
+    return "edited"
 
 
 def _check_active_seconds(active_seconds: Any) -> None:
@@ -296,7 +310,7 @@ def record_answer(
     now = utcnow()
     answer_id = conn.execute(_INSERT_ANSWER, {
         "org_id": task.org_id, "task_id": task.id, "user_id": user_id, "source": source, "response": clean, "active_seconds": active_seconds,
-        "hypothesis_status": hypothesis_status(task, clean), "active": True, "created_at": now,
+        "hypothesis_status": hypothesis_status(session, task, clean), "active": True, "created_at": now,
     }).scalar_one()
     task.updated_at = now
     if task.status == "completed":

@@ -8,6 +8,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 from assay.db import Base, BigIntPK, JSONType, utcnow
 
 TASK_STATUSES = ("pending", "completed", "canceled", "error")
+RANK_BAND = 1_000_000  # queue positions within one priority level
+PRIORITY_LIMIT = 1_000  # ranks stay within a 32-bit integer
+
+
+def queue_rank(priority: int | None, position: int | None = None) -> int:
+    """Higher priority first (NULL counts as 0); within a priority, the active-learning
+    position (0 = label first) when the project orders its queue by a model, else last,
+    so unscored tasks keep their age order behind the scored ones."""
+    p = max(-PRIORITY_LIMIT, min(PRIORITY_LIMIT, priority or 0))
+    slot = RANK_BAND - 1 if position is None else max(0, min(RANK_BAND - 2, position))
+    return -p * RANK_BAND + slot
+
 REVIEW_STATUSES = ("pending", "accepted", "fixed", "commented", "rejected")
 
 
@@ -39,8 +51,8 @@ class Task(Base):
     required_labels: Mapped[int] = mapped_column(Integer, default=1)
     # Label slots nobody has leased or answered yet; the assignment engine takes from it.
     open_slots: Mapped[int] = mapped_column(Integer, default=1)
-    # Queue order: ascending rank, then age. rank = -priority (higher priority first;
-    # NULL counts as 0), so one ascending index serves the queue.
+    # Queue order: ascending rank, then age; see `queue_rank` below. One ascending index
+    # serves the queue.
     queue_rank: Mapped[int] = mapped_column(Integer, default=0)
     # None: no review; waiting: labels in, needs a reviewer; leased: under review;
     # rework: sent back to its labelers; done: reviewed.

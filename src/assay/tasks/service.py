@@ -22,7 +22,7 @@ from assay.projects.models import Project
 from assay.projects.service import check_task_type
 from assay.security import Principal
 from assay.tasks import counts, lifecycle, queries
-from assay.tasks.models import REVIEW_STATUSES, TASK_STATUSES, Task
+from assay.tasks.models import REVIEW_STATUSES, TASK_STATUSES, Task, queue_rank
 from assay.tasks.serialize import limited_task_json, task_json
 from assay.tasktypes import get_plugin
 from assay.timeutil import iso, parse_filter_time
@@ -236,7 +236,7 @@ def create_task(session: Session, principal: Principal, type_name: str, body: An
     values.update(
         public_id=new_public_id(), org_id=principal.org_id, project_id=ctx.project.id, batch_id=ctx.batch.id if ctx.batch else None,
         is_test=principal.is_test, status="pending", required_labels=ctx.project.labels_per_task, created_at=now, updated_at=now, audits=[],
-        open_slots=0 if principal.is_test else ctx.project.labels_per_task, queue_rank=-(row["priority"] or 0),
+        open_slots=0 if principal.is_test else ctx.project.labels_per_task, queue_rank=queue_rank(row["priority"]),
     )
     # Core INSERT: the ORM unit of work costs several times more CPU for one row
     task_id = session.connection().execute(insert(Task.__table__).values(**values).returning(Task.__table__.c.id)).scalar_one()
@@ -276,7 +276,7 @@ def create_gold_task(session: Session, principal: Principal, type_name: str, bod
     values["metadata"] = values.pop("metadata_")
     values.update(
         public_id=new_public_id(), org_id=principal.org_id, project_id=ctx.project.id, batch_id=ctx.batch.id if ctx.batch else None,
-        is_test=principal.is_test, status="pending", required_labels=0, open_slots=0, queue_rank=-(row["priority"] or 0),
+        is_test=principal.is_test, status="pending", required_labels=0, open_slots=0, queue_rank=queue_rank(row["priority"]),
         created_at=now, updated_at=now, audits=[], kind=kind, expected_response=expected,
     )
     session.connection().execute(insert(Task.__table__).values(**values))
@@ -326,7 +326,7 @@ def create_tasks_bulk(session: Session, principal: Principal, body: Any) -> list
     for pid, row in zip(public_ids, rows):
         row = dict(row)
         row["metadata"] = row.pop("metadata_")
-        values.append({**common, **row, "public_id": pid, "queue_rank": -(row["priority"] or 0)})
+        values.append({**common, **row, "public_id": pid, "queue_rank": queue_rank(row["priority"])})
     session.execute(insert(Task.__table__), values)
     counts.bump(session, principal.org_id, principal.is_test, ctx.project.id, common["batch_id"], "pending", len(values))
     if len(values) >= 5000 and session.get_bind().dialect.name == "postgresql":

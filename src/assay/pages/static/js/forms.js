@@ -6,6 +6,7 @@ import { api } from './api.js';
 function valueOf(input) {
   const type = input.dataset.type;
   if (type === 'bool') return input.value === 'true';
+  if (type === 'null') return null;
   if (type === 'int') return input.value === '' ? null : Number.parseInt(input.value, 10);
   if (type === 'float') return input.value === '' ? null : Number.parseFloat(input.value);
   return input.value;
