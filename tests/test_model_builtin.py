@@ -239,6 +239,8 @@ def test_label_errors_found_and_sent_back(client, org, uniq):
     assert client.get_task(first["task_id"]).status == "pending"
     again = org.http.post(f"/api/tasks/{first['task_id']}/send-back", json={})
     assert again.status_code == 400 and again.json()["field"] == "task_id"
+    assert org.http.post("/api/tasks/no-such-task/send-back", json={}).status_code == 404
+    assert http.post(f"/api/tasks/{first['task_id']}/send-back", json={}).status_code == 403  # annotators cannot
 
 
 def test_bad_settings_are_refused_and_nothing_changes(client, org, uniq):

@@ -477,10 +477,6 @@ def _order_queue(db, model: ProjectModel, project: Project) -> None:
 # ---- auto-accept
 
 
-def _key(plugin, response: dict, params: dict):
-    return plugin.consensus_key(response, params)
-
-
 def calibrate(session: Session, model: ProjectModel, project: Project) -> dict[str, Any] | None:
     """The lowest score threshold whose Clopper-Pearson lower bound on the model's accuracy
     meets the project's target, from tasks people finished that the model had predicted
@@ -497,8 +493,9 @@ def calibrate(session: Session, model: ProjectModel, project: Project) -> dict[s
     if not rows:
         return None
     scores = np.array([float(r.score) for r in rows])
-    correct = np.array([_key(get_plugin(r.type), r.predicted, r.params or {}) == _key(get_plugin(r.type), r.response or {}, r.params or {})
-                        for r in rows])
+    keys = [(get_plugin(r.type), r.params or {}) for r in rows]
+    correct = np.array([plugin.consensus_key(r.predicted, params) == plugin.consensus_key(r.response or {}, params)
+                        for (plugin, params), r in zip(keys, rows)])
     result = calibrate_threshold(scores, correct, model.autoaccept_target, model.autoaccept_confidence, rule=model.autoaccept_rule)
     return {"threshold": result.threshold, "checked": int(len(rows)), "correct": int(correct.sum()),
             "target": model.autoaccept_target, "confidence": model.autoaccept_confidence, "rule": model.autoaccept_rule,

@@ -107,17 +107,12 @@ def label_errors(project_id: str, principal: Principal = Depends(authenticate)):
 def send_back(task_id: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
     """Reopen a completed task: to a reviewer (people's answer) or to labelers (a model's
     auto-accepted answer). `{"comment": "..."}` optional."""
-    from sqlalchemy import select
-
-    from assay.errors import NotFound
-    from assay.tasks.models import Task
+    from assay.tasks.service import get_task
 
     require_admin(principal)
     comment = body.get("comment") if isinstance(body, dict) else None
     with get_db().write() as session:
-        task = session.scalar(select(Task).where(Task.public_id == task_id, Task.org_id == principal.org_id))
-        if task is None:
-            raise NotFound("Task with that ID not found.", field="task_id")
+        task = get_task(session, principal, task_id, for_update=True)
         service.send_back(session, task, comment)
         return JSON({"task_id": task.public_id, "status": task.status, "review_state": task.review_state, "open_slots": task.open_slots})
 

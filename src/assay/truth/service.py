@@ -133,15 +133,14 @@ def refit_due(db) -> list[int]:
     every = get_settings().truth_refit_labels
     with db.read() as session:
         candidates = session.execute(
-            select(Project.id, TM.c.method, TM.c.labels_seen)
+            select(Project.id, Project.aggregation, TM.c.method, TM.c.labels_seen)
             .outerjoin(TM, TM.c.project_id == Project.id)
             .where(Project.aggregation.in_(NAMED_METHODS), Project.archived.is_(False))).all()
         due = []
-        for project_id, fitted_method, seen in candidates:
+        for project_id, project_method, fitted_method, seen in candidates:
             labels = session.connection().execute(_LABELS_SEEN, {"p": project_id}).scalar_one()
             if labels == 0:
                 continue
-            project_method = session.scalar(select(Project.aggregation).where(Project.id == project_id))
             if fitted_method != project_method or labels - (seen or 0) >= every:
                 due.append(project_id)
     for project_id in due:
