@@ -20,6 +20,7 @@ class People:
     org: str
     annotators: list[str]  # API keys of three annotators
     customer: str  # API key of a customer-role user
+    emails: list[str]  # the annotators' e-mails
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +34,23 @@ def people(server) -> People:
         server.cli("users", "create", email, "--role", role, "--org", org)
         return server.cli("keys", "create", "--org", org, "--email", email).stdout.strip()
 
-    annotators = [user_key(f"annotator{i}-{tag}@example.com", "annotator") for i in range(3)]
+    emails = [f"annotator{i}-{tag}@example.com" for i in range(3)]
+    annotators = [user_key(email, "annotator") for email in emails]
     customer = user_key(f"customer-{tag}@example.com", "customer")
-    return People(org, annotators, customer)
+    return People(org, annotators, customer, emails)
+
+
+def add_members(server, client, project: str, people: People) -> None:
+    """Answers obey the queue's policy: annotators must be members of the project."""
+    project_id = _project_id(server, project)
+    for email in people.emails:
+        r = httpx.post(f"{server.url}/api/projects/{project_id}/members", json={"email": email}, auth=(server.live_key, ""))
+        assert r.status_code == 200, r.text
+
+
+def _project_id(server, name: str) -> str:
+    projects = httpx.get(f"{server.url}/api/projects", auth=(server.live_key, "")).json()["projects"]
+    return next(p["id"] for p in projects if p["name"] == name)
 
 
 def answer(server, task_id, body, key=None) -> httpx.Response:
@@ -128,6 +143,7 @@ def test_answer_body_not_an_object_is_400(server, client, uniq, raw):
 
 def test_three_labels_complete_with_majority(server, client, uniq, people, receiver):
     project = new_project(client, uniq, labels=3)
+    add_members(server, client, project, people)
     task = new_task(client, project, callback_url=receiver.url("/majority"))
     first = answer(server, task.id, {"response": {"category": "dog"}}, people.annotators[0])
     assert first.status_code == 200, first.text
@@ -154,6 +170,7 @@ def test_three_labels_complete_with_majority(server, client, uniq, people, recei
 
 def test_same_user_cannot_answer_twice(server, client, uniq, people):
     project = new_project(client, uniq, labels=2)
+    add_members(server, client, project, people)
     task = new_task(client, project)
     key = people.annotators[0]
     assert answer(server, task.id, {"response": {"category": "cat"}}, key).status_code == 200
@@ -170,6 +187,7 @@ def test_same_user_cannot_answer_twice(server, client, uniq, people):
 
 def test_answering_completed_task_is_400(server, client, uniq, people):
     project = new_project(client, uniq)
+    add_members(server, client, project, people)
     task = new_task(client, project)
     assert answer(server, task.id, {"response": {"category": "cat"}}).status_code == 200
     r = answer(server, task.id, {"response": {"category": "dog"}}, people.annotators[0])
@@ -212,6 +230,7 @@ def test_answer_needs_a_key(server, client, uniq):
 
 def test_annotator_refused_on_v1_but_may_answer(server, client, uniq, people):
     project = new_project(client, uniq)
+    add_members(server, client, project, people)
     task = new_task(client, project)
     annotator = server.client(people.annotators[0])
     calls = {

@@ -6,11 +6,11 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from assay import __version__
 from assay.config import get_settings
-from assay.web import JSON, V1PathMiddleware, install_error_handlers
+from assay.web import JSON, RequestGuard, check_request_text, install_error_handlers
 
 log = logging.getLogger("assay")
 
@@ -40,7 +40,11 @@ def create_app(run_bootstrap: bool = True) -> FastAPI:
                 if loop is not None:
                     loop.stop()
 
-    app = FastAPI(title="assay", version=__version__, default_response_class=JSON, lifespan=lifespan, docs_url="/api/docs", openapi_url="/api/openapi.json", redoc_url=None, swagger_ui_oauth2_redirect_url=None)
+    # No Swagger UI page: it would load its scripts from a CDN. The schema is served, and
+    # docs/api.md documents every endpoint.
+    app = FastAPI(title="assay", version=__version__, default_response_class=JSON, lifespan=lifespan, docs_url=None,
+                  openapi_url="/api/openapi.json", redoc_url=None, swagger_ui_oauth2_redirect_url=None,
+                  dependencies=[Depends(check_request_text)])
     install_error_handlers(app)
 
     from assay.backends import views as backends
@@ -61,4 +65,4 @@ def create_app(run_bootstrap: bool = True) -> FastAPI:
     app.include_router(pages.pages)
     app.mount("/static", pages.static, name="static")
 
-    return V1PathMiddleware(app, settings.max_request_bytes)  # type: ignore[return-value]
+    return RequestGuard(app, settings.max_request_bytes, settings.max_upload_bytes)  # type: ignore[return-value]

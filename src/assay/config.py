@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     database_url: str = Field("", description="SQLAlchemy URL. Empty means SQLite in the data directory; postgresql+psycopg://… for PostgreSQL.")
     secret_key: str = Field("", description="Signs attachment URLs and sessions. Empty means a random key kept in DATA_DIR/secret_key.")
     public_url: str = Field("http://127.0.0.1:8000", description="Base URL clients use to reach this server; used in signed attachment URLs.")
+    files_origin: str = Field(
+        "",
+        description="Base URL of a separate origin (e.g. https://files.example.com) that serves uploaded files, so they never share the app's origin. Empty: signed links use PUBLIC_URL.",
+    )
     max_upload_bytes: int = Field(100 * 1024 * 1024, description="Largest accepted file upload or import, in bytes.")
     max_request_bytes: int = Field(50 * 1024 * 1024, description="Largest accepted JSON request body, in bytes.")
     allowed_private_networks: str = Field(

@@ -5,8 +5,10 @@ organization is simply not found (404); policies decide by role."""
 
 from __future__ import annotations
 
+from fastapi import Depends
+
 from assay.errors import Forbidden
-from assay.security import Principal
+from assay.security import Principal, authenticate
 
 TASK_API_ROLES = ("admin", "customer")
 LABELER_ROLES = ("admin", "reviewer", "annotator")
@@ -27,3 +29,16 @@ def require_labeler(principal: Principal) -> None:
 def require_admin(principal: Principal) -> None:
     if principal.role != "admin":
         raise Forbidden(f"role {principal.role!r} cannot manage the organization; it needs an admin key")
+
+
+def require_live_key(principal: Principal) -> None:
+    """Test keys see test data only: the native API over people's work (labeling, review,
+    quality, models, label errors, members, users) is live data, so they get 403 there."""
+    if principal.is_test:
+        raise Forbidden("a test key sees test data only, and this endpoint covers live work; use a live key", field="authorization")
+
+
+async def live_principal(principal: Principal = Depends(authenticate)) -> Principal:
+    """FastAPI dependency: the caller, refused when they use a test key."""
+    require_live_key(principal)
+    return principal

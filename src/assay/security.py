@@ -145,7 +145,11 @@ async def authenticate(request: Request) -> Principal:
     (a miss is one indexed SELECT).
 
     An API key wins; without one, a browser session cookie is accepted, and then an
-    unsafe method must carry the session's CSRF token."""
+    unsafe method must carry the session's CSRF token. Requests with a body were already
+    authenticated by web.RequestGuard before their body was read: that principal is reused."""
+    early = request.scope.get("state", {}).get("principal")
+    if early is not None:
+        return early
     key = extract_key(request.headers.get("authorization"))
     if key is None:
         from assay import sessions

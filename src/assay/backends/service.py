@@ -611,14 +611,15 @@ def send_back(session: Session, task: Task, comment: str | None) -> None:
 # ----------------------------------------------------------------------------- export
 
 
-def export_rows(session: Session, project: Project, status: str | None):
-    """Finished (or all) tasks of a project as `/v1` task JSON, oldest first, in pages."""
+def export_rows(session: Session, project: Project, status: str | None, is_test: bool = False):
+    """Finished (or all) tasks of a project as `/v1` task JSON, oldest first, in pages:
+    live tasks, or with `is_test` the tasks made with test keys (never both)."""
     from assay.tasks import queries
     from assay.tasks.serialize import task_json
 
     last = 0
     while True:
-        q = select(T.c.id).where(T.c.project_id == project.id, T.c.org_id == project.org_id, T.c.kind == "task", T.c.is_test.is_(False),
+        q = select(T.c.id).where(T.c.project_id == project.id, T.c.org_id == project.org_id, T.c.kind == "task", T.c.is_test == is_test,
                                  T.c.id > last)
         if status:
             q = q.where(T.c.status == status)

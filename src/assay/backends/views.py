@@ -14,16 +14,16 @@ from fastapi.responses import StreamingResponse
 from assay.backends import service
 from assay.db import get_db
 from assay.errors import field_error
-from assay.policies import require_admin, require_task_api
+from assay.policies import live_principal, require_admin, require_task_api
 from assay.projects.service import get_project_by_id
 from assay.security import Principal, authenticate
-from assay.web import JSON
+from assay.web import JSON, JSONRoute, attachment_disposition
 
-native = APIRouter(prefix="/api")
+native = APIRouter(prefix="/api", route_class=JSONRoute)
 
 
 @native.get("/projects/{project_id}/model")
-def get_model(project_id: str, principal: Principal = Depends(authenticate)):
+def get_model(project_id: str, principal: Principal = Depends(live_principal)):
     """The project's model backend: settings, state (version, training, threshold, last
     error) and counts. Admins and customers."""
     require_task_api(principal)
@@ -33,7 +33,7 @@ def get_model(project_id: str, principal: Principal = Depends(authenticate)):
 
 @native.put("/projects/{project_id}/model")
 @native.patch("/projects/{project_id}/model")
-def set_model(project_id: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
+def set_model(project_id: str, body: Any = Body(None), principal: Principal = Depends(live_principal)):
     """Attach or change the model backend (`{"backend": "builtin"|"http", "url", ...}`);
     `{"backend": null}` detaches it. 400 naming the field; nothing changes on error."""
     require_admin(principal)
@@ -44,7 +44,7 @@ def set_model(project_id: str, body: Any = Body(None), principal: Principal = De
 
 
 @native.post("/projects/{project_id}/model/check")
-def check_model(project_id: str, principal: Principal = Depends(authenticate)):
+def check_model(project_id: str, principal: Principal = Depends(live_principal)):
     """Ask an HTTP backend's /health now (the result is recorded on the project)."""
     require_admin(principal)
     with get_db().write() as session:
@@ -52,7 +52,7 @@ def check_model(project_id: str, principal: Principal = Depends(authenticate)):
 
 
 @native.post("/projects/{project_id}/model/run")
-def run_model(project_id: str, principal: Principal = Depends(authenticate)):
+def run_model(project_id: str, principal: Principal = Depends(live_principal)):
     """Run one round of the model's background work for this project now (train when due,
     predict pending tasks, order the queue, calibrate and auto-accept), after any round the
     background jobs are running (409 if that takes over a minute). A backend failure is
@@ -84,7 +84,7 @@ def run_model(project_id: str, principal: Principal = Depends(authenticate)):
 
 
 @native.post("/projects/{project_id}/label-errors/scan")
-def scan_label_errors(project_id: str, principal: Principal = Depends(authenticate)):
+def scan_label_errors(project_id: str, principal: Principal = Depends(live_principal)):
     """Rank the finished single-choice text tasks by how likely their label is wrong
     (confident learning on out-of-fold predictions); stores and returns the top 50."""
     require_admin(principal)
@@ -95,7 +95,7 @@ def scan_label_errors(project_id: str, principal: Principal = Depends(authentica
 
 
 @native.get("/projects/{project_id}/label-errors")
-def label_errors(project_id: str, principal: Principal = Depends(authenticate)):
+def label_errors(project_id: str, principal: Principal = Depends(live_principal)):
     require_task_api(principal)
     with get_db().read() as session:
         project = get_project_by_id(session, principal, project_id)
@@ -104,7 +104,7 @@ def label_errors(project_id: str, principal: Principal = Depends(authenticate)):
 
 
 @native.post("/tasks/{task_id}/send-back")
-def send_back(task_id: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
+def send_back(task_id: str, body: Any = Body(None), principal: Principal = Depends(live_principal)):
     """Reopen a completed task: to a reviewer (people's answer) or to labelers (a model's
     auto-accepted answer). `{"comment": "..."}` optional."""
     from assay.tasks.service import get_task
@@ -141,21 +141,32 @@ def export(project_id: str, format: str = "jsonl", status: str | None = "complet
                 buf = io.StringIO()
                 writer = csv.writer(buf)
                 writer.writerow(EXPORT_COLUMNS)
-                for task in service.export_rows(session, project, None if status == "all" else status):
+                for task in service.export_rows(session, project, None if status == "all" else status, principal.is_test):
                     q = task.get("quality") or {}
-                    writer.writerow([task["task_id"], task["status"], task.get("completed_at", ""),
+                    writer.writerow([_csv_cell(v) for v in (task["task_id"], task["status"], task.get("completed_at", ""),
                                      orjson.dumps(task.get("response")).decode() if task.get("response") is not None else "",
                                      q.get("confidence", ""), q.get("labels", ""), q.get("method", ""), "true" if q.get("auto_accepted") else "false",
-                                     orjson.dumps(task.get("metadata") or {}).decode(), task.get("unique_id", "")])
+                                     orjson.dumps(task.get("metadata") or {}).decode(), task.get("unique_id", ""))])
                     if buf.tell() > 65536:
                         yield buf.getvalue()
                         buf.seek(0)
                         buf.truncate()
                 yield buf.getvalue()
             else:
-                for task in service.export_rows(session, project, None if status == "all" else status):
+                for task in service.export_rows(session, project, None if status == "all" else status, principal.is_test):
                     yield orjson.dumps(task) + b"\n"
 
     media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
-    filename = f"{project.name}.{format}".replace('"', "")
-    return StreamingResponse(lines(), media_type=media, headers={"content-disposition": f'attachment; filename="{filename}"'})
+    return StreamingResponse(lines(), media_type=media, headers={"content-disposition": attachment_disposition(f"{project.name}.{format}")})
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cell(value: Any) -> Any:
+    """CSV cells are data, never formulas: a text cell that a spreadsheet would evaluate
+    gets a leading apostrophe (OWASP's advice for CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

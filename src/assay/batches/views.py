@@ -10,9 +10,9 @@ from assay.db import get_db
 from assay.projects.models import Project
 from assay.security import Principal
 from assay.tasks.views import task_api
-from assay.web import JSON, name_param
+from assay.web import JSON, JSONRoute, name_param
 
-v1 = APIRouter(prefix="/v1")
+v1 = APIRouter(prefix="/v1", route_class=JSONRoute)
 
 
 def _project_name(session, batch) -> str:

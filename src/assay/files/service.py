@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import mimetypes
 import os
 import time
@@ -22,6 +23,7 @@ from assay.db import new_public_id
 from assay.errors import NotFound, PayloadTooLarge, field_error
 from assay.files.models import StoredFile
 from assay.netguard import UrlRefused, fetch
+from assay.orgs.models import Organization
 from assay.security import Principal
 from assay.timeutil import iso
 
@@ -103,18 +105,9 @@ def import_from_url(principal: Principal, body: Any) -> tuple[str, Path, int, st
         raise field_error("file_url", str(exc)) from None
     except Exception as exc:  # network errors
         raise field_error("file_url", f"could not be downloaded: {exc.__class__.__name__}: {exc}") from None
-    import io
-
     file_id, path, size, sha = store_stream(principal, io.BytesIO(data))
     filename = os.path.basename(urlsplit(url).path) or "file"
     return file_id, path, size, sha, filename, content_type
-
-
-def get_file(session: Session, principal: Principal, public_id: str) -> StoredFile:
-    row = session.scalar(select(StoredFile).where(StoredFile.org_id == principal.org_id, StoredFile.public_id == public_id))
-    if row is None:
-        raise NotFound("File with that ID not found.")
-    return row
 
 
 def file_json(row: StoredFile, org_public_id: str) -> dict[str, Any]:
@@ -137,18 +130,72 @@ def _signature(org_public_id: str, file_public_id: str, expires: int) -> str:
     return hmac.new(key, f"{org_public_id}/{file_public_id}:{expires}".encode(), hashlib.sha256).hexdigest()
 
 
-def signed_url_for_scaledata(url: str) -> str | None:
+def scaledata_parts(url: str) -> tuple[str, str] | None:
+    """(organization id, file id) of a well-formed scaledata:// URL, else None."""
     parts = urlsplit(url)
     org_public_id, file_public_id = parts.netloc, parts.path.strip("/")
-    if not org_public_id or not file_public_id:
+    if parts.scheme != "scaledata" or not org_public_id.isalnum() or not file_public_id.isalnum():
         return None
+    return org_public_id, file_public_id
+
+
+def files_base_url() -> str:
+    """Where signed links point: the separate files origin when one is configured."""
+    settings = get_settings()
+    return (settings.files_origin or settings.public_url).rstrip("/")
+
+
+def signed_path_for_scaledata(url: str, org_public_id: str) -> str | None:
+    """`/api/files/...?expires&signature` for a file of `org_public_id`; None for a file
+    of any other organization (the server never signs those) or a malformed URL."""
+    parts = scaledata_parts(url)
+    if parts is None or parts[0] != org_public_id:
+        return None
+    file_public_id = parts[1]
     expires = int(time.time()) + SIGNED_URL_SECONDS
-    base = get_settings().public_url.rstrip("/")
-    return f"{base}/api/files/{org_public_id}/{file_public_id}?expires={expires}&signature={_signature(org_public_id, file_public_id, expires)}"
+    return f"/api/files/{org_public_id}/{file_public_id}?expires={expires}&signature={_signature(org_public_id, file_public_id, expires)}"
 
 
-def signed_file_path(org_public_id: str, file_public_id: str, expires: str | None, signature: str | None) -> Path:
-    """Path of a file whose signed URL checks out; NotFound otherwise (no oracle)."""
+def signed_url_for_scaledata(url: str, org_public_id: str) -> str | None:
+    path = signed_path_for_scaledata(url, org_public_id)
+    return None if path is None else files_base_url() + path
+
+
+def check_scaledata_refs(session: Session, principal: Principal, refs: list[tuple[str, str]]) -> None:
+    """Every (field, scaledata:// URL) must name an uploaded file of the caller's own
+    organization; 400 naming the field otherwise. One query for all of them."""
+    if not refs:
+        return
+    wanted: dict[str, str] = {}
+    for field, url in refs:
+        parts = scaledata_parts(url)
+        if parts is None or parts[0] != principal.org_public_id:
+            raise field_error(field, f"{url[:200]!r} is not a file of this organization")
+        wanted.setdefault(parts[1], field)
+    found: set[str] = set()
+    ids = list(wanted)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        found.update(session.scalars(select(StoredFile.public_id).where(StoredFile.org_id == principal.org_id,
+                                                                        StoredFile.public_id.in_(chunk))))
+    for file_id, field in wanted.items():
+        if file_id not in found:
+            raise field_error(field, f"scaledata://{principal.org_public_id}/{file_id}: no such uploaded file")
+
+
+def scaledata_refs(value: Any, path: str) -> list[tuple[str, str]]:
+    """Every string in a JSON value that is a scaledata:// reference, with its field path."""
+    if isinstance(value, str):
+        return [(path, value)] if value[:12].lower() == "scaledata://" else []
+    if isinstance(value, dict):
+        return [ref for key, item in value.items() for ref in scaledata_refs(item, f"{path}.{key}" if path else str(key))]
+    if isinstance(value, list):
+        return [ref for i, item in enumerate(value) for ref in scaledata_refs(item, f"{path}[{i}]")]
+    return []
+
+
+def signed_file(session: Session, org_public_id: str, file_public_id: str, expires: str | None, signature: str | None) -> tuple[Path, StoredFile]:
+    """Path and row of a file whose signed URL checks out; NotFound otherwise (no oracle)."""
     try:
         exp = int(expires or "")
     except ValueError:
@@ -157,7 +204,9 @@ def signed_file_path(org_public_id: str, file_public_id: str, expires: str | Non
         raise NotFound("File not found or link expired.")
     if not file_public_id.isalnum() or not org_public_id.isalnum():
         raise NotFound("File not found or link expired.")
+    row = session.scalar(select(StoredFile).join(Organization, Organization.id == StoredFile.org_id)
+                         .where(Organization.public_id == org_public_id, StoredFile.public_id == file_public_id))
     path = _path(org_public_id, file_public_id)
-    if not path.exists():
+    if row is None or not path.exists():
         raise NotFound("File not found or link expired.")
-    return path
+    return path, row

@@ -9,12 +9,22 @@ from starlette.responses import FileResponse
 from assay.db import get_db
 from assay.errors import field_error
 from assay.files import service
+from assay.files.sniff import sniff_file
 from assay.security import Principal
 from assay.tasks.views import task_api
-from assay.web import JSON
+from assay.web import JSON, JSONRoute
 
-v1 = APIRouter(prefix="/v1")
-native = APIRouter(prefix="/api")
+v1 = APIRouter(prefix="/v1", route_class=JSONRoute)
+native = APIRouter(prefix="/api", route_class=JSONRoute)
+
+# Headers of every stored file we serve: the browser must not guess a type, and a file
+# opened as a document runs no script and loads nothing, even if it is HTML or SVG.
+FILE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "sandbox; default-src 'none'",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "private, max-age=600",
+}
 
 
 @v1.post("/files/upload")
@@ -51,12 +61,11 @@ def import_file(body: Any = Body(None), principal: Principal = Depends(task_api)
 
 @native.get("/files/{org_id}/{file_id}")
 def download_file(org_id: str, file_id: str, request: Request):
-    """Signed links only (see include_attachment_url); no API key needed."""
-    path = service.signed_file_path(org_id, file_id, request.query_params.get("expires"), request.query_params.get("signature"))
+    """Signed links only (see include_attachment_url); no API key needed. Shown inline
+    only when the bytes are a raster image, audio, video or PDF (never by the uploader's
+    word); anything else downloads."""
     with get_db().read() as session:
-        from sqlalchemy import select
-
-        from assay.files.models import StoredFile
-
-        mime = session.scalar(select(StoredFile.mime_type).where(StoredFile.public_id == file_id)) or "application/octet-stream"
-    return FileResponse(path, media_type=mime, headers={"Cache-Control": "private, max-age=600"})
+        path, row = service.signed_file(session, org_id, file_id, request.query_params.get("expires"), request.query_params.get("signature"))
+    inline_type = sniff_file(path, row.mime_type)
+    return FileResponse(path, media_type=inline_type or "application/octet-stream", filename=row.filename or "file",
+                        content_disposition_type="inline" if inline_type else "attachment", headers=FILE_HEADERS)

@@ -9,13 +9,13 @@ from assay import __version__
 from assay.db import get_db
 from assay.orgs import service
 from assay.orgs.models import Organization, User
-from assay.policies import require_admin
+from assay.policies import live_principal, require_admin
 from assay.security import Principal, authenticate, clear_key_cache
 from assay.tasks.views import task_api
-from assay.web import JSON
+from assay.web import JSON, JSONRoute, UserId
 
-v1 = APIRouter(prefix="/v1")
-native = APIRouter(prefix="/api")
+v1 = APIRouter(prefix="/v1", route_class=JSONRoute)
+native = APIRouter(prefix="/api", route_class=JSONRoute)
 
 # Scale's team roles for our roles.
 TEAM_ROLE = {"admin": "admin", "customer": "manager", "reviewer": "member", "annotator": "labeler"}
@@ -41,14 +41,14 @@ def me(principal: Principal = Depends(authenticate)):
 
 
 @native.get("/users")
-def list_users(principal: Principal = Depends(authenticate)):
+def list_users(principal: Principal = Depends(live_principal)):
     require_admin(principal)
     with get_db().read() as session:
         return JSON({"users": [service.user_json(u) for u in service.list_users(session, principal.org_id)]})
 
 
 @native.post("/users")
-def add_user(body: Any = Body(None), principal: Principal = Depends(authenticate)):
+def add_user(body: Any = Body(None), principal: Principal = Depends(live_principal)):
     require_admin(principal)
     with get_db().write() as session:
         org = session.get(Organization, principal.org_id)
@@ -56,7 +56,7 @@ def add_user(body: Any = Body(None), principal: Principal = Depends(authenticate
 
 
 @native.patch("/users/{user_id}")
-def change_user(user_id: int, body: Any = Body(None), principal: Principal = Depends(authenticate)):
+def change_user(user_id: UserId, body: Any = Body(None), principal: Principal = Depends(live_principal)):
     require_admin(principal)
     with get_db().write() as session:
         user = service.change_user(session, principal.org_id, user_id, body, principal.user_id)

@@ -292,7 +292,7 @@ def gold_items(session: Session, project: Project) -> list[dict[str, Any]]:
         select(Task.public_id, Task.kind, Task.params, Task.expected_response, Task.created_at,
                func.count(TaskAnswer.id), func.coalesce(func.sum(case((TaskAnswer.correct.is_(True), 1), else_=0)), 0))
         .outerjoin(TaskAnswer, (TaskAnswer.task_id == Task.id) & (TaskAnswer.source == "gold"))
-        .where(Task.project_id == project.id, Task.kind != "task").group_by(Task.id).order_by(Task.id)
+        .where(Task.project_id == project.id, Task.kind != "task", Task.is_test.is_(False)).group_by(Task.id).order_by(Task.id)
     ).all()
     return [{"task_id": r[0], "kind": r[1], "params": r[2], "expected_response": r[3], "created_at": iso(r[4]), "answered": r[5], "correct": r[6]}
             for r in rows]

@@ -6,15 +6,15 @@ from fastapi import APIRouter, Body, Depends, Request
 
 from assay.db import get_db
 from assay.errors import field_error
-from assay.policies import require_admin
+from assay.policies import live_principal, require_admin
 from assay.projects import service
-from assay.security import Principal, authenticate
+from assay.security import Principal
 from assay.tasks.service import parse_bool
 from assay.tasks.views import task_api
-from assay.web import JSON, name_param
+from assay.web import JSON, JSONRoute, UserId, name_param
 
-v1 = APIRouter(prefix="/v1")
-native = APIRouter(prefix="/api")
+v1 = APIRouter(prefix="/v1", route_class=JSONRoute)
+native = APIRouter(prefix="/api", route_class=JSONRoute)
 
 
 @v1.post("/projects")
@@ -44,7 +44,7 @@ def set_params(name: str, body: Any = Body(None), principal: Principal = Depends
 
 
 @native.get("/projects")
-def project_settings_list(principal: Principal = Depends(authenticate)):
+def project_settings_list(principal: Principal = Depends(live_principal)):
     """JSON twin of the projects page (admins): every project with its workbench settings."""
     require_admin(principal)
     with get_db().read() as session:
@@ -52,7 +52,7 @@ def project_settings_list(principal: Principal = Depends(authenticate)):
 
 
 @native.get("/projects/{project_id}")
-def project_settings(project_id: str, principal: Principal = Depends(authenticate)):
+def project_settings(project_id: str, principal: Principal = Depends(live_principal)):
     """JSON twin of the project settings page (admins)."""
     require_admin(principal)
     with get_db().read() as session:
@@ -60,7 +60,7 @@ def project_settings(project_id: str, principal: Principal = Depends(authenticat
 
 
 @native.patch("/projects/{project_id}")
-def update_project_settings(project_id: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
+def update_project_settings(project_id: str, body: Any = Body(None), principal: Principal = Depends(live_principal)):
     require_admin(principal)
     with get_db().write() as session:
         project = service.update_settings(session, principal, service.get_project_by_id(session, principal, project_id), body)
@@ -68,7 +68,7 @@ def update_project_settings(project_id: str, body: Any = Body(None), principal: 
 
 
 @native.post("/projects/{project_id}/members")
-def add_member(project_id: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
+def add_member(project_id: str, body: Any = Body(None), principal: Principal = Depends(live_principal)):
     require_admin(principal)
     with get_db().write() as session:
         project = service.get_project_by_id(session, principal, project_id)
@@ -77,7 +77,7 @@ def add_member(project_id: str, body: Any = Body(None), principal: Principal = D
 
 
 @native.delete("/projects/{project_id}/members/{user_id}")
-def remove_member(project_id: str, user_id: int, principal: Principal = Depends(authenticate)):
+def remove_member(project_id: str, user_id: UserId, principal: Principal = Depends(live_principal)):
     require_admin(principal)
     with get_db().write() as session:
         project = service.get_project_by_id(session, principal, project_id)
@@ -86,7 +86,7 @@ def remove_member(project_id: str, user_id: int, principal: Principal = Depends(
 
 
 @native.get("/projects/{project_id}/quality")
-def project_quality(project_id: str, principal: Principal = Depends(authenticate)):
+def project_quality(project_id: str, principal: Principal = Depends(live_principal)):
     """JSON twin of the project quality page: throughput, each labeler's record and
     confusion matrix, inter-annotator agreement (admins, customers, reviewers in the project)."""
     from assay.projects.quality import quality_report
@@ -96,7 +96,7 @@ def project_quality(project_id: str, principal: Principal = Depends(authenticate
 
 
 @native.post("/projects/{project_id}/quality/refit")
-def refit_truth_model(project_id: str, principal: Principal = Depends(authenticate)):
+def refit_truth_model(project_id: str, principal: Principal = Depends(live_principal)):
     """Fit the project's named truth-inference method now (the background jobs otherwise
     refit every ASSAY_TRUTH_REFIT_LABELS new labels). 400 when the project's aggregation
     has no model (auto, majority_vote, weighted_majority_vote)."""
@@ -112,7 +112,7 @@ def refit_truth_model(project_id: str, principal: Principal = Depends(authentica
 
 
 @native.post("/projects/{project_id}/members/{user_id}/reinstate")
-def reinstate_member(project_id: str, user_id: int, principal: Principal = Depends(authenticate)):
+def reinstate_member(project_id: str, user_id: UserId, principal: Principal = Depends(live_principal)):
     """Lift a pause (gold accuracy below the project's threshold); the gold record restarts."""
     from assay.queue.service import reinstate
 
@@ -124,7 +124,7 @@ def reinstate_member(project_id: str, user_id: int, principal: Principal = Depen
 
 
 @native.get("/projects/{project_id}/gold")
-def gold_items(project_id: str, principal: Principal = Depends(authenticate)):
+def gold_items(project_id: str, principal: Principal = Depends(live_principal)):
     """The project's evaluation (gold) and training items, with answer counts."""
     require_admin(principal)
     with get_db().read() as session:
@@ -133,7 +133,7 @@ def gold_items(project_id: str, principal: Principal = Depends(authenticate)):
 
 
 @native.post("/projects/{project_id}/gold")
-def add_gold_item(project_id: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
+def add_gold_item(project_id: str, body: Any = Body(None), principal: Principal = Depends(live_principal)):
     """Native twin of /v1/evaluation_tasks: `{"kind": "evaluation"|"training", "expected_response": {...}, ...task params}`
     for this project's task type."""
     from assay.policies import require_task_api

@@ -27,8 +27,9 @@ from sqlalchemy.orm import Session
 from assay import markdown
 from assay.config import get_settings
 from assay.db import new_public_id, utcnow
-from assay.errors import Conflict, InvalidRequest, NotFound, field_error
-from assay.orgs.models import User
+from assay.errors import Conflict, Forbidden, InvalidRequest, NotFound, field_error
+from assay.files.service import signed_path_for_scaledata, signed_url_for_scaledata
+from assay.orgs.models import Organization, User
 from assay.projects.models import Project
 from assay.queue.models import Assignment, ProjectMember
 from assay.queue.policies import REVIEW_ROLES, require_queue_access
@@ -39,6 +40,7 @@ from assay.timeutil import iso
 
 A = Assignment.__table__
 T = Task.__table__
+ORG = Organization.__table__
 # Leases one person may hold at once in a project: the task on screen and the prefetched next one.
 MAX_HELD = 2
 # Gold answers a labeler gives before a low score can pause them.
@@ -52,13 +54,15 @@ _sweep_lock = threading.Lock()
 
 P = Project.__table__
 M = ProjectMember.__table__
-_PROJECT = select(
+_PROJECT_COLUMNS = (
     P.c.id, P.c.public_id, P.c.name, P.c.type, P.c.param_history, P.c.review_fraction, P.c.gold_rate, P.c.qualification_size,
     P.c.pause_below,
     select(M.c.user_id).where(M.c.project_id == P.c.id, M.c.user_id == bindparam("u")).exists().label("is_member"),
     select(M.c.paused_reason).where(M.c.project_id == P.c.id, M.c.user_id == bindparam("u"), M.c.paused_at.is_not(None))
     .scalar_subquery().label("paused_reason"),
-).where(P.c.public_id == bindparam("pid"), P.c.org_id == bindparam("o"))
+)
+_PROJECT = select(*_PROJECT_COLUMNS).where(P.c.public_id == bindparam("pid"), P.c.org_id == bindparam("o"))
+_PROJECT_BY_ID = select(*_PROJECT_COLUMNS).where(P.c.id == bindparam("id"), P.c.org_id == bindparam("o"))
 
 
 def load_project(session: Session, principal: Principal, project_public_id: str, *, review: bool = False):
@@ -70,6 +74,33 @@ def load_project(session: Session, principal: Principal, project_public_id: str,
         raise NotFound("Project not found.", field="project_id")
     require_queue_access(principal, project.name, project.is_member, review=review)
     return project
+
+
+def require_may_answer(session: Session, principal: Principal, task: Task) -> None:
+    """Answering a task outside the page's queue (the native answers endpoint) obeys the
+    queue's rules: a labeler role, membership of the task's project, not paused there,
+    and the qualification done (qualification items are served by `next`)."""
+    project = session.connection().execute(_PROJECT_BY_ID, {"id": task.project_id, "o": principal.org_id, "u": principal.user_id}).first()
+    if project is None:
+        raise NotFound("Task with that ID not found.", task_id=task.public_id)
+    require_queue_access(principal, project.name, project.is_member, review=False)
+    if project.paused_reason is not None:
+        raise Forbidden(f"You are paused in project {project.name!r}: {project.paused_reason}. A project lead can reinstate you.")
+    if principal.role != "admin" and _still_qualifying(session, principal, project):
+        raise Forbidden(f"Project {project.name!r} asks for {project.qualification_size} qualification answers first; "
+                        "take them from the labeling queue (next)")
+
+
+def _still_qualifying(session: Session, principal: Principal, project) -> bool:
+    if not project.qualification_size:
+        return False
+    conn = session.connection()
+    answered = conn.execute(_GOLD_ANSWERED, {"p": project.id, "u": principal.user_id}).scalar() or 0
+    if answered >= project.qualification_size:
+        return False
+    # a qualification is as long as the gold set: with no item left, real work starts
+    return conn.execute(text(_GOLD_CANDIDATE), {"project_id": project.id, "user_id": principal.user_id, "kind": "evaluation",
+                                                "is_test": False}).scalar() is not None
 
 
 def _my_assignment(session: Session, principal: Principal, assignment_id: str) -> Assignment:
@@ -211,7 +242,7 @@ def claim(session: Session, principal: Principal, project, kind: str, holding: l
 
 _GOLD_CANDIDATE = """
 SELECT t.id FROM tasks t
-WHERE t.project_id = :project_id AND t.kind <> 'task' AND t.kind = :kind
+WHERE t.project_id = :project_id AND t.kind <> 'task' AND t.kind = :kind AND t.is_test = :is_test
   AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id AND a.user_id = :user_id AND a.kind = 'label')
 ORDER BY t.id LIMIT 1
 """
@@ -224,7 +255,7 @@ def _pick_gold(session: Session, principal: Principal, project) -> tuple[int | N
     `qualification_size` of them; then an evaluation item with probability `gold_rate`.
     Returns (task id or None, still qualifying). The gold index keeps this cheap."""
     conn = session.connection()
-    params = {"project_id": project.id, "user_id": principal.user_id}
+    params = {"project_id": project.id, "user_id": principal.user_id, "is_test": False}
     training = conn.execute(text(_GOLD_CANDIDATE), {**params, "kind": "training"}).scalar()
     if training is not None:
         return training, False
@@ -377,8 +408,10 @@ def skip(session: Session, principal: Principal, assignment_id: str, body: Any) 
 
 
 def answer_directly(session: Session, principal: Principal, task: Task, body: dict) -> int:
-    """The native answers endpoint (no page): uses the caller's lease on the task if
-    they hold one, otherwise takes an open slot, so it obeys the same slot limit."""
+    """The native answers endpoint (no page): the queue's access rules, then the caller's
+    lease on the task if they hold one, otherwise an open slot, so it obeys the same slot
+    limit."""
+    require_may_answer(session, principal, task)
     conn = session.connection()
     held = session.scalar(select(Assignment).where(Assignment.task_id == task.id, Assignment.user_id == principal.user_id,
                                                    Assignment.kind == "label").with_for_update())
@@ -432,8 +465,8 @@ def review(session: Session, principal: Principal, assignment_id: str, body: Any
 _VIEW = select(
     T.c.public_id, T.c.type, T.c.status, T.c.kind, T.c.params, T.c.instruction, T.c.metadata, T.c.project_id,
     P.c.public_id.label("project_public_id"),
-    P.c.name.label("project_name"), P.c.param_history,
-).join(P, P.c.id == T.c.project_id).where(T.c.id == bindparam("t"))
+    P.c.name.label("project_name"), P.c.param_history, ORG.c.public_id.label("org_public_id"),
+).join(P, P.c.id == T.c.project_id).join(ORG, ORG.c.id == T.c.org_id).where(T.c.id == bindparam("t"))
 _ANSWER_RESPONSE = select(TaskAnswer.__table__.c.response).where(TaskAnswer.__table__.c.id == bindparam("a"))
 
 
@@ -459,7 +492,7 @@ def view(session: Session, assignment) -> dict[str, Any]:
         },
         "task": {
             "task_id": row["public_id"], "type": row["type"], "status": row["status"], "practice": row["kind"] == "training",
-            "params": _signed_files(get_plugin(row["type"]).workbench_params(params)), "hypothesis": hypothesis,
+            "params": _signed_files(get_plugin(row["type"]).workbench_params(params), row["org_public_id"]), "hypothesis": hypothesis,
             "instruction_html": markdown.render(_own_instruction(row["instruction"], history)), "metadata": row["metadata"] or {},
         },
         "project": {"id": row["project_public_id"], "name": row["project_name"], "guidelines_html": markdown.render(_guidelines(history))},
@@ -499,20 +532,20 @@ def _own_instruction(instruction: str | None, param_history: list) -> str:
     return own
 
 
-def _signed_files(value: Any) -> Any:
-    """scaledata:// attachments become signed links the browser can load."""
-    from assay.files.service import signed_url_for_scaledata
-
+def _signed_files(value: Any, org_public_id: str) -> Any:
+    """scaledata:// attachments of the task's own organization become signed links the
+    browser can load; a reference to any other organization's file is never signed."""
     if isinstance(value, str):
         if not value.startswith("scaledata://"):
             return value
-        signed = signed_url_for_scaledata(value)
+        if get_settings().files_origin:
+            return signed_url_for_scaledata(value, org_public_id) or value
         # same-origin path: the page may be served under another host name than public_url
-        return "/api/files/" + signed.split("/api/files/", 1)[1] if signed else value
+        return signed_path_for_scaledata(value, org_public_id) or value
     if isinstance(value, list):
-        return [_signed_files(v) for v in value]
+        return [_signed_files(v, org_public_id) for v in value]
     if isinstance(value, dict):
-        return {k: _signed_files(v) for k, v in value.items()}
+        return {k: _signed_files(v, org_public_id) for k, v in value.items()}
     return value
 
 

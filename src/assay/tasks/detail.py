@@ -34,7 +34,7 @@ def _authorize(session: Session, principal: Principal, task: Task) -> None:
 
 
 def task_detail(session: Session, principal: Principal, public_id: str) -> dict[str, Any]:
-    task = session.scalar(select(Task).where(Task.public_id == public_id, Task.org_id == principal.org_id))
+    task = session.scalar(select(Task).where(Task.public_id == public_id, Task.org_id == principal.org_id, Task.is_test == principal.is_test))
     if task is None:
         raise NotFound("Task with that ID not found.", field="task_id")
     _authorize(session, principal, task)

@@ -4,12 +4,13 @@ mutations of Scale's v1 API. State transitions live in lifecycle.py."""
 from __future__ import annotations
 
 import base64
+from contextlib import contextmanager
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import and_, func, insert, select, text
 from sqlalchemy.dialects.postgresql import array
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from assay.batches.models import Batch
@@ -17,12 +18,12 @@ from assay.callbacks.service import enqueue_attachment_check
 from assay.config import get_settings
 from assay.db import new_public_id, utcnow
 from assay.errors import Conflict, InvalidRequest, NotFound, field_error
-from assay.files.models import StoredFile
+from assay.files.service import check_scaledata_refs, scaledata_refs, signed_url_for_scaledata
 from assay.projects.models import Project
 from assay.projects.service import check_task_type
 from assay.security import Principal
 from assay.tasks import counts, lifecycle, queries
-from assay.tasks.models import REVIEW_STATUSES, TASK_STATUSES, Task, queue_rank
+from assay.tasks.models import PRIORITY_LIMIT, REVIEW_STATUSES, TASK_STATUSES, Task, queue_rank
 from assay.tasks.serialize import limited_task_json, task_json
 from assay.tasktypes import get_plugin
 from assay.timeutil import iso, parse_filter_time
@@ -154,6 +155,8 @@ class _Context:
         priority = body.get("priority")
         if priority is not None and (not isinstance(priority, int) or isinstance(priority, bool)):
             raise fe("priority", "must be an integer")
+        if priority is not None and not -PRIORITY_LIMIT <= priority <= PRIORITY_LIMIT:
+            raise fe("priority", f"must be between {-PRIORITY_LIMIT} and {PRIORITY_LIMIT}")
         clear_on_error = body.get("clear_unique_id_on_error", False)
         if not isinstance(clear_on_error, bool):
             raise fe("clear_unique_id_on_error", "must be true or false")
@@ -177,17 +180,10 @@ class _Context:
         }
 
 
-def _check_scaledata(session: Session, principal: Principal, urls: list[str], field: str) -> None:
-    for url in urls:
-        if not url.startswith("scaledata://"):
-            continue
-        parts = urlsplit(url)
-        file_id = parts.path.strip("/")
-        if parts.netloc != principal.org_public_id or not file_id:
-            raise field_error(field, f"{url!r} is not a file of this organization")
-        found = session.scalar(select(StoredFile.id).where(StoredFile.org_id == principal.org_id, StoredFile.public_id == file_id))
-        if found is None:
-            raise field_error(field, f"{url!r}: no such uploaded file")
+def _check_scaledata(session: Session, principal: Principal, row: dict[str, Any], prefix: str = "") -> None:
+    """Every scaledata:// string anywhere in a task's params names a file of the caller's
+    organization (the server signs links to them later; never to another's)."""
+    check_scaledata_refs(session, principal, scaledata_refs(row["params"], prefix.rstrip(".")))
 
 
 def _existing_unique(session: Session, principal: Principal, unique_ids: list[str]) -> dict[str, str]:
@@ -199,6 +195,33 @@ def _existing_unique(session: Session, principal: Principal, unique_ids: list[st
         )
     ).all()
     return dict(rows)
+
+
+@contextmanager
+def _unique_ids_guard(session: Session, principal: Principal, unique_ids: list[str], prefix_of: dict[str, int] | None = None):
+    """Writes that claim unique_ids checked just before. Two concurrent requests can both
+    pass that check on PostgreSQL; the loser's INSERT then fails on the unique constraint.
+    Inside a savepoint that failure is answered like the check's: 409 naming the task that
+    won. (SQLite serialises writers, so the check alone is enough there.)"""
+    if not unique_ids or session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    try:
+        with session.begin_nested():
+            yield
+    except IntegrityError as exc:
+        if "uq_tasks_unique_id" not in str(exc.orig):
+            raise
+        taken: dict[str, str] = {}
+        for chunk in _chunks(unique_ids, 500):
+            taken.update(_existing_unique(session, principal, chunk))
+        if not taken:
+            raise
+        uid, task_id = next(iter(taken.items()))
+        if prefix_of:
+            field = f"tasks[{prefix_of[uid]}].unique_id"
+            raise Conflict(f"{field}: {uid!r} is already used by task_id {task_id}", field=field, task_id=task_id) from None
+        raise Conflict(f"A task with unique_id {uid!r} already exists: task_id {task_id}.", field="unique_id", task_id=task_id) from None
 
 
 def _first(session: Session, stmt) -> SimpleNamespace | None:
@@ -222,7 +245,7 @@ def create_task(session: Session, principal: Principal, type_name: str, body: An
     ctx = _Context(session, principal, type_name, body.get("project"), body.get("batch"))
     row = ctx.build_row(body)
     urls = ctx.plugin.attachment_urls(row["params"])
-    _check_scaledata(session, principal, urls, "attachment")
+    _check_scaledata(session, principal, row)
     if row["unique_id"] is not None:
         existing = _existing_unique(session, principal, [row["unique_id"]])
         if existing:
@@ -239,7 +262,8 @@ def create_task(session: Session, principal: Principal, type_name: str, body: An
         open_slots=0 if principal.is_test else ctx.project.labels_per_task, queue_rank=queue_rank(row["priority"]),
     )
     # Core INSERT: the ORM unit of work costs several times more CPU for one row
-    task_id = session.connection().execute(insert(Task.__table__).values(**values).returning(Task.__table__.c.id)).scalar_one()
+    with _unique_ids_guard(session, principal, [row["unique_id"]] if row["unique_id"] is not None else []):
+        task_id = session.connection().execute(insert(Task.__table__).values(**values).returning(Task.__table__.c.id)).scalar_one()
     counts.bump(session, principal.org_id, principal.is_test, ctx.project.id, values["batch_id"], "pending", 1)
     if principal.is_test:
         task = session.get(Task, task_id)
@@ -270,7 +294,7 @@ def create_gold_task(session: Session, principal: Principal, type_name: str, bod
     task_body = {k: v for k, v in body.items() if k not in ("expected_response", "initial_response")}
     row = ctx.build_row(task_body)
     expected = ctx.plugin.validate_response(body["expected_response"], row["params"], field="expected_response")
-    _check_scaledata(session, principal, ctx.plugin.attachment_urls(row["params"]), "attachment")
+    _check_scaledata(session, principal, row)
     now = utcnow()
     values = dict(row)
     values["metadata"] = values.pop("metadata_")
@@ -306,8 +330,8 @@ def create_tasks_bulk(session: Session, principal: Principal, body: Any) -> list
             seen[uid] = i
         urls = ctx.plugin.attachment_urls(row["params"])
         if urls:
-            _check_scaledata(session, principal, urls, f"tasks[{i}].attachment")
             all_urls.append((i, urls))
+    check_scaledata_refs(session, principal, [ref for i, row in enumerate(rows) for ref in scaledata_refs(row["params"], f"tasks[{i}]")])
     taken: dict[str, str] = {}
     for chunk in _chunks(list(seen), 500):
         taken.update(_existing_unique(session, principal, chunk))
@@ -327,7 +351,8 @@ def create_tasks_bulk(session: Session, principal: Principal, body: Any) -> list
         row = dict(row)
         row["metadata"] = row.pop("metadata_")
         values.append({**common, **row, "public_id": pid, "queue_rank": queue_rank(row["priority"])})
-    session.execute(insert(Task.__table__), values)
+    with _unique_ids_guard(session, principal, list(seen), prefix_of=seen):
+        session.execute(insert(Task.__table__), values)
     counts.bump(session, principal.org_id, principal.is_test, ctx.project.id, common["batch_id"], "pending", len(values))
     if len(values) >= 5000 and session.get_bind().dialect.name == "postgresql":
         # fresh statistics, or the planner takes a 100k-row project for one row until
@@ -359,17 +384,13 @@ def get_task(session: Session, principal: Principal, public_id: str, *, for_upda
     return task
 
 
-def render(session: Session, task: Task, include_attachment_url: bool = False) -> dict[str, Any]:
+def render(session: Session, task: Task) -> dict[str, Any]:
     """Scale JSON of a task just changed in this session (flushed), read back in one query."""
     known = getattr(task, "row", None)
     if known is not None:
-        return _row_json(known, include_attachment_url)
+        return task_json(known)
     session.flush()
-    return _row_json(queries.task_row(session, task.id), include_attachment_url)
-
-
-def _row_json(row, include_attachment_url: bool = False) -> dict[str, Any]:
-    return task_json(row, attachment_url_for(row["params"]) if include_attachment_url else None)
+    return task_json(queries.task_row(session, task.id))
 
 
 def get_task_json(conn, principal: Principal, public_id: str) -> dict[str, Any]:
@@ -381,17 +402,17 @@ def get_task_json(conn, principal: Principal, public_id: str) -> dict[str, Any]:
     ).mappings().first()
     if row is None:
         raise NotFound("Task with that ID not found.", task_id=public_id)
-    return _row_json(row)
+    return task_json(row)
 
 
-def attachment_url_for(params: dict) -> str | None:
+def attachment_url_for(params: dict, org_public_id: str) -> str | None:
+    """The link `include_attachment_url` adds: a signed one for an uploaded file of the
+    task's own organization, the URL itself for http(s)."""
     attachment = params.get("attachment")
     if not isinstance(attachment, str):
         return None
     if attachment.startswith("scaledata://"):
-        from assay.files.service import signed_url_for_scaledata
-
-        return signed_url_for_scaledata(attachment)
+        return signed_url_for_scaledata(attachment, org_public_id)
     if attachment.startswith(("http://", "https://")):
         return attachment
     return None
@@ -481,7 +502,7 @@ def list_tasks(conn, principal: Principal, query) -> dict[str, Any]:
     if limited:
         docs = [limited_task_json(r) for r in rows]
     else:
-        docs = [_row_json(r, include_url) for r in rows]
+        docs = [task_json(r, attachment_url_for(r["params"], principal.org_public_id) if include_url else None) for r in rows]
     page: dict[str, Any] = {"docs": docs, "total": total, "limit": limit, "offset": offset, "has_more": has_more}
     if has_more:
         page["next_token"] = _encode_token(rows[-1]["id"], offset + len(rows), total)
@@ -526,7 +547,9 @@ def set_unique_id(session: Session, principal: Principal, public_id: str, body: 
     existing = _existing_unique(session, principal, [uid])
     if existing:
         raise Conflict(f"unique_id {uid!r} is already used by task_id {existing[uid]}.", field="unique_id", task_id=existing[uid])
-    task.unique_id = uid
+    with _unique_ids_guard(session, principal, [uid]):
+        task.unique_id = uid
+        session.flush()
     task.updated_at = utcnow()
     return task
 
@@ -582,10 +605,7 @@ def submit_answer(session: Session, principal: Principal, public_id: str, body: 
         raise field_error("body", "must be a JSON object {\"response\": {...}}")
     if "response" not in body:
         raise field_error("response", "required")
-    stmt = select(Task).where(Task.public_id == public_id, Task.org_id == principal.org_id).with_for_update()
-    task = session.scalar(stmt)
-    if task is None:
-        raise NotFound("Task with that ID not found.", task_id=public_id)
+    task = get_task(session, principal, public_id, for_update=True)
     from assay.queue.service import answer_directly
 
     answer_directly(session, principal, task, body)

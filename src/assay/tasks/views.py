@@ -3,9 +3,9 @@ authorize, call the service and return JSON."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Body, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
@@ -14,10 +14,10 @@ from assay.errors import field_error
 from assay.policies import require_labeler, require_task_api
 from assay.security import Principal, authenticate
 from assay.tasks import service
-from assay.web import JSON, name_param
+from assay.web import JSON, BodyRejected, JSONRoute, name_param, parse_json
 
-v1 = APIRouter(prefix="/v1")
-native = APIRouter(prefix="/api")
+v1 = APIRouter(prefix="/v1", route_class=JSONRoute)
+native = APIRouter(prefix="/api", route_class=JSONRoute)
 
 
 async def task_api(principal: Principal = Depends(authenticate)) -> Principal:
@@ -125,9 +125,11 @@ async def delete_tags(task_id: str, body: Any = Body(None), principal: Principal
 
 def _bulk(principal: Principal, raw: bytes) -> dict:
     try:
-        body = orjson.loads(raw) if raw else None
-    except orjson.JSONDecodeError:
+        body = parse_json(raw) if raw else None
+    except json.JSONDecodeError:
         raise field_error("body", "is not valid JSON") from None
+    except BodyRejected as exc:
+        raise field_error(exc.field, exc.detail.split(": ", 1)[1]) from None
     with get_db().write() as session:
         ids = service.create_tasks_bulk(session, principal, body)
     return {"created": len(ids), "task_ids": ids}

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import random
+import re
 from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from assay.tasktypes.base import Aggregate, ParamsModel, ResponseModel, TaskTypePlugin
+from assay.tasktypes.fields import fail, is_url
 from assay.tasktypes.registry import register
+
+SCHEME = re.compile(r"^\s*[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
 class CategorizationParams(ParamsModel):
@@ -17,6 +21,16 @@ class CategorizationParams(ParamsModel):
     categories: list[str] = Field(min_length=1)
     allow_multiple: bool = False
     category_ids: dict[str, str] | None = None
+
+    @model_validator(mode="after")
+    def _attachment_is_a_link(self) -> "CategorizationParams":
+        # a website attachment becomes a link and a frame in the workbench; media become
+        # sources: only http(s) and our own files, never javascript:, data: or file:
+        if self.attachment_type != "text" and not is_url(self.attachment):
+            if self.attachment_type == "website" or SCHEME.match(self.attachment):
+                fail(("attachment",), f"must be an http://, https:// or scaledata:// URL for {self.attachment_type} attachments",
+                     self.attachment)
+        return self
 
     @field_validator("categories")
     @classmethod
