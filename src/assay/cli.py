@@ -13,7 +13,7 @@ from rich.table import Table
 
 app = typer.Typer(help="assay: self-hostable data engine for training data.", no_args_is_help=True, add_completion=False)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
-users_app = typer.Typer(help="Create users (admins, customers, reviewers, annotators).", no_args_is_help=True)
+users_app = typer.Typer(help="Create users (admins, customers, reviewers, annotators) and set their passwords.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 projects_app = typer.Typer(help="Project settings: quality policy, review, gold.", no_args_is_help=True)
@@ -230,6 +230,41 @@ def users_create(
     except ApiError as exc:
         _fail(exc.message)
     err.print(f"created {user.role} {user.email} in {org!r}")
+
+
+@users_app.command("password")
+def users_password(
+    email: str,
+    org: str = typer.Option("demo", "--org"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True,
+                                 help="The new password (at least 8 characters; prompted for when omitted)."),
+) -> None:
+    """Set a user's password. Every browser session of the user ends (running servers
+    stop accepting them within a few seconds)."""
+    from sqlalchemy import select
+
+    from assay.db import get_db
+    from assay.errors import ApiError
+    from assay.migrate import upgrade
+    from assay.orgs import service as orgs
+    from assay.orgs.models import User
+    from assay.security import hash_password
+
+    _settings()
+    upgrade()
+    try:
+        password_hash = hash_password(orgs.check_password(password))
+        with get_db().write() as session:
+            organization = orgs.get_org_by_name(session, org)
+            if organization is None:
+                _fail(f"--org: no organization named {org!r}")
+            user = session.scalar(select(User).where(User.org_id == organization.id, User.email == email.strip().lower()))
+            if user is None:
+                _fail(f"email: no user {email!r} in organization {org!r}")
+            orgs.set_password(session, user, password_hash)
+    except ApiError as exc:
+        _fail(exc.message)
+    err.print(f"password of {user.email} in {org!r} changed; their sessions are ended")
 
 
 @projects_app.command("policy")

@@ -20,8 +20,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("./assay-data"), description="Where the SQLite database, uploaded files and the secret key live.")
     database_url: str = Field("", description="SQLAlchemy URL. Empty means SQLite in the data directory; postgresql+psycopg://… for PostgreSQL.")
-    secret_key: str = Field("", description="Signs attachment URLs and sessions. Empty means a random key kept in DATA_DIR/secret_key.")
-    public_url: str = Field("http://127.0.0.1:8000", description="Base URL clients use to reach this server; used in signed attachment URLs.")
+    secret_key: str = Field("", description="Signs attachment URLs. Empty means a random key kept in DATA_DIR/secret_key.")
+    public_url: str = Field("http://127.0.0.1:8000", description="Base URL clients use to reach this server; used in signed attachment URLs. With https, session cookies are marked Secure.")
     files_origin: str = Field(
         "",
         description="Base URL of a separate origin (e.g. https://files.example.com) that serves uploaded files, so they never share the app's origin. Empty: signed links use PUBLIC_URL.",
@@ -39,6 +39,14 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(0.5, gt=0, description="How often an idle worker looks for due outbox rows.")
     check_attachments: bool = Field(True, description="Check that http(s) task attachments are downloadable; a task whose attachment is not gets status error.")
     session_hours: float = Field(12.0, gt=0, description="How long a browser login lasts.")
+    login_account_limit: str = Field(
+        "10/15 minutes",
+        description="Failed sign-ins allowed per account (per e-mail address, known or not) in a moving window, in the `limits` notation (`N/minute`, `N/15 minutes`, `N/hour`). Past it, sign-in is refused with 429, even with the right password, until the window lets one through.",
+    )
+    login_address_limit: str = Field(
+        "30/minute",
+        description="Sign-in attempts (right or wrong) allowed per client address in a moving window, same notation; past it 429.",
+    )
     lease_seconds: float = Field(600.0, gt=0, description="How long a labeler holds a task slot without a heartbeat from the page; an expired lease returns the slot to the queue. A submission stays editable (\"go back\") for this long too.")
     heartbeat_seconds: float = Field(30.0, gt=0, description="How often an open labeling page renews its lease.")
     idle_after_seconds: float = Field(30.0, gt=0, description="Active time on task stops counting after this many seconds without a key press, click, scroll or mouse move.")
@@ -46,6 +54,19 @@ class Settings(BaseSettings):
     truth_refit_labels: int = Field(50, ge=1, description="A project with a named truth-inference method (dawid_skene, one_coin_dawid_skene, glad) is refitted once it has this many new labels; tasks in between are scored with the last fit.")
     demo: bool = Field(True, description="Create the demo organization with sample projects and tasks on first start.")
     log_level: str = Field("info", description="Log level of the server and worker.")
+
+    @field_validator("login_account_limit", "login_address_limit")
+    @classmethod
+    def _check_limit(cls, value: str, info) -> str:
+        from limits import parse
+
+        try:
+            item = parse(value)
+        except ValueError as exc:
+            raise ValueError(f"ASSAY_{info.field_name.upper()}: {value!r} is not a rate limit like '10/15 minutes' ({exc})") from None
+        if item.amount < 1:
+            raise ValueError(f"ASSAY_{info.field_name.upper()}: must allow at least one attempt")
+        return value
 
     @field_validator("allowed_private_networks")
     @classmethod

@@ -21,6 +21,21 @@ def alembic_config() -> Config:
 def upgrade() -> None:
     db = get_db()
     cfg = alembic_config()
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    with db.engine.connect() as conn:
+        if db.is_sqlite:
+            # SQLite changes a table's constraints by rebuilding it (Alembic batch mode). With
+            # foreign keys on, dropping the old table would cascade-delete the rows that
+            # reference it, so keys are off while migrating (SQLite's own procedure: the pragma
+            # only works outside a transaction) and checked before the commit.
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                if db.is_sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"migration left rows whose foreign keys point nowhere: {broken[:5]}")
+        finally:
+            if db.is_sqlite:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")

@@ -4,9 +4,13 @@ SHA-256 digests; passwords with scrypt. Every request resolves to a `Principal` 
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import concurrent.futures
+import functools
 import hashlib
 import hmac
+import os
 import secrets
 import threading
 import time
@@ -42,17 +46,48 @@ def generate_key(is_test: bool) -> str:
 
 
 def hash_password(password: str) -> str:
+    """A scrypt hash (about 16 MiB and tens of milliseconds of CPU: call it off the event
+    loop: see `run_password_work`)."""
     salt = secrets.token_bytes(16)
     digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
     return f"scrypt${salt.hex()}${digest.hex()}"
 
 
+# Verified when there is no account to verify against, so an unknown e-mail costs the same
+# scrypt work as a known one. A random salt and digest: no password matches it.
+DUMMY_PASSWORD_HASH = f"scrypt${secrets.token_hex(16)}${secrets.token_hex(64)}"
+
+
+def _scrypt_parts(stored: str | None) -> tuple[bytes, str] | None:
+    """(salt, hex digest) of a well-formed scrypt hash, else None."""
+    parts = stored.split("$") if stored else []
+    if len(parts) != 3 or parts[0] != "scrypt":
+        return None
+    try:
+        return bytes.fromhex(parts[1]), parts[2]
+    except ValueError:
+        return None
+
+
 def verify_password(password: str, stored: str | None) -> bool:
-    if not stored or not stored.startswith("scrypt$"):
-        return False
-    _, salt_hex, digest_hex = stored.split("$")
-    digest = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt_hex), n=2**14, r=8, p=1)
-    return hmac.compare_digest(digest.hex(), digest_hex)
+    """Whether `password` matches `stored`. Always runs one scrypt: an account without a
+    (well-formed) password is checked against the dummy hash and then refused, so it
+    answers as slowly as any other."""
+    parsed = _scrypt_parts(stored)
+    salt, digest_hex = parsed or _scrypt_parts(DUMMY_PASSWORD_HASH)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=2**14, r=8, p=1)
+    return hmac.compare_digest(digest.hex(), digest_hex) and parsed is not None
+
+
+# threads start on first use
+_password_pool = concurrent.futures.ThreadPoolExecutor(max_workers=max(2, (os.cpu_count() or 2) // 2), thread_name_prefix="assay-password")
+
+
+async def run_password_work(fn, *args):
+    """Run password hashing or verification (`fn(*args)`) off the event loop, where
+    scrypt would stall every other request. Its own few threads: a burst of sign-ins
+    queues there instead of taking the thread pool the synchronous handlers run in."""
+    return await asyncio.get_running_loop().run_in_executor(_password_pool, functools.partial(fn, *args))
 
 
 _cache: dict[str, tuple[float, Principal]] = {}
@@ -60,9 +95,12 @@ _cache_lock = threading.Lock()
 
 
 def clear_key_cache() -> None:
+    """Forget the cached principals of keys and sessions in this process."""
+    from assay import sessions
+
     with _cache_lock:
         _cache.clear()
-        _user_cache.clear()
+    sessions.forget_all()
 
 
 def extract_key(authorization: str | None) -> str | None:
@@ -118,27 +156,6 @@ def principal_for_key(key: str) -> Principal | None:
     return principal
 
 
-_user_cache: dict[int, tuple[float, Principal | None]] = {}
-
-
-def session_principal(user_id: int) -> Principal | None:
-    """The principal of a session's user, cached like keys (deactivation applies within
-    KEY_CACHE_SECONDS)."""
-    from assay.sessions import principal_for_user
-
-    now = time.monotonic()
-    with _cache_lock:
-        hit = _user_cache.get(user_id)
-        if hit and hit[0] > now:
-            return hit[1]
-    principal = principal_for_user(user_id)
-    with _cache_lock:
-        if len(_user_cache) > 10000:
-            _user_cache.clear()
-        _user_cache[user_id] = (now + KEY_CACHE_SECONDS, principal)
-    return principal
-
-
 async def authenticate(request: Request) -> Principal:
     """FastAPI dependency: the caller's principal, or 401. Async on purpose: a sync
     dependency costs a thread-pool hop per request, and the key is almost always cached
@@ -154,14 +171,13 @@ async def authenticate(request: Request) -> Principal:
     if key is None:
         from assay import sessions
 
-        session = sessions.read_cookie(request.cookies.get(sessions.COOKIE))
+        session = sessions.resolve(request.cookies.get(sessions.COOKIE))
         if session is not None:
-            if request.method not in sessions.SAFE_METHODS and not sessions.csrf_ok(session["c"], request.headers.get("x-csrf-token")):
+            if request.method not in sessions.SAFE_METHODS and not sessions.csrf_ok(session.csrf, request.headers.get("x-csrf-token")):
                 raise Forbidden("CSRF check failed: send the page's csrf token in the X-CSRF-Token header", field="X-CSRF-Token")
-            principal = session_principal(session["u"])
-            if principal is not None:
-                request.state.csrf_token = session["c"]
-                return principal
+            request.state.csrf_token = session.csrf
+            request.state.session = session
+            return session.principal
         raise Unauthorized(
             "Unauthorized: send your API key as the HTTP Basic username (the scaleapi client does) or as a Bearer token"
         )

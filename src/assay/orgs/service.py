@@ -7,14 +7,42 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from assay import sessions
 from assay.db import new_public_id, utcnow
 from assay.errors import Conflict, NotFound, field_error
 from assay.orgs.models import ROLES, ApiKey, Organization, User
-from assay.security import generate_key, hash_key, hash_password, verify_password
+from assay.security import DUMMY_PASSWORD_HASH, generate_key, hash_key, hash_password, verify_password
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
+# The local part: RFC 5322 dot-atom characters (and any non-ASCII letter); no quoted forms.
+_LOCAL_RE = re.compile(r"^[\w!#$%&'*+/=?^`{|}~-]+(\.[\w!#$%&'*+/=?^`{|}~-]+)*$")
+# One domain label: letters or digits (any script), inner hyphens, at most 63 characters.
+_LABEL_RE = re.compile(r"^[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?$")
+# Accounts with the same e-mail (in different organizations) that one sign-in tries.
+MAX_ACCOUNTS_PER_EMAIL = 10
+
+
+def normalize_email(value) -> str:
+    """The stored form of an e-mail address (trimmed, lower case), or a 400 naming `email`
+    that says what is wrong with it."""
+    if not isinstance(value, str):
+        raise field_error("email", "required: the person's e-mail address as a string")
+    email = value.strip().lower()
+    if len(email) > 254:
+        raise field_error("email", "is longer than 254 characters")
+    if email.count("@") != 1:
+        raise field_error("email", f"{email!r} is not an e-mail address (it needs exactly one @)")
+    local, domain = email.split("@")
+    if not local or len(local) > 64 or not _LOCAL_RE.match(local):
+        raise field_error("email", f"{email!r} is not an e-mail address (the part before @ must be 1-64 letters, digits, dots "
+                                   "(not first, last or doubled) or !#$%&'*+/=?^_`{|}~-)")
+    labels = domain.split(".")
+    if len(labels) < 2 or not all(_LABEL_RE.match(label) for label in labels) or labels[-1].isdigit():
+        raise field_error("email", f"{email!r} is not an e-mail address (the domain after @ must be names separated by dots, "
+                                   "like example.com)")
+    return email
 
 
 def get_org_by_name(session: Session, name: str) -> Organization | None:
@@ -39,17 +67,29 @@ def get_or_create_org(session: Session, name: str) -> Organization:
     return get_org_by_name(session, name) or create_org(session, name)
 
 
-def create_user(session: Session, org: Organization, email: str, role: str, password: str | None = None, name: str = "") -> User:
-    email = email.strip().lower()
-    if not EMAIL_RE.match(email):
-        raise field_error("email", f"{email!r} is not an e-mail address")
+def create_user(session: Session, org: Organization, email: str, role: str, password: str | None = None, name: str = "",
+                password_hash: str | None = None) -> User:
+    """A new user of `org`. E-mails are unique within an organization only: whether another
+    organization has the address is neither checked nor told. `password_hash` (from
+    `hash_password`, made before the transaction) saves hashing inside it."""
+    email = normalize_email(email)
     if role not in ROLES:
         raise field_error("role", f"must be one of {', '.join(ROLES)}")
-    if session.scalar(select(User.id).where(User.email == email)) is not None:
-        raise Conflict(f"email: a user with e-mail {email!r} already exists", field="email")
-    user = User(org_id=org.id, email=email, role=role, name=name, password_hash=hash_password(password) if password else None)
+    duplicate = Conflict(f"email: a user with e-mail {email!r} already exists in this organization", field="email")
+    taken = select(User.id).where(User.org_id == org.id, User.email == email)
+    if session.scalar(taken) is not None:
+        raise duplicate
+    if password_hash is None and password:
+        password_hash = hash_password(password)
+    user = User(org_id=org.id, email=email, role=role, name=name, password_hash=password_hash)
     session.add(user)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        if session.scalar(taken) is not None:  # a concurrent create of the same address won
+            raise duplicate from None
+        raise
     return user
 
 
@@ -72,7 +112,7 @@ def service_user(session: Session, org: Organization) -> User:
     user = session.scalar(select(User).where(User.org_id == org.id, User.role == "admin").order_by(User.id))
     if user is not None:
         return user
-    slug = re.sub(r"[^a-z0-9]+", "-", org.name.lower()).strip("-") or "org"
+    slug = re.sub(r"[^a-z0-9]+", "-", org.name.lower()).strip("-")[:40].strip("-") or "org"  # a valid domain label
     email = f"api-admin@{slug}-{org.public_id[-6:]}.assay.local"
     return create_user(session, org, email, "admin", name=f"{org.name} API")
 
@@ -99,13 +139,25 @@ def get_user(session: Session, org_id: int, user_id: int) -> User:
     return user
 
 
-def _check_password(value) -> str:
+def check_password(value) -> str:
     if not isinstance(value, str) or len(value) < 8:
         raise field_error("password", "must be a string of at least 8 characters")
+    if len(value) > 1024:
+        raise field_error("password", "must be at most 1024 characters")
     return value
 
 
-def add_user(session: Session, org: Organization, body) -> User:
+def body_password_hash(body) -> str | None:
+    """The hash of a request body's "password" when it is a valid one, else None (the
+    service then reports the error in its usual order). Views call it before opening the
+    write transaction, so scrypt never runs while the transaction (on SQLite: the one
+    writer lock) is held."""
+    if isinstance(body, dict) and isinstance(body.get("password"), str) and 8 <= len(body["password"]) <= 1024:
+        return hash_password(body["password"])
+    return None
+
+
+def add_user(session: Session, org: Organization, body, password_hash: str | None = None) -> User:
     """An admin creates an account (annotator, reviewer, customer or admin) with a password."""
     if not isinstance(body, dict):
         raise field_error("body", 'must be a JSON object {"email", "role", "password", "name"?}')
@@ -116,10 +168,18 @@ def add_user(session: Session, org: Organization, body) -> User:
         raise field_error("role", f"required: one of {', '.join(ROLES)}")
     if not isinstance(name, str) or len(name) > 200:
         raise field_error("name", "must be a string of at most 200 characters")
-    return create_user(session, org, email, role, _check_password(body.get("password")), name=name.strip())
+    password = check_password(body.get("password"))
+    return create_user(session, org, email, role, password, name=name.strip(), password_hash=password_hash)
 
 
-def change_user(session: Session, org_id: int, user_id: int, body, acting_user_id: int) -> User:
+def set_password(session: Session, user: User, password_hash: str) -> None:
+    """A new password ends every session of the user (a stolen cookie dies with the old
+    password)."""
+    user.password_hash = password_hash
+    sessions.revoke_user(session, user.id)
+
+
+def change_user(session: Session, org_id: int, user_id: int, body, acting_user_id: int, password_hash: str | None = None) -> User:
     if not isinstance(body, dict):
         raise field_error("body", 'must be a JSON object with any of "active", "role", "password", "name"')
     user = get_user(session, org_id, user_id)
@@ -129,6 +189,8 @@ def change_user(session: Session, org_id: int, user_id: int, body, acting_user_i
         if user.id == acting_user_id and not body["active"]:
             raise field_error("active", "you cannot deactivate yourself")
         user.active = body["active"]
+        if not user.active:
+            sessions.revoke_user(session, user.id)  # reactivation does not bring them back
     if "role" in body:
         if body["role"] not in ROLES:
             raise field_error("role", f"must be one of {', '.join(ROLES)}")
@@ -136,7 +198,8 @@ def change_user(session: Session, org_id: int, user_id: int, body, acting_user_i
             raise field_error("role", "you cannot remove your own admin role")
         user.role = body["role"]
     if "password" in body:
-        user.password_hash = hash_password(_check_password(body["password"]))
+        check_password(body["password"])
+        set_password(session, user, password_hash or hash_password(body["password"]))
     if "name" in body:
         if not isinstance(body["name"], str) or len(body["name"]) > 200:
             raise field_error("name", "must be a string of at most 200 characters")
@@ -146,9 +209,19 @@ def change_user(session: Session, org_id: int, user_id: int, body, acting_user_i
 
 
 def authenticate_password(session: Session, email, password) -> User | None:
-    if not isinstance(email, str) or not isinstance(password, str):
+    """The active account this e-mail and password sign in to, or None. An address may
+    have an account in several organizations: the password is checked against each (the
+    oldest MAX_ACCOUNTS_PER_EMAIL), and the first that matches wins. The work does not
+    depend on whether the e-mail exists: with no account, the dummy hash is verified, so an
+    unknown address costs one scrypt like a known one. Blocking: run it off the event loop."""
+    if not isinstance(email, str) or not isinstance(password, str) or len(password) > 1024:
+        verify_password("", DUMMY_PASSWORD_HASH)
         return None
-    user = session.scalar(select(User).where(User.email == email.strip().lower(), User.active.is_(True)))
-    if user is None or not verify_password(password, user.password_hash):
+    candidates = session.scalars(
+        select(User).where(User.email == email.strip().lower(), User.active.is_(True)).order_by(User.id).limit(MAX_ACCOUNTS_PER_EMAIL)
+    ).all()
+    if not candidates:
+        verify_password(password, DUMMY_PASSWORD_HASH)
         return None
-    return user
+    matches = [user for user in candidates if verify_password(password, user.password_hash)]
+    return matches[0] if matches else None

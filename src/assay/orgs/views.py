@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Request
 from sqlalchemy import select
 
-from assay import __version__
+from assay import __version__, sessions
 from assay.db import get_db
 from assay.orgs import service
 from assay.orgs.models import Organization, User
@@ -49,20 +49,32 @@ def list_users(principal: Principal = Depends(live_principal)):
 
 @native.post("/users")
 def add_user(body: Any = Body(None), principal: Principal = Depends(live_principal)):
+    # a sync handler: FastAPI runs it in its thread pool, so hashing never blocks the event loop
     require_admin(principal)
+    password_hash = service.body_password_hash(body)  # before the transaction: scrypt is slow
     with get_db().write() as session:
         org = session.get(Organization, principal.org_id)
-        return JSON(service.user_json(service.add_user(session, org, body)), status_code=201)
+        return JSON(service.user_json(service.add_user(session, org, body, password_hash)), status_code=201)
 
 
 @native.patch("/users/{user_id}")
-def change_user(user_id: UserId, body: Any = Body(None), principal: Principal = Depends(live_principal)):
+def change_user(request: Request, user_id: UserId, body: Any = Body(None), principal: Principal = Depends(live_principal)):
     require_admin(principal)
+    password_hash = service.body_password_hash(body)
+    current = getattr(request.state, "session", None)
+    renewed = None
     with get_db().write() as session:
-        user = service.change_user(session, principal.org_id, user_id, body, principal.user_id)
+        user = service.change_user(session, principal.org_id, user_id, body, principal.user_id, password_hash)
+        if password_hash and user.id == principal.user_id and current is not None:
+            # Changing your own password from a browser ends all your sessions, this one
+            # too (a copy of its cookie must die); the browser gets a new one in its place.
+            renewed = sessions.create(session, user, *sessions.client_details(request), csrf=current.csrf)[0]
         result = service.user_json(user)
     clear_key_cache()  # a deactivation or role change applies at once
-    return JSON(result)
+    response = JSON(result)
+    if renewed:
+        sessions.set_session_cookie(response, renewed)
+    return response
 
 
 @v1.get("/teams")

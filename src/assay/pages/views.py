@@ -7,6 +7,7 @@ Markdown, as HTML made by assay.markdown, which refuses raw HTML)."""
 from __future__ import annotations
 
 import inspect
+import math
 import secrets
 from pathlib import Path
 from urllib.parse import quote
@@ -15,12 +16,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
 
 from assay import __version__, sessions
 from assay.config import get_settings
 from assay.db import get_db
 from assay.errors import ApiError
-from assay.security import Principal, session_principal
+from assay.security import Principal, run_password_work
 
 HERE = Path(__file__).parent
 templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
@@ -57,13 +59,12 @@ def render(name: str, request: Request, status_code: int = 200, **context) -> HT
 
 
 def page_principal(request: Request) -> Principal:
-    session = sessions.read_cookie(request.cookies.get(sessions.COOKIE))
-    principal = session_principal(session["u"]) if session else None
-    if principal is None:
+    session = sessions.resolve(request.cookies.get(sessions.COOKIE))
+    if session is None:
         raise LoginRequired()
-    request.state.principal = principal
-    request.state.csrf_token = session["c"]
-    return principal
+    request.state.principal = session.principal
+    request.state.csrf_token = session.csrf
+    return session.principal
 
 
 def guarded(handler):
@@ -102,39 +103,75 @@ def login_page(request: Request, next: str = "/"):
     token = request.cookies.get(sessions.LOGIN_CSRF_COOKIE) or secrets.token_urlsafe(24)
     request.state.csrf_token = token
     response = render("login.html", request, next=_safe_next(next), error=None)
-    response.set_cookie(sessions.LOGIN_CSRF_COOKIE, token, httponly=True, samesite="lax", max_age=3600)
+    sessions.set_cookie(response, sessions.LOGIN_CSRF_COOKIE, token, 3600)
     return response
+
+
+def _too_many(request: Request, target: str, email: str, retry_after: int, reason: str) -> HTMLResponse:
+    minutes = math.ceil(retry_after / 60)
+    wait = f"{retry_after} seconds" if retry_after < 120 else f"{minutes} minutes"
+    response = render("login.html", request, status_code=429, next=target, email=email,
+                      error=f"Too many sign-in attempts {reason}. Try again in {wait}.")
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _sign_in(email: str, password: str, address: str, user_agent: str, previous: str | None) -> str | None:
+    """Blocking: check the password (scrypt) and store a session in place of the browser's
+    previous one; the new cookie token, or None."""
+    from assay.orgs.service import authenticate_password
+
+    with get_db().read() as session:
+        user = authenticate_password(session, email, password)
+    if user is None:
+        return None
+    with get_db().write() as session:
+        return sessions.create(session, user, address, user_agent, replaces=previous)[0]
 
 
 @pages.post("/login")
 async def login_submit(request: Request):
+    """Sign in. Refused with 429 (and Retry-After) while the client address has made too
+    many attempts or the account has failed too often, even with the right password. The
+    password work runs off the event loop."""
     form = await request.form()
     token = request.cookies.get(sessions.LOGIN_CSRF_COOKIE) or ""
     request.state.csrf_token = token
     target = _safe_next(form.get("next"))
     if not token or not sessions.csrf_ok(token, form.get("csrf_token")):
         return render("login.html", request, status_code=403, next=target, error="The form expired; please sign in again.")
-    from assay.orgs.service import authenticate_password
-
-    with get_db().read() as session:
-        user = authenticate_password(session, form.get("email"), form.get("password"))
-    if user is None:
-        return render("login.html", request, status_code=401, next=target, error="Wrong e-mail or password.", email=form.get("email") or "")
-    cookie, _csrf = sessions.make_cookie(user.id)
+    email = form.get("email") if isinstance(form.get("email"), str) else ""
+    password = form.get("password") if isinstance(form.get("password"), str) else ""
+    address, user_agent = sessions.client_details(request)
+    wait = sessions.address_attempt(address)
+    if wait:
+        return _too_many(request, target, email, wait, "from your address")
+    account = sessions.account_key(email)
+    async with sessions.account_gate(account):
+        wait = sessions.account_locked(account)
+        if wait:
+            return _too_many(request, target, email, wait, "for this account")
+        cookie = await run_password_work(_sign_in, email, password, address, user_agent, request.cookies.get(sessions.COOKIE))
+        if cookie is None:
+            sessions.account_failed(account)
+            return render("login.html", request, status_code=401, next=target, error="Wrong e-mail or password.", email=email)
     response = RedirectResponse(target, status_code=303)
-    response.set_cookie(sessions.COOKIE, cookie, httponly=True, samesite="lax", max_age=int(get_settings().session_hours * 3600))
-    response.delete_cookie(sessions.LOGIN_CSRF_COOKIE)
+    sessions.set_session_cookie(response, cookie)
+    sessions.delete_cookie(response, sessions.LOGIN_CSRF_COOKIE)
     return response
 
 
 @pages.post("/logout")
 async def logout(request: Request):
-    session = sessions.read_cookie(request.cookies.get(sessions.COOKIE))
+    """Sign out: the session's row is deleted, so a copy of the cookie is worthless too."""
+    token = request.cookies.get(sessions.COOKIE)
+    session = await run_in_threadpool(sessions.resolve, token)
     form = await request.form()
-    if session is not None and not sessions.csrf_ok(session["c"], form.get("csrf_token")):
+    if session is not None and not sessions.csrf_ok(session.csrf, form.get("csrf_token")):
         return Response("CSRF check failed", status_code=403)
+    await run_in_threadpool(sessions.end, token)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(sessions.COOKIE)
+    sessions.delete_cookie(response, sessions.COOKIE)
     return response
 
 
