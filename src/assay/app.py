@@ -8,8 +8,19 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from assay import __version__
+from assay import __version__, pages
+from assay.auth.dependencies import authenticate
+from assay.backends import views as backends
+from assay.batches import views as batches
+from assay.bootstrap import bootstrap
+from assay.callbacks.delivery import OutboxWorker
 from assay.config import get_settings
+from assay.files import views as files
+from assay.jobs import BackgroundJobs
+from assay.orgs import views as orgs
+from assay.projects import views as projects
+from assay.queue import views as queue
+from assay.tasks import views as tasks
 from assay.web import JSON, RequestGuard, check_request_text, install_error_handlers
 
 log = logging.getLogger("assay")
@@ -22,13 +33,8 @@ def create_app(run_bootstrap: bool = True) -> FastAPI:
     async def lifespan(_app: FastAPI):
         worker = jobs = None
         if run_bootstrap:
-            from assay.bootstrap import bootstrap
-
             bootstrap()
         if settings.worker_in_process:
-            from assay.callbacks.delivery import OutboxWorker
-            from assay.jobs import BackgroundJobs
-
             worker = OutboxWorker()
             worker.start_thread()
             jobs = BackgroundJobs()
@@ -47,22 +53,13 @@ def create_app(run_bootstrap: bool = True) -> FastAPI:
                   dependencies=[Depends(check_request_text)])
     install_error_handlers(app)
 
-    from assay.backends import views as backends
-    from assay.batches import views as batches
-    from assay.files import views as files
-    from assay.orgs import views as orgs
-    from assay.pages import views as pages
-    from assay.projects import views as projects
-    from assay.queue import views as queue
-    from assay.tasks import views as tasks
-
     for module in (tasks, batches, projects, files, orgs, queue, backends):
         for name in ("v1", "native"):
             router = getattr(module, name, None)
             if router is not None:
                 app.include_router(router)
 
-    app.include_router(pages.pages)
+    app.include_router(pages.router)
     app.mount("/static", pages.static, name="static")
 
-    return RequestGuard(app, settings.max_request_bytes, settings.max_upload_bytes)  # type: ignore[return-value]
+    return RequestGuard(app, settings.max_request_bytes, settings.max_upload_bytes, authenticate)  # type: ignore[return-value]

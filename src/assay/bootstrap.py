@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from assay.auth.principals import Principal
 from assay.config import get_settings
 from assay.db import get_db
 from assay.migrate import upgrade
 from assay.orgs import service as orgs
 from assay.orgs.models import Organization, User
-from assay.security import Principal
 
 ADMIN_EMAIL = "admin@assay.local"
 

@@ -243,12 +243,12 @@ def users_password(
     stop accepting them within a few seconds)."""
     from sqlalchemy import select
 
+    from assay.auth.passwords import hash_password
     from assay.db import get_db
     from assay.errors import ApiError
     from assay.migrate import upgrade
     from assay.orgs import service as orgs
     from assay.orgs.models import User
-    from assay.security import hash_password
 
     _settings()
     upgrade()
@@ -284,12 +284,12 @@ def projects_policy(
     """Show or change a project's quality policy; prints the settings as JSON."""
     import orjson
 
+    from assay.auth.principals import Principal
     from assay.db import get_db
     from assay.errors import ApiError
     from assay.migrate import upgrade
     from assay.orgs import service as orgs
     from assay.projects import service as projects
-    from assay.security import Principal
 
     _settings()
     upgrade()

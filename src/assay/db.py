@@ -13,11 +13,13 @@ import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import orjson
 from sqlalchemy import JSON, BigInteger, Integer, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -142,6 +144,23 @@ def written_at_commit(name: str):
         return write
 
     return register
+
+
+_UPSERTS: dict[tuple[str, str], Any] = {}
+
+
+def upsert(conn: Connection, name: str, table, index_elements: list, values: dict[str, Any], update: Callable[[Any], dict]):
+    """INSERT … ON CONFLICT (index_elements) DO UPDATE SET update(excluded): one statement on
+    SQLite and PostgreSQL, built once per (name, dialect) and cached, because building it
+    costs more CPU than running it on the hot paths. `values` are bind parameters or
+    literals; the caller executes the statement with its parameters."""
+    dialect = conn.dialect.name
+    stmt = _UPSERTS.get((name, dialect))
+    if stmt is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        ins = insert(table).values(**values)
+        stmt = _UPSERTS[(name, dialect)] = ins.on_conflict_do_update(index_elements=index_elements, set_=update(ins.excluded))
+    return stmt
 
 
 _db: Database | None = None

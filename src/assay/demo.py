@@ -9,12 +9,12 @@ import random
 import struct
 import zlib
 
+from assay.auth.principals import Principal
 from assay.db import get_db
 from assay.errors import Conflict
 from assay.files import service as files
 from assay.projects import service as projects
-from assay.security import Principal
-from assay.tasks import service as tasks
+from assay.tasks.service import create as tasks
 
 REVIEWS = [
     "The acting was wooden and the plot went nowhere.",

@@ -10,16 +10,15 @@ import logging
 import threading
 from typing import Callable
 
+from assay.backends.service.rounds import tick as model_tick
 from assay.config import get_settings
 from assay.db import get_db
+from assay.truth.service import refit_due
 
 log = logging.getLogger("assay.jobs")
 
 
 def _jobs() -> list[tuple[str, Callable]]:
-    from assay.backends.service import tick as model_tick
-    from assay.truth.service import refit_due
-
     return [("truth-refit", refit_due), ("models", model_tick)]
 
 

@@ -4,6 +4,7 @@ body is read, body size limits enforced while streaming)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import re
@@ -14,10 +15,13 @@ import orjson
 from fastapi import FastAPI, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from assay.db import get_db
 from assay.errors import ApiError
+from assay.schemas import error_field_and_message
 
 log = logging.getLogger("assay.web")
 
@@ -65,6 +69,57 @@ UserId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 def name_param(value: str) -> str:
     """Path parameters of /v1 routes arrive still percent-encoded (see RequestGuard)."""
     return unquote(value)
+
+
+# ----------------------------------------------------------------------------- query parameters
+
+def parse_bool(value: str | None, field: str, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    lowered = value.lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise ApiError(f"{field}: {value!r} is not a boolean (true/false)", field=field)
+
+
+def parse_int(value: str | None, field: str, *, default: int, lo: int, hi: int) -> int:
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ApiError(f"{field}: {value!r} is not an integer", field=field) from None
+    if not lo <= number <= hi:
+        raise ApiError(f"{field}: must be between {lo} and {hi}", field=field)
+    return number
+
+
+def encode_cursor(*parts: int) -> str:
+    """An opaque paging token (Scale's next_token) of a few integers."""
+    return base64.urlsafe_b64encode(":".join(str(p) for p in parts).encode()).decode().rstrip("=")
+
+
+def decode_cursor(token: str, size: int, field: str = "next_token") -> tuple[int, ...]:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        parts = tuple(int(x) for x in base64.urlsafe_b64decode(padded.encode()).decode().split(":"))
+    except (ValueError, UnicodeDecodeError):
+        parts = ()
+    if len(parts) != size:
+        raise ApiError(f"{field}: is not a token returned by this server", field=field)
+    return parts
+
+
+async def run_db(fn, *args):
+    """Run a handler's database work. On SQLite on the event loop: there is one writer
+    anyway, and a thread hop per request plus a lock convoy among pool threads cost more
+    CPU than the query. PostgreSQL work goes to the thread pool so the loop keeps serving
+    during network round trips."""
+    if get_db().is_sqlite:
+        return fn(*args)
+    return await run_in_threadpool(fn, *args)
 
 
 # ----------------------------------------------------------------------------- strict JSON
@@ -177,8 +232,9 @@ class RequestGuard:
     * Enforces the body size limit while the body streams in (Content-Length or chunked).
     """
 
-    def __init__(self, app, max_request_bytes: int, max_upload_bytes: int):
+    def __init__(self, app, max_request_bytes: int, max_upload_bytes: int, authenticate):
         self.app = app
+        self.authenticate = authenticate  # Request → principal, raising ApiError
         self.max_request_bytes = max_request_bytes
         self.max_upload_bytes = max_upload_bytes
 
@@ -197,7 +253,7 @@ class RequestGuard:
             await _too_large(limit, int(length))(scope, receive, send)
             return
         if api and scope["method"] in BODY_METHODS:
-            denied = await _authenticate_early(scope)
+            denied = await _authenticate_early(scope, self.authenticate)
             if denied is not None:
                 await denied(scope, receive, send)
                 return
@@ -223,11 +279,9 @@ def _too_large(limit: int, size: int | None = None) -> JSON:
     return error_response(413, f"body: the request is {said}, over the {limit}-byte limit", field="body")
 
 
-async def _authenticate_early(scope) -> Response | None:
+async def _authenticate_early(scope, authenticate) -> Response | None:
     """The route's principal, resolved from the headers alone and kept in the request
     state; an error response when the credentials are missing or wrong."""
-    from assay.security import authenticate
-
     request = Request(scope)
     try:
         scope.setdefault("state", {})["principal"] = await authenticate(request)
@@ -306,9 +360,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError):
         first = exc.errors()[0] if exc.errors() else {}
-        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
-        field = ".".join(loc) or "body"
-        message = first.get("msg", "invalid request")
+        loc = tuple(first.get("loc", ()))
+        first = {**first, "loc": loc[1:] if loc[:1] in (("body",), ("query",), ("path",)) else loc}
+        field, message = error_field_and_message(first)
         if first.get("type") == "json_invalid":
             field, message = "body", "is not valid JSON"
         return error_response(400, f"{field}: {message}", field=field)

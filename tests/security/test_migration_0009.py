@@ -12,7 +12,7 @@ from alembic import command
 from sqlalchemy import create_engine, text
 
 from assay.migrate import alembic_config
-from assay.security import hash_password
+from assay.auth.passwords import hash_password
 from tests.db_access import query
 from tests.security.support import Browser
 from tests.support import Server

@@ -1,13 +1,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assay.db import Base, BigIntPK, JSONType, utcnow
 
-BATCH_STATUSES = ("staging", "in_progress", "completed")
+
+class BatchStatus(StrEnum):
+    STAGING = "staging"  # a rapid project's batch before it is finalized
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+
+
+BATCH_STATUSES = tuple(BatchStatus)
 
 
 class Batch(Base):
@@ -18,7 +26,7 @@ class Batch(Base):
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20), default="in_progress")
+    status: Mapped[str] = mapped_column(String(20), default=BatchStatus.IN_PROGRESS)
     callback: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     calibration_batch: Mapped[bool] = mapped_column(Boolean, default=False)
     self_label_batch: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -7,16 +7,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from assay.batches.models import Batch
+from assay.auth.principals import Principal
+from assay.batches.completion import check_batch_completion
+from assay.batches.models import BATCH_STATUSES, Batch, BatchStatus
 from assay.db import new_public_id, utcnow
 from assay.errors import Conflict, NotFound, field_error
 from assay.names import check_name
 from assay.projects.models import Project
-from assay.projects.service import get_project
-from assay.security import Principal
 from assay.tasks.models import Task
-from assay.timeutil import iso
+from assay.timeutil import parse_filter_time
 from assay.urls import check_callback_url
+from assay.web import parse_bool, parse_int
 
 
 def get_batch(session: Session, principal: Principal, name: str, *, for_update: bool = False) -> Batch:
@@ -29,6 +30,13 @@ def get_batch(session: Session, principal: Principal, name: str, *, for_update: 
     return batch
 
 
+def _project_named(session: Session, principal: Principal, name: str) -> Project:
+    project = session.scalar(select(Project).where(Project.org_id == principal.org_id, Project.name == name))
+    if project is None:
+        raise NotFound(f"Project with name {name!r} not found.")
+    return project
+
+
 def create_batch(session: Session, principal: Principal, body: Any) -> Batch:
     if not isinstance(body, dict):
         raise field_error("body", "must be a JSON object")
@@ -36,7 +44,7 @@ def create_batch(session: Session, principal: Principal, body: Any) -> Batch:
     if not project_name:
         raise field_error("project", "required: the name of the project this batch belongs to")
     name = check_name(body.get("name"), "name")
-    project = get_project(session, principal, project_name)
+    project = _project_named(session, principal, project_name)
     callback = check_callback_url(body.get("callback"), "callback")
     metadata = body.get("metadata")
     if metadata is None:
@@ -54,7 +62,7 @@ def create_batch(session: Session, principal: Principal, body: Any) -> Batch:
         project_id=project.id,
         name=name,
         # Rapid projects stage batches until finalized; standard ones work at once.
-        status="staging" if project.rapid else "in_progress",
+        status=BatchStatus.STAGING if project.rapid else BatchStatus.IN_PROGRESS,
         callback=callback,
         calibration_batch=bool(body.get("calibration_batch")),
         self_label_batch=bool(body.get("self_label_batch")),
@@ -69,10 +77,8 @@ def finalize_batch(session: Session, principal: Principal, name: str) -> Batch:
     batch = get_batch(session, principal, name, for_update=True)
     if batch.finalized_at is None:
         batch.finalized_at = utcnow()
-    if batch.status == "staging":
-        batch.status = "in_progress"
-    from assay.tasks.lifecycle import check_batch_completion
-
+    if batch.status == BatchStatus.STAGING:
+        batch.status = BatchStatus.IN_PROGRESS
     check_batch_completion(session, batch)
     return batch
 
@@ -96,19 +102,15 @@ def batch_counts(session: Session, batch: Batch, is_test: bool | None = None) ->
 
 
 def list_batches(session: Session, principal: Principal, query) -> tuple[list[tuple[Batch, str]], int, int, int]:
-    from assay.tasks.service import parse_bool, parse_int
-
     stmt = select(Batch, Project.name).join(Project, Project.id == Batch.project_id).where(Batch.org_id == principal.org_id)
     if query.get("project"):
-        project = get_project(session, principal, query["project"])
+        project = _project_named(session, principal, query["project"])
         stmt = stmt.where(Batch.project_id == project.id)
     if query.get("status"):
         status = query["status"]
-        if status not in ("staging", "in_progress", "completed"):
-            raise field_error("status", "must be one of staging, in_progress, completed")
+        if status not in BATCH_STATUSES:
+            raise field_error("status", f"must be one of {', '.join(BATCH_STATUSES)}")
         stmt = stmt.where(Batch.status == status)
-    from assay.timeutil import parse_filter_time
-
     if query.get("start_time"):
         stmt = stmt.where(Batch.created_at >= parse_filter_time(query["start_time"], "start_time"))
     if query.get("end_time"):
@@ -120,22 +122,3 @@ def list_batches(session: Session, principal: Principal, query) -> tuple[list[tu
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
     rows = session.execute(stmt.order_by(Batch.id.desc()).limit(limit).offset(offset)).all()
     return [(b, p) for b, p in rows], total, limit, offset
-
-
-def batch_json(batch: Batch, project_name: str) -> dict[str, Any]:
-    out = {
-        "id": batch.public_id,
-        "name": batch.name,
-        "project": project_name,
-        "status": batch.status,
-        "callback": batch.callback or "",
-        "calibration_batch": batch.calibration_batch,
-        "self_label_batch": batch.self_label_batch,
-        "created_at": iso(batch.created_at),
-        "metadata": batch.metadata_ or {},
-    }
-    if batch.finalized_at:
-        out["finalized_at"] = iso(batch.finalized_at)
-    if batch.completed_at:
-        out["completed_at"] = iso(batch.completed_at)
-    return out

@@ -5,11 +5,14 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Request
 from sqlalchemy import select
 
+from assay.auth.dependencies import authenticate
+from assay.auth.principals import Principal
+from assay.authz import authorize
 from assay.batches import service
+from assay.batches.policies import BatchPolicy
+from assay.batches.serialize import batch_json
 from assay.db import get_db
 from assay.projects.models import Project
-from assay.security import Principal
-from assay.tasks.views import task_api
 from assay.web import JSON, JSONRoute, name_param
 
 v1 = APIRouter(prefix="/v1", route_class=JSONRoute)
@@ -20,36 +23,41 @@ def _project_name(session, batch) -> str:
 
 
 @v1.post("/batches")
-def create_batch(body: Any = Body(None), principal: Principal = Depends(task_api)):
+def create_batch(body: Any = Body(None), principal: Principal = Depends(authenticate)):
+    authorize(principal, BatchPolicy.use_api)
     with get_db().write() as session:
         batch = service.create_batch(session, principal, body)
-        return JSON(service.batch_json(batch, _project_name(session, batch)))
+        return JSON(batch_json(batch, _project_name(session, batch)))
 
 
 @v1.get("/batches")
-def list_batches(request: Request, principal: Principal = Depends(task_api)):
+def list_batches(request: Request, principal: Principal = Depends(authenticate)):
+    authorize(principal, BatchPolicy.use_api)
     with get_db().read() as session:
         rows, total, limit, offset = service.list_batches(session, principal, request.query_params)
-        docs = [service.batch_json(b, p) for b, p in rows]
+        docs = [batch_json(b, p) for b, p in rows]
     return JSON({"docs": docs, "totalDocs": total, "limit": limit, "offset": offset, "has_more": offset + len(docs) < total})
 
 
 @v1.get("/batches/{name}")
-def get_batch(name: str, principal: Principal = Depends(task_api)):
+def get_batch(name: str, principal: Principal = Depends(authenticate)):
+    authorize(principal, BatchPolicy.use_api)
     with get_db().read() as session:
         batch = service.get_batch(session, principal, name_param(name))
-        return JSON(service.batch_json(batch, _project_name(session, batch)))
+        return JSON(batch_json(batch, _project_name(session, batch)))
 
 
 @v1.post("/batches/{name}/finalize")
-def finalize_batch(name: str, principal: Principal = Depends(task_api)):
+def finalize_batch(name: str, principal: Principal = Depends(authenticate)):
+    authorize(principal, BatchPolicy.use_api)
     with get_db().write() as session:
         batch = service.finalize_batch(session, principal, name_param(name))
-        return JSON(service.batch_json(batch, _project_name(session, batch)))
+        return JSON(batch_json(batch, _project_name(session, batch)))
 
 
 @v1.get("/batches/{name}/status")
-def batch_status(name: str, principal: Principal = Depends(task_api)):
+def batch_status(name: str, principal: Principal = Depends(authenticate)):
+    authorize(principal, BatchPolicy.use_api)
     with get_db().read() as session:
         batch = service.get_batch(session, principal, name_param(name))
         counts = service.batch_counts(session, batch, principal.is_test)
@@ -57,7 +65,8 @@ def batch_status(name: str, principal: Principal = Depends(task_api)):
 
 
 @v1.post("/batches/{name}/setMetadata")
-def set_batch_metadata(name: str, body: Any = Body(None), principal: Principal = Depends(task_api)):
+def set_batch_metadata(name: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
+    authorize(principal, BatchPolicy.use_api)
     with get_db().write() as session:
         batch = service.set_batch_metadata(session, principal, name_param(name), body)
-        return JSON(service.batch_json(batch, _project_name(session, batch)))
+        return JSON(batch_json(batch, _project_name(session, batch)))

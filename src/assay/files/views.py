@@ -6,12 +6,14 @@ from fastapi import APIRouter, Body, Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse
 
+from assay.auth.dependencies import authenticate
+from assay.auth.principals import Principal
+from assay.authz import authorize
 from assay.db import get_db
 from assay.errors import field_error
 from assay.files import service
+from assay.files.policies import FilePolicy
 from assay.files.sniff import sniff_file
-from assay.security import Principal
-from assay.tasks.views import task_api
 from assay.web import JSON, JSONRoute
 
 v1 = APIRouter(prefix="/v1", route_class=JSONRoute)
@@ -28,7 +30,8 @@ FILE_HEADERS = {
 
 
 @v1.post("/files/upload")
-async def upload_file(request: Request, principal: Principal = Depends(task_api)):
+async def upload_file(request: Request, principal: Principal = Depends(authenticate)):
+    authorize(principal, FilePolicy.upload)
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith("multipart/form-data"):
         raise field_error("file", "send the file as multipart/form-data with a part named 'file'")
@@ -51,7 +54,8 @@ async def upload_file(request: Request, principal: Principal = Depends(task_api)
 
 
 @v1.post("/files/import")
-def import_file(body: Any = Body(None), principal: Principal = Depends(task_api)):
+def import_file(body: Any = Body(None), principal: Principal = Depends(authenticate)):
+    authorize(principal, FilePolicy.upload)
     file_id, path, size, sha, filename, mime = service.import_from_url(principal, body)
     fields = {k: v for k, v in body.items() if k != "file_url"}
     with get_db().write() as session:

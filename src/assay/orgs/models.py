@@ -1,13 +1,27 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assay.db import Base, BigIntPK, utcnow
 
-ROLES = ("admin", "customer", "reviewer", "annotator")
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    CUSTOMER = "customer"
+    REVIEWER = "reviewer"
+    ANNOTATOR = "annotator"
+
+
+ROLES = tuple(Role)
+# Who may use the Scale-compatible task API (customers own the data; admins run the place).
+TASK_API_ROLES = (Role.ADMIN, Role.CUSTOMER)
+# Who may label tasks, and who may review them.
+LABELER_ROLES = (Role.ADMIN, Role.REVIEWER, Role.ANNOTATOR)
+REVIEWER_ROLES = (Role.ADMIN, Role.REVIEWER)
 
 
 class Organization(Base):

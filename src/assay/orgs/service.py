@@ -10,11 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from assay import sessions
+from assay.auth import sessions
+from assay.auth.passwords import DUMMY_PASSWORD_HASH, hash_password, verify_password
+from assay.auth.principals import generate_key, hash_key
 from assay.db import new_public_id, utcnow
 from assay.errors import Conflict, NotFound, field_error
-from assay.orgs.models import ROLES, ApiKey, Organization, User
-from assay.security import DUMMY_PASSWORD_HASH, generate_key, hash_key, hash_password, verify_password
+from assay.orgs.models import ROLES, ApiKey, Organization, Role, User
+from assay.orgs.schemas import NewUserBody, UserChangeBody
 
 # The local part: RFC 5322 dot-atom characters (and any non-ASCII letter); no quoted forms.
 _LOCAL_RE = re.compile(r"^[\w!#$%&'*+/=?^`{|}~-]+(\.[\w!#$%&'*+/=?^`{|}~-]+)*$")
@@ -109,12 +111,12 @@ def create_key(session: Session, user: User, is_test: bool = False) -> NewKey:
 
 def service_user(session: Session, org: Organization) -> User:
     """The org's first admin, or a new API admin user when it has none."""
-    user = session.scalar(select(User).where(User.org_id == org.id, User.role == "admin").order_by(User.id))
+    user = session.scalar(select(User).where(User.org_id == org.id, User.role == Role.ADMIN).order_by(User.id))
     if user is not None:
         return user
     slug = re.sub(r"[^a-z0-9]+", "-", org.name.lower()).strip("-")[:40].strip("-") or "org"  # a valid domain label
     email = f"api-admin@{slug}-{org.public_id[-6:]}.assay.local"
-    return create_user(session, org, email, "admin", name=f"{org.name} API")
+    return create_user(session, org, email, Role.ADMIN, name=f"{org.name} API")
 
 
 def revoke_key(session: Session, org_id: int, prefix: str) -> int:
@@ -140,6 +142,7 @@ def get_user(session: Session, org_id: int, user_id: int) -> User:
 
 
 def check_password(value) -> str:
+    """A password the CLI was given (the API's bodies check the same through their schema)."""
     if not isinstance(value, str) or len(value) < 8:
         raise field_error("password", "must be a string of at least 8 characters")
     if len(value) > 1024:
@@ -147,29 +150,10 @@ def check_password(value) -> str:
     return value
 
 
-def body_password_hash(body) -> str | None:
-    """The hash of a request body's "password" when it is a valid one, else None (the
-    service then reports the error in its usual order). Views call it before opening the
-    write transaction, so scrypt never runs while the transaction (on SQLite: the one
-    writer lock) is held."""
-    if isinstance(body, dict) and isinstance(body.get("password"), str) and 8 <= len(body["password"]) <= 1024:
-        return hash_password(body["password"])
-    return None
-
-
-def add_user(session: Session, org: Organization, body, password_hash: str | None = None) -> User:
-    """An admin creates an account (annotator, reviewer, customer or admin) with a password."""
-    if not isinstance(body, dict):
-        raise field_error("body", 'must be a JSON object {"email", "role", "password", "name"?}')
-    email, role, name = body.get("email"), body.get("role"), body.get("name", "")
-    if not isinstance(email, str):
-        raise field_error("email", "required: the person's e-mail address")
-    if not isinstance(role, str):
-        raise field_error("role", f"required: one of {', '.join(ROLES)}")
-    if not isinstance(name, str) or len(name) > 200:
-        raise field_error("name", "must be a string of at most 200 characters")
-    password = check_password(body.get("password"))
-    return create_user(session, org, email, role, password, name=name.strip(), password_hash=password_hash)
+def add_user(session: Session, org: Organization, body: NewUserBody, password_hash: str) -> User:
+    """An admin creates an account (annotator, reviewer, customer or admin) with a password
+    (hashed by the caller before the transaction: scrypt is slow)."""
+    return create_user(session, org, body.email, body.role, name=body.name.strip(), password_hash=password_hash)
 
 
 def set_password(session: Session, user: User, password_hash: str) -> None:
@@ -179,31 +163,26 @@ def set_password(session: Session, user: User, password_hash: str) -> None:
     sessions.revoke_user(session, user.id)
 
 
-def change_user(session: Session, org_id: int, user_id: int, body, acting_user_id: int, password_hash: str | None = None) -> User:
-    if not isinstance(body, dict):
-        raise field_error("body", 'must be a JSON object with any of "active", "role", "password", "name"')
+def change_user(session: Session, org_id: int, user_id: int, body: UserChangeBody, acting_user_id: int,
+                password_hash: str | None = None) -> User:
+    """Only the keys the body gives change; `password_hash` is the new password's hash,
+    made by the caller before the transaction."""
+    given = body.model_fields_set
     user = get_user(session, org_id, user_id)
-    if "active" in body:
-        if not isinstance(body["active"], bool):
-            raise field_error("active", "must be true or false")
-        if user.id == acting_user_id and not body["active"]:
+    if "active" in given:
+        if user.id == acting_user_id and not body.active:
             raise field_error("active", "you cannot deactivate yourself")
-        user.active = body["active"]
+        user.active = body.active
         if not user.active:
             sessions.revoke_user(session, user.id)  # reactivation does not bring them back
-    if "role" in body:
-        if body["role"] not in ROLES:
-            raise field_error("role", f"must be one of {', '.join(ROLES)}")
-        if user.id == acting_user_id and body["role"] != "admin":
+    if "role" in given:
+        if user.id == acting_user_id and body.role != Role.ADMIN:
             raise field_error("role", "you cannot remove your own admin role")
-        user.role = body["role"]
-    if "password" in body:
-        check_password(body["password"])
-        set_password(session, user, password_hash or hash_password(body["password"]))
-    if "name" in body:
-        if not isinstance(body["name"], str) or len(body["name"]) > 200:
-            raise field_error("name", "must be a string of at most 200 characters")
-        user.name = body["name"].strip()
+        user.role = body.role
+    if "password" in given:
+        set_password(session, user, password_hash or hash_password(body.password))
+    if "name" in given:
+        user.name = body.name.strip()
     session.flush()
     return user
 

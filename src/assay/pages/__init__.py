@@ -1,0 +1,15 @@
+"""Server-rendered pages (login, the labeler's pages, the admin pages) and the small ES
+modules they load from static/js. `router` holds every page; `static` serves the assets."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from assay.pages import admin, labeler, login
+from assay.pages.render import static
+
+router = APIRouter(include_in_schema=False)
+for module in (login, labeler, admin):
+    router.include_router(module.router)
+
+__all__ = ["router", "static"]

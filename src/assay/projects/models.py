@@ -7,6 +7,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from assay.db import Base, BigIntPK, JSONType, utcnow
 
+# Project params that configure the project itself (quality policy, instructions) rather
+# than the params its tasks are created with.
+PROJECT_ONLY_PARAMS = frozenset({"instruction", "labels_per_task", "max_labels", "target_confidence", "review_fraction", "review_below",
+                                 "aggregation", "gold_rate", "qualification_size", "pause_below", "pipeline", "consensus_attempts"})
+
 
 class Project(Base):
     __tablename__ = "projects"
@@ -37,8 +42,9 @@ class Project(Base):
     # Review sampling: besides `review_fraction`, every task whose consensus confidence is
     # below this goes to a reviewer.
     review_below: Mapped[float | None] = mapped_column(nullable=True)
-    # Consolidation: "auto" (the type's aggregator, else the one-coin model weighted by each
-    # labeler's record) or "majority_vote" (every labeler counts the same).
+    # Consolidation method (projects.service.AGGREGATIONS): "auto" (the type's aggregator,
+    # else the one-coin model weighted by each labeler's record), vote shares, or a truth
+    # model fitted in the background (truth/).
     aggregation: Mapped[str] = mapped_column(String(30), default="auto", server_default="auto")
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

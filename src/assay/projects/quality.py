@@ -23,11 +23,11 @@ import numpy as np
 from sqlalchemy import false, func, select, true
 from sqlalchemy.orm import Session
 
+from assay.auth.principals import Principal
 from assay.errors import Forbidden
 from assay.orgs.models import User
 from assay.projects.models import Project
 from assay.queue.models import ProjectMember
-from assay.security import Principal
 from assay.tasks.models import TASK_STATUSES, LabelerStats, Task, TaskAnswer
 from assay.tasktypes import get_plugin
 from assay.tasktypes.base import TaskTypePlugin
@@ -222,7 +222,7 @@ def _accuracy(stats, model_accuracy: float | None, labeler_accuracy, smoothed_ac
 def quality_report(session: Session, principal: Principal, project: Project) -> dict[str, Any]:
     from assay.quality.agreement import fleiss_kappa_from_labels, krippendorff_alpha_from_labels, pairwise_cohen_kappa
     from assay.quality.online import smoothed_accuracy
-    from assay.tasks.lifecycle import labeler_accuracy
+    from assay.tasks.consolidation import labeler_accuracy
 
     check_access(session, principal, project)
     conn = session.connection()

@@ -8,16 +8,25 @@ expired lease is deleted and its slot returns to the task (`tasks.open_slots`).
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assay.db import Base, BigIntPK, utcnow
 
-ASSIGNMENT_KINDS = ("label", "review")
-# leased: working on it; submitted: answered (editable while expires_at is ahead);
-# skipped: passed with a reason (never offered again); rework: a reviewer sent it back.
-ASSIGNMENT_STATUSES = ("leased", "submitted", "skipped", "rework", "reviewed")
+
+class AssignmentKind(StrEnum):
+    LABEL = "label"
+    REVIEW = "review"
+
+
+class AssignmentStatus(StrEnum):
+    LEASED = "leased"  # working on it
+    SUBMITTED = "submitted"  # answered (editable while expires_at is ahead)
+    SKIPPED = "skipped"  # passed with a reason (never offered again)
+    REWORK = "rework"  # a reviewer sent it back
+    REVIEWED = "reviewed"  # a review verdict was given
 
 
 class ProjectMember(Base):

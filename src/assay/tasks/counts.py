@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from assay.db import written_at_commit
+from assay.db import upsert, written_at_commit
 from assay.tasks.models import TaskCount
 
 C = TaskCount.__table__
 
 
-_UPSERTS: dict[str, object] = {}
-
-
-def _upsert(dialect: str):
-    """One prebuilt upsert per dialect: building the statement costs more CPU than running it."""
-    stmt = _UPSERTS.get(dialect)
-    if stmt is None:
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        stmt = insert(C).values(org_id=bindparam("o"), is_test=bindparam("t"), project_id=bindparam("p"), batch_id=bindparam("b"),
-                                status=bindparam("s"), n=bindparam("d"))
-        stmt = stmt.on_conflict_do_update(index_elements=[C.c.org_id, C.c.is_test, C.c.project_id, C.c.batch_id, C.c.status],
-                                          set_={"n": C.c.n + stmt.excluded.n})
-        _UPSERTS[dialect] = stmt
-    return stmt
+def _upsert(conn):
+    return upsert(conn, "task_counts", C, [C.c.org_id, C.c.is_test, C.c.project_id, C.c.batch_id, C.c.status],
+                  {"org_id": bindparam("o"), "is_test": bindparam("t"), "project_id": bindparam("p"), "batch_id": bindparam("b"),
+                   "status": bindparam("s"), "n": bindparam("d")},
+                  lambda excluded: {"n": C.c.n + excluded.n})
 
 
 def bump(session, org_id: int, is_test: bool, project_id: int, batch_id: int | None, status: str, delta: int) -> None:
@@ -44,7 +33,7 @@ _DELTAS = "task_count_deltas"
 @written_at_commit(_DELTAS)
 def _write_deltas(session, deltas) -> None:
     conn = session.connection()
-    stmt = _upsert(conn.dialect.name)
+    stmt = _upsert(conn)
     # sorted: concurrent transactions lock the counter rows in the same order (no deadlock)
     for (org_id, is_test, project_id, batch_id, status), delta in sorted(deltas.items()):
         if delta:

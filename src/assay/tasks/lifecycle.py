@@ -1,7 +1,9 @@
-"""Task state transitions and their side effects, in one place.
+"""Task state transitions and their side effects, in one place: the only writer of a
+task's `status`, `review_state` and `open_slots`.
 
 Every transition that a customer hears about writes its callback to the outbox in the
-same transaction. Services call these; nothing else writes `Task.status`.
+same transaction. Services call these; consolidation (who agreed, with what confidence)
+is tasks/consolidation.py's.
 """
 
 from __future__ import annotations
@@ -11,20 +13,40 @@ import random
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, func, insert, select, true, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
+from assay.backends.models import Prediction
+from assay.batches.completion import check_batch_completion
 from assay.batches.models import Batch
-from assay.callbacks.service import enqueue_batch_callback, enqueue_task_callback
-from assay.db import utcnow, written_at_commit
-from assay.errors import InvalidRequest
+from assay.callbacks.outbox import enqueue_task_callback
+from assay.db import utcnow
+from assay.errors import InvalidRequest, field_error
 from assay.projects.models import Project
+from assay.queue.models import AssignmentKind
 from assay.tasks import counts, queries
-from assay.tasks.models import LabelerStats, Task, TaskAnswer
+from assay.tasks.answers import (
+    ACTIVE_RESPONSES,
+    DEACTIVATE_ANSWER,
+    HAS_ANSWER,
+    INSERT_ANSWER,
+    active_answers,
+    active_responses,
+    check_active_seconds,
+    hypothesis_status,
+)
+from assay.tasks.consolidation import consensus_of, record_agreement, record_gold_result
+from assay.tasks.models import AnswerReview, AnswerSource, ReviewState, Task, TaskAnswer, TaskKind, TaskStatus, queue_rank
 from assay.tasks.serialize import task_json
 from assay.tasktypes import get_plugin
 from assay.timeutil import iso
 
+T = Task.__table__
+PT = Project.__table__
+_POLICY = select(PT.c.review_fraction, PT.c.max_labels, PT.c.target_confidence, PT.c.review_below, PT.c.aggregation).where(PT.c.id == bindparam("p"))
+
+
+# ----------------------------------------------------------------------------- terminal transitions
 
 def notify(session: Session, task: Task) -> None:
     """Queue the task callback (if the task has a callback URL)."""
@@ -36,8 +58,8 @@ def notify(session: Session, task: Task) -> None:
 
 def complete_task(session: Session, task: Task, response: dict[str, Any], quality: dict[str, Any] | None = None) -> None:
     now = utcnow()
-    counts.move(session, task, task.status, "completed")
-    task.status = "completed"
+    counts.move(session, task, task.status, TaskStatus.COMPLETED)
+    task.status = TaskStatus.COMPLETED
     task.response = response
     task.quality = quality
     task.completed_at = now
@@ -49,10 +71,10 @@ def complete_task(session: Session, task: Task, response: dict[str, Any], qualit
 
 def fail_task(session: Session, task: Task, message: str) -> None:
     """Attachment processing failed: status error, callback with the error."""
-    if task.status != "pending":
+    if task.status != TaskStatus.PENDING:
         return
-    counts.move(session, task, task.status, "error")
-    task.status = "error"
+    counts.move(session, task, task.status, TaskStatus.ERROR)
+    task.status = TaskStatus.ERROR
     task.response = {"error": message}
     task.updated_at = utcnow()
     if task.clear_unique_id_on_error:
@@ -63,15 +85,15 @@ def fail_task(session: Session, task: Task, message: str) -> None:
 
 
 def cancel_task(session: Session, task: Task, clear_unique_id: bool) -> None:
-    if task.kind != "task":
+    if task.kind != TaskKind.TASK:
         raise InvalidRequest(f"Task {task.public_id} is a {task.kind} item; gold items are not canceled.")
-    if task.status != "pending":
+    if task.status != TaskStatus.PENDING:
         raise InvalidRequest(f"Task {task.public_id} cannot be canceled: its status is {task.status}; only pending tasks can be.")
     started = session.scalar(select(func.count()).select_from(TaskAnswer).where(TaskAnswer.task_id == task.id))
     if started:
         raise InvalidRequest(f"Task {task.public_id} cannot be canceled: work on it has started ({started} answer(s) recorded).")
-    counts.move(session, task, task.status, "canceled")
-    task.status = "canceled"
+    counts.move(session, task, task.status, TaskStatus.CANCELED)
+    task.status = TaskStatus.CANCELED
     task.updated_at = utcnow()
     if clear_unique_id:
         task.unique_id = None
@@ -79,207 +101,132 @@ def cancel_task(session: Session, task: Task, clear_unique_id: bool) -> None:
     _after_terminal(session, task)
 
 
-def consensus_of(session: Session, task: Task, answers: list[tuple[int | None, dict[str, Any]]], aggregation: str | None = None):
-    """Consolidate (labeler, response) pairs, each labeler weighted by their accuracy
-    estimate in this project: the type's own aggregator when it has one (spans, boxes,
-    free text), else the project's method over whole answers — `auto`: the one-coin
-    posterior (assay.quality.online); `majority_vote` / `weighted_majority_vote`: vote
-    shares; a named model (`dawid_skene`, …): the project's fitted model (assay.truth).
-    Returns (response, quality, agreed) where agreed[i] says whether answer i agrees;
-    quality["contributors"] lists the agreeing labelers (native API only)."""
-    from assay.quality.online import consensus  # numpy loads on first use
-
-    plugin = get_plugin(task.type)
-    users = [u for u, _ in answers]
-    known = [u for u in users if u is not None]
-    stats = {}
-    if known:
-        stats = {row.user_id: row for row in session.connection().execute(
-            select(LS.c.user_id, LS.c.answered, LS.c.agreed, LS.c.gold_answered, LS.c.gold_correct)
-            .where(LS.c.project_id == task.project_id, LS.c.user_id.in_(known)))}
-    accuracies = [labeler_accuracy(stats.get(u)) for u in users]
-    if aggregation is None:
-        aggregation = session.connection().execute(_AGGREGATION, {"p": task.project_id}).scalar()
-    if aggregation == "majority_vote":
-        accuracies = [labeler_accuracy(None)] * len(answers)  # everyone counts the same
-    responses = [r for _, r in answers]
-    aggregate = plugin.aggregate(responses, accuracies, task.params) if len(answers) > 1 else None
-    if aggregate is not None:
-        agreed = [i in set(aggregate.contributors) for i in range(len(answers))]
-        quality = {"confidence": round(float(aggregate.confidence), 4), "labels": len(answers), "agreeing": sum(agreed),
-                   "method": aggregate.method}
-        if aggregate.details:
-            quality.update(aggregate.details)
-        return aggregate.response, _with_contributors(quality, users, agreed), agreed
-    keys = [plugin.consensus_key(response, task.params) for response in responses]
-    posterior, method = None, "one_coin"
-    if aggregation in ("majority_vote", "weighted_majority_vote"):
-        posterior, method = _vote_shares(keys, None if aggregation == "majority_vote" else accuracies), aggregation
-    elif aggregation in _NAMED_METHODS and plugin.is_categorical(task.params):
-        from assay.truth.service import fitted_posterior
-
-        posterior = fitted_posterior(session, task.project_id, aggregation, users, keys)
-        method = aggregation if posterior is not None else method
-    if posterior is None:
-        posterior = consensus(keys, accuracies, plugin.answer_space(task.params)).posterior
-    # ties go to the answer given first
-    winner_key = max(posterior, key=lambda k: (posterior[k], -keys.index(k)))
-    agreed = [k == winner_key for k in keys]
-    quality = {"confidence": round(posterior[winner_key], 4), "labels": len(answers), "agreeing": sum(agreed), "method": method}
-    return responses[keys.index(winner_key)], _with_contributors(quality, users, agreed), agreed
+def send_back(session: Session, task: Task, comment: str | None) -> None:
+    """Reopen a finished task for people: one a model auto-accepted goes back to labeling;
+    one people finished goes to a reviewer with their answers. The customer hears about
+    the new answer by callback when it completes again."""
+    if task.kind != TaskKind.TASK or task.status != TaskStatus.COMPLETED:
+        raise InvalidRequest(f"Task {task.public_id} is {task.status}; only completed tasks can be sent back for review.", field="task_id")
+    if comment is not None and (not isinstance(comment, str) or len(comment) > 2000):
+        raise field_error("comment", "must be text of at most 2000 characters")
+    prediction = session.get(Prediction, task.id)
+    auto = bool(prediction and prediction.auto_accepted)
+    counts.move(session, task, TaskStatus.COMPLETED, TaskStatus.PENDING)
+    task.status = TaskStatus.PENDING
+    task.completed_at = None
+    task.updated_at = utcnow()
+    task.quality = {**(task.quality or {}), "sent_back": True, **({"sent_back_comment": comment} if comment else {})}
+    if auto:
+        prediction.auto_accepted = False
+        task.open_slots = task.required_labels
+    else:
+        task.review_state = ReviewState.WAITING
+    session.flush()
 
 
-_NAMED_METHODS = ("dawid_skene", "one_coin_dawid_skene", "glad")
+def _after_terminal(session: Session, task: Task) -> None:
+    if task.batch_id is None:
+        return
+    # Lock the batch row so two transactions finishing its last two tasks cannot both
+    # see the other's task as still pending.
+    batch = session.get(Batch, task.batch_id, with_for_update=True)
+    if batch is not None:
+        check_batch_completion(session, batch)
 
 
-def _vote_shares(keys: list, weights: list[float] | None) -> dict:
-    shares: dict = {}
-    for i, key in enumerate(keys):
-        shares[key] = shares.get(key, 0.0) + (1.0 if weights is None else weights[i])
-    total = sum(shares.values()) or 1.0
-    return {k: v / total for k, v in shares.items()}
+# ----------------------------------------------------------------------------- label slots and review leases
+
+# The queue's claim: pick the first candidate and take its slot in one statement (one round
+# trip). On PostgreSQL the candidate row is locked with SKIP LOCKED, so concurrent claimers
+# take different tasks instead of queueing on one row.
+_LABEL_CLAIM = """
+UPDATE tasks SET open_slots = open_slots - 1 WHERE id = (
+  SELECT t.id FROM tasks t
+  WHERE t.project_id = :project_id AND t.status = 'pending' AND t.open_slots > 0 AND t.is_test = {false}
+    AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id AND a.user_id = :user_id AND a.kind = 'label')
+  ORDER BY t.queue_rank, t.id LIMIT 1 {lock}
+) AND open_slots > 0 RETURNING id
+"""
+_REVIEW_CLAIM = """
+UPDATE tasks SET review_state = 'leased' WHERE id = (
+  SELECT t.id FROM tasks t
+  WHERE t.project_id = :project_id AND t.status = 'pending' AND t.review_state = 'waiting'
+    AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id AND a.user_id = :user_id AND a.kind = 'label')
+  ORDER BY t.queue_rank, t.id LIMIT 1 {lock}
+) AND review_state = 'waiting' RETURNING id
+"""
+_CLAIMS: dict[tuple[str, bool], Any] = {}
+_TAKE_SLOT = update(T).where(T.c.id == bindparam("t"), T.c.open_slots > 0).values(open_slots=T.c.open_slots - 1)
+_RELEASE_SLOT = update(T).where(T.c.id == bindparam("t"), T.c.status == TaskStatus.PENDING, T.c.kind == TaskKind.TASK).values(
+    open_slots=T.c.open_slots + 1)
+_RELEASE_REVIEW = update(T).where(T.c.id == bindparam("t"), T.c.review_state == ReviewState.LEASED).values(review_state=ReviewState.WAITING)
 
 
-def _with_contributors(quality: dict[str, Any], users: list[int | None], agreed: list[bool]) -> dict[str, Any]:
-    quality["contributors"] = [u for u, ok in zip(users, agreed) if ok and u is not None]
-    return quality
-
-
-def labeler_accuracy(stats) -> float:
-    """A labeler's accuracy estimate: from gold answers when they have any, else from
-    agreement with consolidated answers (both smoothed by the same Beta prior)."""
-    from assay.quality.online import smoothed_accuracy
-
-    if stats is None:
-        return smoothed_accuracy(0, 0)
-    if stats.gold_answered:
-        return smoothed_accuracy(stats.gold_correct, stats.gold_answered)
-    return smoothed_accuracy(stats.agreed, stats.answered)
-
-
-def record_gold_answer(session: Session, task: Task, response: Any, *, user_id: int, active_seconds: float | None = None) -> tuple[int, bool]:
-    """An answer to an evaluation or training item: compared with the expected response
-    (same consensus key = correct) and stored; evaluation answers count in the labeler's
-    gold record. The item itself never changes state. Returns (answer id, correct)."""
-    _check_active_seconds(active_seconds)
-    plugin = get_plugin(task.type)
-    clean = plugin.validate_response(response, task.params)
-    correct = plugin.consensus_key(clean, task.params) == plugin.consensus_key(task.expected_response, task.params)
-    conn = session.connection()
-    answer_id = conn.execute(_INSERT_ANSWER, {
-        "org_id": task.org_id, "task_id": task.id, "user_id": user_id, "source": "gold", "response": clean, "active_seconds": active_seconds,
-        "hypothesis_status": None, "active": True, "created_at": utcnow(), "correct": correct,
-    }).scalar_one()
-    if task.kind == "evaluation":
-        conn.execute(_gold_upsert(conn.dialect.name), {"p": task.project_id, "u": user_id, "o": task.org_id, "correct": int(correct)})
-    return answer_id, correct
-
-
-def _gold_upsert(dialect: str):
-    key = ("gold", dialect)
-    stmt = _STATS_UPSERTS.get(key)
+def _claim_sql(template: str, session: Session) -> Any:
+    pg = session.get_bind().dialect.name == "postgresql"
+    stmt = _CLAIMS.get((template, pg))
     if stmt is None:
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(LS).values(
-            project_id=bindparam("p"), user_id=bindparam("u"), org_id=bindparam("o"), answered=0, agreed=0, gold_answered=1,
-            gold_correct=bindparam("correct"))
-        stmt = _STATS_UPSERTS[key] = ins.on_conflict_do_update(
-            index_elements=[LS.c.project_id, LS.c.user_id],
-            set_={"gold_answered": LS.c.gold_answered + 1, "gold_correct": LS.c.gold_correct + ins.excluded.gold_correct})
+        # literals, not parameters, so SQLite matches the partial queue index
+        stmt = _CLAIMS[(template, pg)] = text(template.format(false="false" if pg else "0", lock="FOR UPDATE OF t SKIP LOCKED" if pg else ""))
     return stmt
 
 
-def _record_agreement(session: Session, task: Task, users: list[int | None], agreed: list[bool]) -> None:
-    """Each labeler's answer joins their record: agreed when it matches the final answer.
-    Collected here and written just before the commit, in user order: completions by the
-    same people on different tasks touch the same rows, so on PostgreSQL the row locks are
-    held only at the very end and always taken in the same order (no deadlock)."""
-    deltas = session.info.setdefault(_STATS_DELTAS, {})
-    for user_id, ok in zip(users, agreed):
-        if user_id is not None:
-            key = (task.project_id, user_id, task.org_id)
-            answered, agreed_n = deltas.get(key, (0, 0))
-            deltas[key] = (answered + 1, agreed_n + int(ok))
+def claim_slot(session: Session, project_id: int, user_id: int, kind: str) -> int | None:
+    """Take one label slot (or the review) of the project's first task in queue order that
+    this person has not labeled; the task's id, or None when there is none."""
+    template = _LABEL_CLAIM if kind == AssignmentKind.LABEL else _REVIEW_CLAIM
+    return session.connection().execute(_claim_sql(template, session), {"project_id": project_id, "user_id": user_id}).scalar()
 
 
-_STATS_DELTAS = "labeler_stats_deltas"
+def take_slot(session: Session, task: Task) -> bool:
+    """Take one open label slot of this task (an answer sent without a lease)."""
+    return bool(session.connection().execute(_TAKE_SLOT, {"t": task.id}).rowcount)
 
 
-@written_at_commit(_STATS_DELTAS)
-def _write_stats(session, deltas) -> None:
+def release(session: Session, task_id: int, kind: str) -> None:
+    """A lease ends without an answer (expired, skipped, the person removed or paused):
+    its label slot, or the review, goes back to the queue."""
+    session.connection().execute(_RELEASE_SLOT if kind == AssignmentKind.LABEL else _RELEASE_REVIEW, {"t": task_id})
+
+
+def reset_queue_ranks(session: Session, project_id: int) -> None:
+    """Back to age order within each priority (the project's model was detached)."""
     conn = session.connection()
-    stmt = _stats_upsert(conn.dialect.name)
-    for (project_id, user_id, org_id), (answered, agreed) in sorted(deltas.items()):
-        conn.execute(stmt, {"p": project_id, "u": user_id, "o": org_id, "n": answered, "agreed": agreed})
+    rows = conn.execute(select(T.c.id, T.c.priority).where(T.c.project_id == project_id, T.c.status == TaskStatus.PENDING)).all()
+    if rows:
+        conn.execute(update(T).where(T.c.id == bindparam("tid")).values(queue_rank=bindparam("rank")),
+                     [{"tid": r.id, "rank": queue_rank(r.priority)} for r in rows])
 
 
-_STATS_UPSERTS: dict[str, Any] = {}
+def set_queue_ranks(session: Session, ranks: dict[int, int]) -> None:
+    """The active-learning order: {task id: rank}, for tasks still pending (a task
+    completed meanwhile keeps its rank)."""
+    if ranks:
+        session.connection().execute(
+            update(T).where(T.c.id == bindparam("tid"), T.c.status == TaskStatus.PENDING).values(queue_rank=bindparam("rank")),
+            [{"tid": t, "rank": r} for t, r in ranks.items()])
 
 
-def _stats_upsert(dialect: str):
-    stmt = _STATS_UPSERTS.get(dialect)
-    if stmt is None:
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(LS).values(
-            project_id=bindparam("p"), user_id=bindparam("u"), org_id=bindparam("o"), answered=bindparam("n"), agreed=bindparam("agreed"))
-        stmt = _STATS_UPSERTS[dialect] = ins.on_conflict_do_update(
-            index_elements=[LS.c.project_id, LS.c.user_id],
-            set_={"answered": LS.c.answered + ins.excluded.answered, "agreed": LS.c.agreed + ins.excluded.agreed})
-    return stmt
-
-
-def active_answers(session: Session, task: Task) -> list[TaskAnswer]:
-    """The human answers that count: one per labeler, the latest version of each."""
-    return list(session.scalars(
-        select(TaskAnswer).where(TaskAnswer.task_id == task.id, TaskAnswer.source == "human", TaskAnswer.active.is_(True)).order_by(TaskAnswer.id)
-    ))
+def auto_accept(session: Session, task_id: int, threshold: float) -> bool:
+    """Complete a task with its model prediction, if nobody has touched it: no answer, no
+    lease (all its slots still open), no review. Whether it did."""
+    conn = session.connection()
+    answered = conn.execute(select(TaskAnswer.__table__.c.id).where(TaskAnswer.__table__.c.task_id == task_id).limit(1)).first()
+    took = conn.execute(update(T).where(T.c.id == task_id, T.c.status == TaskStatus.PENDING, T.c.open_slots == T.c.required_labels,
+                                        T.c.review_state.is_(None)).values(open_slots=0))
+    if answered is not None or took.rowcount != 1:
+        session.rollback()
+        return False
+    task = session.get(Task, task_id)
+    prediction = session.get(Prediction, task_id)
+    quality = {"confidence": round(float(prediction.score), 4), "labels": 0, "agreeing": 0, "method": "model",
+               "auto_accepted": True, "model_version": prediction.model_version, "threshold": threshold}
+    prediction.auto_accepted = True
+    complete_task(session, task, prediction.response, quality)
+    return True
 
 
-def hypothesis_status(session: Session, task: Task, clean: dict[str, Any]) -> str | None:
-    """What a submission did with the pre-label shown (the customer's `hypothesis`, else
-    the project model's prediction): accepted unchanged, edited (kept some of it), or
-    rejected (a different category; none of its spans/shapes kept)."""
-    hypothesis = (task.params or {}).get("hypothesis")
-    if hypothesis is None:
-        from assay.backends.service import prelabel
-
-        hypothesis = prelabel(session.connection(), task.id, task.project_id)
-    if hypothesis is None:
-        return None
-    if orjson.dumps(hypothesis, option=orjson.OPT_SORT_KEYS) == orjson.dumps(clean, option=orjson.OPT_SORT_KEYS):
-        return "accepted"
-    plugin = get_plugin(task.type)
-    if plugin.is_categorical(task.params or {}):
-        return "accepted" if plugin.consensus_key(hypothesis, task.params) == plugin.consensus_key(clean, task.params) else "rejected"
-    suggested = [orjson.dumps(a, option=orjson.OPT_SORT_KEYS) for a in hypothesis.get("annotations") or [] if isinstance(a, dict)]
-    if suggested:
-        given = {orjson.dumps(a, option=orjson.OPT_SORT_KEYS) for a in clean.get("annotations") or [] if isinstance(a, dict)}
-        return "edited" if given.intersection(suggested) else "rejected"
-    return "edited"
-
-
-def _check_active_seconds(active_seconds: Any) -> None:
-    if active_seconds is not None and (not isinstance(active_seconds, (int, float)) or isinstance(active_seconds, bool) or active_seconds < 0):
-        raise InvalidRequest("active_seconds: must be a non-negative number", field="active_seconds")
-
-
-TA = TaskAnswer.__table__
-T = Task.__table__
-LS = LabelerStats.__table__
-_INSERT_ANSWER = insert(TA).returning(TA.c.id)
-_DEACTIVATE_ANSWER = update(TA).where(TA.c.id == bindparam("answer_id")).values(active=False)
-_ACTIVE_RESPONSES = select(TA.c.user_id, TA.c.response).where(TA.c.task_id == bindparam("t"), TA.c.source == "human",
-                                                             TA.c.active == true()).order_by(TA.c.id)
-_HAS_ANSWER = select(TA.c.id).where(TA.c.task_id == bindparam("t"), TA.c.user_id == bindparam("u"), TA.c.source == "human",
-                                   TA.c.active == true()).limit(1)
-PT = Project.__table__
-_POLICY = select(PT.c.review_fraction, PT.c.max_labels, PT.c.target_confidence, PT.c.review_below, PT.c.aggregation).where(PT.c.id == bindparam("p"))
-_AGGREGATION = select(PT.c.aggregation).where(PT.c.id == bindparam("p"))
-
+# ----------------------------------------------------------------------------- answers
 
 def record_answer(
     session: Session,
@@ -287,7 +234,7 @@ def record_answer(
     response: Any,
     *,
     user_id: int | None,
-    source: str = "human",
+    source: str = AnswerSource.HUMAN,
     active_seconds: float | None = None,
     replaces: int | None = None,
     lease_held: bool = False,
@@ -297,30 +244,46 @@ def record_answer(
     answer id. `lease_held`: the caller holds this person's assignment for the task
     (unique per task and person), so no second answer can exist. Hot path: prebuilt
     Core statements (statement building costs more CPU here than the SQL)."""
-    if task.status != "pending" and replaces is None:
+    if task.status != TaskStatus.PENDING and replaces is None:
         raise InvalidRequest(f"Task {task.public_id} is {task.status}; only pending tasks take answers.", field="task_id")
-    _check_active_seconds(active_seconds)
+    check_active_seconds(active_seconds)
     clean = get_plugin(task.type).validate_response(response, task.params)
     conn = session.connection()
     if user_id is not None and replaces is None and not lease_held:
-        if conn.execute(_HAS_ANSWER, {"t": task.id, "u": user_id}).first() is not None:
+        if conn.execute(HAS_ANSWER, {"t": task.id, "u": user_id}).first() is not None:
             raise InvalidRequest(f"Task {task.public_id} already has an answer from this user.", field="task_id")
     if replaces is not None:
-        conn.execute(_DEACTIVATE_ANSWER, {"answer_id": replaces})
+        conn.execute(DEACTIVATE_ANSWER, {"answer_id": replaces})
     now = utcnow()
-    answer_id = conn.execute(_INSERT_ANSWER, {
+    answer_id = conn.execute(INSERT_ANSWER, {
         "org_id": task.org_id, "task_id": task.id, "user_id": user_id, "source": source, "response": clean, "active_seconds": active_seconds,
         "hypothesis_status": hypothesis_status(session, task, clean), "active": True, "created_at": now,
     }).scalar_one()
     task.updated_at = now
-    if task.status == "completed":
+    if task.status == TaskStatus.COMPLETED:
         # an edit of a finished task (the labeler went back): the answer is re-consolidated
-        task.response, task.quality, _ = consensus_of(session, task, [tuple(r) for r in conn.execute(_ACTIVE_RESPONSES, {"t": task.id})])
+        task.response, task.quality, _ = consensus_of(session, task, [tuple(r) for r in conn.execute(ACTIVE_RESPONSES, {"t": task.id})])
         session.flush()
         notify(session, task)
     elif task.review_state is None:
         labels_in(session, task)
     return answer_id
+
+
+def record_gold_answer(session: Session, task: Task, response: Any, *, user_id: int, active_seconds: float | None = None) -> tuple[int, bool]:
+    """An answer to an evaluation or training item: compared with the expected response
+    (same consensus key = correct) and stored; evaluation answers count in the labeler's
+    gold record. The item itself never changes state. Returns (answer id, correct)."""
+    check_active_seconds(active_seconds)
+    plugin = get_plugin(task.type)
+    clean = plugin.validate_response(response, task.params)
+    correct = plugin.consensus_key(clean, task.params) == plugin.consensus_key(task.expected_response, task.params)
+    answer_id = session.connection().execute(INSERT_ANSWER, {
+        "org_id": task.org_id, "task_id": task.id, "user_id": user_id, "source": AnswerSource.GOLD, "response": clean,
+        "active_seconds": active_seconds, "hypothesis_status": None, "active": True, "created_at": utcnow(), "correct": correct,
+    }).scalar_one()
+    record_gold_result(session, task, user_id, correct)
+    return answer_id, correct
 
 
 def needs_review(task: Task, fraction: float) -> bool:
@@ -337,7 +300,7 @@ def labels_in(session: Session, task: Task) -> None:
     project sets a target confidence and the consensus is below it, ask for one more label
     (up to the project's maximum); otherwise send the task to review or complete it."""
     conn = session.connection()
-    answers = [tuple(r) for r in conn.execute(_ACTIVE_RESPONSES, {"t": task.id})]
+    answers = active_responses(session, task)
     if len(answers) < task.required_labels:
         return
     policy = conn.execute(_POLICY, {"p": task.project_id}).first()
@@ -351,12 +314,28 @@ def labels_in(session: Session, task: Task) -> None:
     low = policy.review_below is not None and quality["confidence"] < policy.review_below
     if low or needs_review(task, policy.review_fraction or 0.0):
         task.quality = quality
-        task.review_state = "waiting"
+        task.review_state = ReviewState.WAITING
         session.flush()
         return
     complete_task(session, task, response, quality)
-    _record_agreement(session, task, [u for u, _ in answers], agreed)
+    record_agreement(session, task, [u for u, _ in answers], agreed)
 
+
+def answers_resubmitted(task: Task) -> None:
+    """Every labeler sent back for rework has answered again: back to the reviewers."""
+    task.review_state = ReviewState.WAITING
+
+
+def auto_complete_test_task(session: Session, task: Task) -> None:
+    """Test-mode keys: a bot answers at once with a well-formed synthetic response."""
+    plugin = get_plugin(task.type)
+    rng = random.Random(task.public_id)
+    response = plugin.validate_response(plugin.synthetic_response(task.params, rng), task.params)
+    session.add(TaskAnswer(org_id=task.org_id, task_id=task.id, user_id=None, source=AnswerSource.TEST_BOT, response=response))
+    complete_task(session, task, response)
+
+
+# ----------------------------------------------------------------------------- review and audits
 
 def _review_audit(task: Task, reviewer_email: str, result: str, seconds: float | None, comment: str | None) -> None:
     audit = {"audited_by": reviewer_email, "audited_at": iso(utcnow()), "audit_time_secs": round(seconds or 0), "audit_result": result,
@@ -375,69 +354,76 @@ def review_task(
     answer completes the task; fix: the reviewer's answer does, and each labeler's answer
     is marked accepted or fixed against it; reject: the labelers must rework (returns the
     rejected answers). Each verdict is an audit the customer sees on the task."""
-    if task.status != "pending" or task.review_state not in ("waiting", "leased"):
+    if task.status != TaskStatus.PENDING or task.review_state not in (ReviewState.WAITING, ReviewState.LEASED):
         raise InvalidRequest(f"Task {task.public_id} is not waiting for review.", field="task_id")
-    _check_active_seconds(active_seconds)
+    check_active_seconds(active_seconds)
     answers = active_answers(session, task)
     if not answers:
         raise InvalidRequest(f"Task {task.public_id} has no answers to review.", field="task_id")
     for answer in answers:
         answer.reviewed_by = reviewer_id
-    pairs = [(a.user_id, a.response) for a in answers]
+    if action == "reject":
+        return _reject(session, task, answers, reviewer_email, comment, active_seconds)
     if action == "accept":
-        for answer in answers:
-            answer.review_status = "accepted"
-        final, quality, agreed = consensus_of(session, task, pairs)
-        quality["method"] += "+review"
+        final, quality, agreed = _accept(session, task, answers)
     elif action == "fix":
-        clean = get_plugin(task.type).validate_response(response, task.params)
-        key = orjson.dumps(clean, option=orjson.OPT_SORT_KEYS)
-        for answer in answers:
-            answer.review_status = "accepted" if orjson.dumps(answer.response, option=orjson.OPT_SORT_KEYS) == key else "fixed"
-            answer.review_comment = comment
-        corrected = [a.user_id for a in answers if a.review_status == "fixed"]
-        session.add(TaskAnswer(org_id=task.org_id, task_id=task.id, user_id=reviewer_id, source="review_fix", response=clean,
-                               active_seconds=active_seconds, corrects_user_id=corrected[0] if len(corrected) == 1 else None))
-        final = clean
-        plugin = get_plugin(task.type)
-        truth = plugin.consensus_key(clean, task.params)
-        # the reviewer's answer is taken as the truth
-        agreed = [plugin.consensus_key(r, task.params) == truth for _, r in pairs]
-        quality = {"confidence": 1.0, "labels": len(answers), "agreeing": sum(agreed), "method": "review_fix"}
-    elif action == "reject":
-        if not isinstance(comment, str) or not comment.strip():
-            raise InvalidRequest("comment: required when rejecting: tell the labeler what to change", field="comment")
-        for answer in answers:
-            answer.review_status = "rejected"
-            answer.review_comment = comment
-        _review_audit(task, reviewer_email, "rejected", active_seconds, comment)
-        task.review_state = "rework"
-        session.flush()
-        return answers
+        final, quality, agreed = _fix(session, task, answers, reviewer_id, response, comment, active_seconds)
     else:
         raise InvalidRequest("action: must be one of accept, fix, reject", field="action")
     _review_audit(task, reviewer_email, "accepted" if action == "accept" else "fixed", active_seconds, comment)
-    task.review_state = "done"
+    task.review_state = ReviewState.DONE
     complete_task(session, task, final, quality)
-    _record_agreement(session, task, [u for u, _ in pairs], agreed)
+    record_agreement(session, task, [a.user_id for a in answers], agreed)
     return []
 
 
-def auto_complete_test_task(session: Session, task: Task) -> None:
-    """Test-mode keys: a bot answers at once with a well-formed synthetic response."""
+def _accept(session: Session, task: Task, answers: list[TaskAnswer]):
+    for answer in answers:
+        answer.review_status = AnswerReview.ACCEPTED
+    final, quality, agreed = consensus_of(session, task, [(a.user_id, a.response) for a in answers])
+    quality["method"] += "+review"
+    return final, quality, agreed
+
+
+def _fix(session: Session, task: Task, answers: list[TaskAnswer], reviewer_id: int, response: Any, comment: str | None,
+         active_seconds: float | None):
     plugin = get_plugin(task.type)
-    rng = random.Random(task.public_id)
-    response = plugin.validate_response(plugin.synthetic_response(task.params, rng), task.params)
-    session.add(TaskAnswer(org_id=task.org_id, task_id=task.id, user_id=None, source="test_bot", response=response))
-    complete_task(session, task, response)
+    clean = plugin.validate_response(response, task.params)
+    key = orjson.dumps(clean, option=orjson.OPT_SORT_KEYS)
+    for answer in answers:
+        same = orjson.dumps(answer.response, option=orjson.OPT_SORT_KEYS) == key
+        answer.review_status = AnswerReview.ACCEPTED if same else AnswerReview.FIXED
+        answer.review_comment = comment
+    corrected = [a.user_id for a in answers if a.review_status == AnswerReview.FIXED]
+    session.add(TaskAnswer(org_id=task.org_id, task_id=task.id, user_id=reviewer_id, source=AnswerSource.REVIEW_FIX, response=clean,
+                           active_seconds=active_seconds, corrects_user_id=corrected[0] if len(corrected) == 1 else None))
+    truth = plugin.consensus_key(clean, task.params)
+    # the reviewer's answer is taken as the truth
+    agreed = [plugin.consensus_key(a.response, task.params) == truth for a in answers]
+    quality = {"confidence": 1.0, "labels": len(answers), "agreeing": sum(agreed), "method": "review_fix"}
+    return clean, quality, agreed
+
+
+def _reject(session: Session, task: Task, answers: list[TaskAnswer], reviewer_email: str, comment: str | None,
+            active_seconds: float | None) -> list[TaskAnswer]:
+    if not isinstance(comment, str) or not comment.strip():
+        raise InvalidRequest("comment: required when rejecting: tell the labeler what to change", field="comment")
+    for answer in answers:
+        answer.review_status = AnswerReview.REJECTED
+        answer.review_comment = comment
+    _review_audit(task, reviewer_email, "rejected", active_seconds, comment)
+    task.review_state = ReviewState.REWORK
+    session.flush()
+    return answers
 
 
 def audit_task(session: Session, task: Task, auditor: str, accepted: Any, comments: Any) -> None:
+    """The customer's own audit of a completed task (Scale's /audit)."""
     if not isinstance(accepted, bool):
         raise InvalidRequest("accepted: must be true or false", field="accepted")
     if comments is not None and not isinstance(comments, str):
         raise InvalidRequest("comments: must be a string", field="comments")
-    if task.status != "completed":
+    if task.status != TaskStatus.COMPLETED:
         raise InvalidRequest(f"Task {task.public_id} is {task.status}; only completed tasks can be audited.")
     result = "accepted" if accepted else "rejected"
     audit = {"audited_by": auditor, "audited_at": iso(utcnow()), "audit_time_secs": 0, "audit_result": result, "audit_source": "customer"}
@@ -448,30 +434,3 @@ def audit_task(session: Session, task: Task, auditor: str, accepted: Any, commen
     task.updated_at = utcnow()
     session.flush()
     notify(session, task)
-
-
-def _after_terminal(session: Session, task: Task) -> None:
-    if task.batch_id is None:
-        return
-    # Lock the batch row so two transactions finishing its last two tasks cannot both
-    # see the other's task as still pending.
-    batch = session.get(Batch, task.batch_id, with_for_update=True)
-    if batch is not None:
-        check_batch_completion(session, batch)
-
-
-def check_batch_completion(session: Session, batch: Batch) -> None:
-    """A finalized batch completes when none of its tasks is pending."""
-    if batch.finalized_at is None or batch.status == "completed":
-        return
-    counts = dict(session.execute(select(Task.status, func.count()).where(Task.batch_id == batch.id).group_by(Task.status)).all())
-    if not counts or counts.get("pending"):
-        return
-    batch.status = "completed"
-    batch.completed_at = utcnow()
-    session.flush()
-    if batch.callback:
-        from assay.batches.service import batch_json
-
-        project_name = session.scalar(select(Project.name).where(Project.id == batch.project_id))
-        enqueue_batch_callback(session, batch.org_id, batch.id, batch.callback, batch_json(batch, project_name))

@@ -1,13 +1,56 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assay.db import Base, BigIntPK, JSONType, utcnow
 
-TASK_STATUSES = ("pending", "completed", "canceled", "error")
+
+class TaskStatus(StrEnum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+    CANCELED = "canceled"
+    ERROR = "error"
+
+
+TASK_STATUSES = tuple(TaskStatus)
+
+
+class TaskKind(StrEnum):
+    """task: customer work; evaluation: hidden gold item (scores labelers); training:
+    practice item shown first, with feedback. Gold items never complete or call back."""
+
+    TASK = "task"
+    EVALUATION = "evaluation"
+    TRAINING = "training"
+
+
+class ReviewState(StrEnum):
+    """Where a task whose labels are in stands with review (None: no review)."""
+
+    WAITING = "waiting"  # labels in, needs a reviewer
+    LEASED = "leased"  # under review
+    REWORK = "rework"  # sent back to its labelers
+    DONE = "done"  # reviewed
+
+
+class AnswerSource(StrEnum):
+    HUMAN = "human"
+    GOLD = "gold"  # an answer to an evaluation or training item
+    REVIEW_FIX = "review_fix"  # a reviewer's corrected answer
+    TEST_BOT = "test_bot"  # the synthetic answer of a test-mode task
+
+
+class AnswerReview(StrEnum):
+    """A reviewer's verdict on one labeler's answer."""
+
+    ACCEPTED = "accepted"
+    FIXED = "fixed"
+    REJECTED = "rejected"
+
 RANK_BAND = 1_000_000  # queue positions within one priority level
 PRIORITY_LIMIT = 1_000  # ranks stay within a 32-bit integer
 
@@ -20,6 +63,7 @@ def queue_rank(priority: int | None, position: int | None = None) -> int:
     slot = RANK_BAND - 1 if position is None else max(0, min(RANK_BAND - 2, position))
     return -p * RANK_BAND + slot
 
+# Scale's customer_review_status values (the customer's own audit of a completed task).
 REVIEW_STATUSES = ("pending", "accepted", "fixed", "commented", "rejected")
 
 

@@ -1,5 +1,5 @@
-"""Scale v1 task endpoints, and the native answer/bulk endpoints. Handlers only load,
-authorize, call the service and return JSON."""
+"""Scale v1 task endpoints, and the native task endpoints (bulk create, answers, the task
+page's twin, send back, export). Handlers load, authorize, call a service, return JSON."""
 
 from __future__ import annotations
 
@@ -7,39 +7,35 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Request
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from assay.auth.dependencies import authenticate
+from assay.auth.principals import Principal
+from assay.authz import authorize
 from assay.db import get_db
 from assay.errors import field_error
-from assay.policies import require_labeler, require_task_api
-from assay.security import Principal, authenticate
-from assay.tasks import service
-from assay.web import JSON, BodyRejected, JSONRoute, name_param, parse_json
+from assay.projects.service import get_project_by_id
+from assay.queue.policies import QueuePolicy
+from assay.queue.schemas import AnswerBody
+from assay.queue.service.access import task_project_access
+from assay.queue.service.submit import answer_directly
+from assay.tasks import lifecycle
+from assay.tasks.models import TASK_STATUSES
+from assay.tasks.policies import TaskPolicy
+from assay.tasks.schemas import SendBackBody
+from assay.tasks.service import create, detail, export, listing, mutations
+from assay.web import JSON, BodyRejected, JSONRoute, attachment_disposition, name_param, parse_bool, parse_json, run_db
 
 v1 = APIRouter(prefix="/v1", route_class=JSONRoute)
 native = APIRouter(prefix="/api", route_class=JSONRoute)
-
-
-async def task_api(principal: Principal = Depends(authenticate)) -> Principal:
-    require_task_api(principal)
-    return principal
-
-
-async def run_db(fn, *args):
-    """On SQLite the work runs on the event loop: there is one writer anyway, and a
-    thread hop per request plus a lock convoy among pool threads cost more CPU than the
-    query. PostgreSQL work goes to the thread pool so the loop keeps serving during
-    network round trips."""
-    if get_db().is_sqlite:
-        return fn(*args)
-    return await run_in_threadpool(fn, *args)
 
 
 def _write(fn, *args) -> dict:
     with get_db().write() as session:
         task = fn(session, *args)
         session.flush()
-        return service.render(session, task)
+        return listing.render(session, task)
 
 
 def _read(fn, *args):
@@ -51,77 +47,94 @@ async def _write_and_render(fn, *args) -> JSON:
     return JSON(await run_db(_write, fn, *args))
 
 
+# ----------------------------------------------------------------------------- Scale v1
+
 @v1.post("/task/{task_type}")
-async def create_task(task_type: str, body: Any = Body(None), principal: Principal = Depends(task_api)):
-    return await _write_and_render(service.create_task, principal, name_param(task_type), body)
-
-
-@v1.post("/evaluation_tasks/{task_type}")
-async def create_evaluation_task(task_type: str, body: Any = Body(None), principal: Principal = Depends(task_api)):
-    return JSON(await run_db(_gold, principal, name_param(task_type), body, "evaluation"))
-
-
-@v1.post("/training_tasks/{task_type}")
-async def create_training_task(task_type: str, body: Any = Body(None), principal: Principal = Depends(task_api)):
-    return JSON(await run_db(_gold, principal, name_param(task_type), body, "training"))
+async def create_task(task_type: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
+    authorize(principal, TaskPolicy.use_api)
+    return await _write_and_render(create.create_task, principal, name_param(task_type), body)
 
 
 def _gold(principal: Principal, task_type: str, body: Any, kind: str) -> dict:
     with get_db().write() as session:
-        return service.create_gold_task(session, principal, task_type, body, kind)
+        return create.create_gold_task(session, principal, task_type, body, kind)
+
+
+@v1.post("/evaluation_tasks/{task_type}")
+async def create_evaluation_task(task_type: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
+    authorize(principal, TaskPolicy.use_api)
+    return JSON(await run_db(_gold, principal, name_param(task_type), body, "evaluation"))
+
+
+@v1.post("/training_tasks/{task_type}")
+async def create_training_task(task_type: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
+    authorize(principal, TaskPolicy.use_api)
+    return JSON(await run_db(_gold, principal, name_param(task_type), body, "training"))
 
 
 # Reads run on the event loop: one indexed Core SELECT is cheaper than a thread hop.
 @v1.get("/task/{task_id}")
-async def get_task(task_id: str, principal: Principal = Depends(task_api)):
-    return JSON(await run_db(_read, service.get_task_json, principal, name_param(task_id)))
+async def get_task(task_id: str, principal: Principal = Depends(authenticate)):
+    authorize(principal, TaskPolicy.use_api)
+    return JSON(await run_db(_read, listing.get_task_json, principal, name_param(task_id)))
 
 
 @v1.get("/tasks")
-async def list_tasks(request: Request, principal: Principal = Depends(task_api)):
-    return JSON(await run_db(_read, service.list_tasks, principal, request.query_params))
+async def list_tasks(request: Request, principal: Principal = Depends(authenticate)):
+    authorize(principal, TaskPolicy.use_api)
+    return JSON(await run_db(_read, listing.list_tasks, principal, request.query_params))
 
 
 @v1.post("/task/{task_id}/cancel")
-async def cancel_task(task_id: str, request: Request, principal: Principal = Depends(task_api)):
-    clear = service.parse_bool(request.query_params.get("clear_unique_id"), "clear_unique_id")
-    return await _write_and_render(service.cancel, principal, name_param(task_id), clear)
+async def cancel_task(task_id: str, request: Request, principal: Principal = Depends(authenticate)):
+    authorize(principal, TaskPolicy.use_api)
+    clear = parse_bool(request.query_params.get("clear_unique_id"), "clear_unique_id")
+    return await _write_and_render(mutations.cancel, principal, name_param(task_id), clear)
 
 
 @v1.post("/task/{task_id}/setMetadata")
-async def set_metadata(task_id: str, body: Any = Body(None), principal: Principal = Depends(task_api)):
-    return await _write_and_render(service.set_metadata, principal, name_param(task_id), body)
+async def set_metadata(task_id: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
+    authorize(principal, TaskPolicy.use_api)
+    return await _write_and_render(mutations.set_metadata, principal, name_param(task_id), body)
 
 
 @v1.post("/task/{task_id}/audit")
-async def audit_task(task_id: str, body: Any = Body(None), principal: Principal = Depends(task_api)):
-    return await _write_and_render(service.audit, principal, name_param(task_id), body)
+async def audit_task(task_id: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
+    authorize(principal, TaskPolicy.use_api)
+    return await _write_and_render(mutations.audit, principal, name_param(task_id), body)
 
 
 @v1.post("/task/{task_id}/unique_id")
-async def set_unique_id(task_id: str, body: Any = Body(None), principal: Principal = Depends(task_api)):
-    return await _write_and_render(service.set_unique_id, principal, name_param(task_id), body)
+async def set_unique_id(task_id: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
+    authorize(principal, TaskPolicy.use_api)
+    return await _write_and_render(mutations.set_unique_id, principal, name_param(task_id), body)
 
 
 @v1.delete("/task/{task_id}/unique_id")
-async def clear_unique_id(task_id: str, principal: Principal = Depends(task_api)):
-    return await _write_and_render(service.clear_unique_id, principal, name_param(task_id))
+async def clear_unique_id(task_id: str, principal: Principal = Depends(authenticate)):
+    authorize(principal, TaskPolicy.use_api)
+    return await _write_and_render(mutations.clear_unique_id, principal, name_param(task_id))
 
 
 @v1.post("/task/{task_id}/tags")
-async def set_tags(task_id: str, body: Any = Body(None), principal: Principal = Depends(task_api)):
-    return await _write_and_render(service.change_tags, principal, name_param(task_id), body, "set")
+async def set_tags(task_id: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
+    authorize(principal, TaskPolicy.use_api)
+    return await _write_and_render(mutations.change_tags, principal, name_param(task_id), body, "set")
 
 
 @v1.put("/task/{task_id}/tags")
-async def add_tags(task_id: str, body: Any = Body(None), principal: Principal = Depends(task_api)):
-    return await _write_and_render(service.change_tags, principal, name_param(task_id), body, "add")
+async def add_tags(task_id: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
+    authorize(principal, TaskPolicy.use_api)
+    return await _write_and_render(mutations.change_tags, principal, name_param(task_id), body, "add")
 
 
 @v1.delete("/task/{task_id}/tags")
-async def delete_tags(task_id: str, body: Any = Body(None), principal: Principal = Depends(task_api)):
-    return await _write_and_render(service.change_tags, principal, name_param(task_id), body, "delete")
+async def delete_tags(task_id: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
+    authorize(principal, TaskPolicy.use_api)
+    return await _write_and_render(mutations.change_tags, principal, name_param(task_id), body, "delete")
 
+
+# ----------------------------------------------------------------------------- native
 
 def _bulk(principal: Principal, raw: bytes) -> dict:
     try:
@@ -131,28 +144,72 @@ def _bulk(principal: Principal, raw: bytes) -> dict:
     except BodyRejected as exc:
         raise field_error(exc.field, exc.detail.split(": ", 1)[1]) from None
     with get_db().write() as session:
-        ids = service.create_tasks_bulk(session, principal, body)
+        ids = create.create_tasks_bulk(session, principal, body)
     return {"created": len(ids), "task_ids": ids}
 
 
 @native.post("/tasks/bulk", openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}, "required": True}})
-async def bulk_create(request: Request, principal: Principal = Depends(task_api)):
+async def bulk_create(request: Request, principal: Principal = Depends(authenticate)):
+    authorize(principal, TaskPolicy.use_api)
     # the body is parsed with orjson off the event loop: 10k tasks are ~1.5 MB of JSON
     return JSON(await run_in_threadpool(_bulk, principal, await request.body()))
 
 
+def _answer(principal: Principal, task_id: str, body: AnswerBody) -> dict:
+    with get_db().write() as session:
+        task = listing.get_task(session, principal, task_id, for_update=True)
+        authorize(principal, QueuePolicy.answer(task_project_access(session, principal, task)))
+        answer_directly(session, principal, task, body)
+        session.flush()
+        return listing.render(session, task)
+
+
 @native.post("/tasks/{task_id}/answers")
-async def submit_answer(task_id: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
-    require_labeler(principal)
-    return await _write_and_render(service.submit_answer, principal, task_id, body)
+async def submit_answer(task_id: str, body: AnswerBody, principal: Principal = Depends(authenticate)):
+    """One human answer without a lease, under the queue's rules (QueuePolicy.answer)."""
+    return JSON(await run_db(_answer, principal, task_id, body))
 
 
 @native.get("/tasks/{task_id}")
 async def task_detail(task_id: str, principal: Principal = Depends(authenticate)):
-    """One task with per-annotator answers, reviews and assignments (JSON twin of /tasks/{id})."""
-    from assay.tasks.detail import task_detail as detail
-
+    """One task with per-annotator answers, reviews and assignments (JSON twin of /view/task/{id})."""
     def run():
         with get_db().read() as session:
-            return detail(session, principal, task_id)
+            task = detail.load_task(session, principal, task_id)
+            authorize(principal, TaskPolicy.read_detail(*detail.access_facts(session, principal, task)))
+            return detail.task_detail(session, principal, task)
     return JSON(await run_db(run))
+
+
+@native.post("/tasks/{task_id}/send-back")
+def send_back(task_id: str, body: SendBackBody | None = None, principal: Principal = Depends(authenticate)):
+    """Reopen a completed task: to a reviewer (people's answer) or to labelers (a model's
+    auto-accepted answer). `{"comment": "..."}` optional."""
+    authorize(principal, TaskPolicy.send_back)
+    with get_db().write() as session:
+        task = listing.get_task(session, principal, task_id, for_update=True)
+        lifecycle.send_back(session, task, body.comment if body else None)
+        return JSON({"task_id": task.public_id, "status": task.status, "review_state": task.review_state, "open_slots": task.open_slots})
+
+
+@native.get("/projects/{project_id}/export")
+def export_tasks(project_id: str, format: str = "jsonl", status: str | None = "completed", principal: Principal = Depends(authenticate)):
+    """The project's tasks as `/v1` task JSON lines (`format=jsonl`) or a flat CSV
+    (`format=csv`), completed ones by default (`status=` for another, `status=all`); a test
+    key exports test tasks."""
+    authorize(principal, TaskPolicy.export)
+    if format not in export.FORMATS:
+        raise field_error("format", "must be jsonl or csv")
+    if status not in (*TASK_STATUSES, "all"):
+        raise field_error("status", f"must be one of {', '.join((*TASK_STATUSES, 'all'))}")
+    db = get_db()
+    with db.read() as session:
+        project = get_project_by_id(session, principal, project_id)
+
+    def chunks():
+        with db.read() as session:
+            rows = export.export_rows(session, project, None if status == "all" else status, principal.is_test)
+            yield from (export.csv_chunks(rows) if format == "csv" else export.jsonl_chunks(rows))
+
+    media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
+    return StreamingResponse(chunks(), media_type=media, headers={"content-disposition": attachment_disposition(f"{project.name}.{format}")})

@@ -22,6 +22,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from assay.errors import InvalidRequest
+from assay.schemas import validation_error_to_api
 
 
 class ParamsModel(BaseModel):
@@ -33,29 +34,6 @@ class ParamsModel(BaseModel):
 
 class ResponseModel(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-
-def _loc_to_field(loc: tuple, prefix: str = "") -> str:
-    parts: list[str] = []
-    for item in loc:
-        if isinstance(item, int):
-            parts.append(f"[{item}]")
-        else:
-            # pydantic adds union/tag names such as 'function-after[...]'; keep only real keys
-            if "[" in str(item) and "]" in str(item):
-                continue
-            parts.append(("." if parts else "") + str(item))
-    field = "".join(parts)
-    return f"{prefix}.{field}" if prefix and field else (prefix or field)
-
-
-def validation_error_to_api(exc: ValidationError, prefix: str = "") -> InvalidRequest:
-    first = exc.errors()[0]
-    field = _loc_to_field(tuple(first.get("loc", ())), prefix) or prefix or "body"
-    message = first.get("msg", "invalid value")
-    if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
-    return InvalidRequest(f"{field}: {message}", field=field)
 
 
 @dataclass

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from pathlib import Path
 
+from assay.errors import ApiError, InvalidRequest
 from assay.tasktypes.base import TaskTypePlugin
 
 _PLUGINS: dict[str, TaskTypePlugin] = {}
@@ -30,9 +32,7 @@ def _load() -> None:
     global _loaded
     if _loaded:
         return
-    import assay.tasktypes as pkg
-
-    for mod in pkgutil.iter_modules(pkg.__path__):
+    for mod in pkgutil.iter_modules([str(Path(__file__).parent)]):
         if mod.name not in ("base", "registry", "fields"):
             importlib.import_module(f"assay.tasktypes.{mod.name}")
     _loaded = True
@@ -41,6 +41,18 @@ def _load() -> None:
 def get_plugin(name: str) -> TaskTypePlugin | None:
     _load()
     return _PLUGINS.get(name)
+
+
+def check_task_type(value, field: str = "type") -> str:
+    """A task type name this server implements; 400 naming the field otherwise (402 for a
+    Scale type it knows but does not implement, as Scale answers for a type not enabled)."""
+    if not isinstance(value, str) or not value:
+        raise InvalidRequest(f"{field}: must be a task type name such as 'categorization'", field=field)
+    if get_plugin(value) is None:
+        if value in SCALE_TYPES_NOT_ENABLED:
+            raise ApiError(f"{field}: task type {value!r} is not enabled on this server", field=field, status_code=402)
+        raise InvalidRequest(f"{field}: unknown task type {value!r}", field=field)
+    return value
 
 
 def plugins() -> dict[str, TaskTypePlugin]:

@@ -12,9 +12,8 @@ applies and `quality.method` says so.
 from __future__ import annotations
 
 import time
-from typing import Any, Hashable, Sequence
+from typing import Any
 
-import orjson
 from sqlalchemy import bindparam, func, select, true
 from sqlalchemy.orm import Session
 
@@ -23,65 +22,21 @@ from assay.db import utcnow
 from assay.projects.models import Project
 from assay.tasks.models import LabelerStats, Task, TaskAnswer
 from assay.tasktypes import get_plugin
+from assay.timeutil import iso
+from assay.truth.fitted import NAMED_METHODS, is_categorical, key_text
 from assay.truth.models import TruthModel
 
-NAMED_METHODS = ("dawid_skene", "one_coin_dawid_skene", "glad")
 TM = TruthModel.__table__
-_MODEL = select(TM.c.fitted_at, TM.c.method, TM.c.state).where(TM.c.project_id == bindparam("p"))
 _LABELS_SEEN = select(func.coalesce(func.sum(LabelerStats.__table__.c.answered), 0)).where(
     LabelerStats.__table__.c.project_id == bindparam("p"))
-# parsed parameters per (project, fitted_at): states are read on every consolidation
-_CACHE: dict[tuple[int, Any], tuple[str, dict, list, Any]] = {}
-
-
-def key_text(key: Hashable) -> str:
-    """A consensus key as stable text (keys are category strings, tuples or JSON bytes)."""
-    if isinstance(key, bytes):
-        return key.decode()
-    return orjson.dumps(key, option=orjson.OPT_SORT_KEYS).decode()
-
-
-def is_categorical(task_type: str, params: dict[str, Any]) -> bool:
-    return get_plugin(task_type).is_categorical(params)
-
-
-def fitted_posterior(session: Session, project_id: int, method: str, users: Sequence[int | None], keys: Sequence[Hashable]):
-    """(posterior per distinct key, method) scored with the project's fitted model, or None
-    when there is no fit for this method yet or an answer is not one of its classes."""
-    from assay.quality.online import posterior_given
-
-    row = session.connection().execute(_MODEL, {"p": project_id}).first()
-    if row is None or row.method != method:
-        return None
-    cached = _CACHE.get((project_id, row.fitted_at))
-    if cached is None:
-        import numpy as np
-
-        from assay.quality.online import FittedParameters
-
-        state = row.state
-        worker_ids = {int(u): i for i, u in enumerate(state["workers"])}
-        confusions = np.array(list(state["workers"].values()), dtype=float).reshape(len(worker_ids), len(state["classes"]), -1) \
-            if worker_ids else np.zeros((0, len(state["classes"]), len(state["classes"])))
-        params = FittedParameters(np.array(state["class_prior"]), confusions, np.array(state["population"]))
-        cached = (row.method, {c: i for i, c in enumerate(state["classes"])}, worker_ids, params)
-        if len(_CACHE) > 256:
-            _CACHE.clear()
-        _CACHE[(project_id, row.fitted_at)] = cached
-    _, classes, worker_ids, params = cached
-    texts = [key_text(k) for k in keys]
-    if any(t not in classes for t in texts):
-        return None
-    post = posterior_given(params, [worker_ids.get(u, -1) if u is not None else -1 for u in users], [classes[t] for t in texts])
-    return {k: float(post[classes[t]]) for k, t in zip(keys, texts)}
 
 
 def fit_project(session: Session, project: Project) -> TruthModel | None:
     """Fit the project's named method over its single-choice answers and store it."""
-    import numpy as np
+    import numpy as np  # noqa: PLC0415 - numpy and the fits load on the first refit, not at start-up
 
-    from assay.quality.aggregation import aggregate
-    from assay.quality.online import fitted_parameters
+    from assay.quality.aggregation import aggregate  # noqa: PLC0415 - as numpy
+    from assay.quality.online import fitted_parameters  # noqa: PLC0415 - as numpy
 
     method = project.aggregation
     if method not in NAMED_METHODS:
@@ -155,7 +110,5 @@ def model_summary(session: Session, project_id: int) -> dict[str, Any] | None:
     model = session.scalar(select(TruthModel).where(TruthModel.project_id == project_id))
     if model is None:
         return None
-    from assay.timeutil import iso
-
     return {"method": model.method, "fitted_at": iso(model.fitted_at), "answers": model.answers, "tasks": model.tasks,
             "workers": model.workers, "classes": len(model.state.get("classes", [])), "fit_seconds": model.seconds}

@@ -8,40 +8,39 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from assay.errors import Forbidden, NotFound
-from assay.orgs.models import User
+from assay.auth.principals import Principal
+from assay.backends.models import Prediction
+from assay.errors import NotFound
+from assay.orgs.models import Role, User
 from assay.queue.models import Assignment, ProjectMember
-from assay.security import Principal
 from assay.tasks import queries
 from assay.tasks.models import Task, TaskAnswer
 from assay.tasks.serialize import task_json
 from assay.timeutil import iso
 
 
-def _authorize(session: Session, principal: Principal, task: Task) -> None:
-    """Admins and customers see every task of their organization; reviewers the tasks
-    of their projects; annotators only tasks they were assigned."""
-    if principal.role in ("admin", "customer"):
-        return
+def access_facts(session: Session, principal: Principal, task: Task) -> tuple[bool, bool]:
+    """(member of the task's project, was assigned the task) for TaskPolicy.read_detail."""
     member = session.scalar(select(ProjectMember.user_id).where(ProjectMember.project_id == task.project_id,
-                                                                ProjectMember.user_id == principal.user_id))
-    if member is None:
-        raise Forbidden("you are not a member of this task's project")
-    if principal.role == "annotator":
-        mine = session.scalar(select(Assignment.id).where(Assignment.task_id == task.id, Assignment.user_id == principal.user_id))
-        if mine is None:
-            raise Forbidden("this task was not assigned to you")
+                                                                ProjectMember.user_id == principal.user_id)) is not None
+    assigned = session.scalar(select(Assignment.id).where(Assignment.task_id == task.id, Assignment.user_id == principal.user_id)) is not None
+    return member, assigned
 
 
-def task_detail(session: Session, principal: Principal, public_id: str) -> dict[str, Any]:
+def load_task(session: Session, principal: Principal, public_id: str) -> Task:
     task = session.scalar(select(Task).where(Task.public_id == public_id, Task.org_id == principal.org_id, Task.is_test == principal.is_test))
     if task is None:
         raise NotFound("Task with that ID not found.", field="task_id")
-    _authorize(session, principal, task)
+    return task
+
+
+def task_detail(session: Session, principal: Principal, task: Task) -> dict[str, Any]:
+    """The task with every labeler's answer (an annotator sees only their own), reviews,
+    the model's prediction and the leases, for a caller authorized to see it."""
     out = task_json(queries.task_row(session, task.id))
     users = dict(session.execute(select(User.id, User.email).where(User.org_id == principal.org_id)).all())
     answers = session.scalars(select(TaskAnswer).where(TaskAnswer.task_id == task.id).order_by(TaskAnswer.id)).all()
-    if principal.role == "annotator":
+    if principal.role == Role.ANNOTATOR:
         answers = [a for a in answers if a.user_id == principal.user_id]
     out["answers"] = [
         {
@@ -52,11 +51,9 @@ def task_detail(session: Session, principal: Principal, public_id: str) -> dict[
         }
         for a in answers
     ]
-    if task.quality and "contributors" in task.quality and principal.role != "annotator":
+    if task.quality and "contributors" in task.quality and principal.role != Role.ANNOTATOR:
         out["quality"] = {**out.get("quality", {}), "contributors": [users.get(u) for u in task.quality["contributors"]]}
-    if principal.role != "annotator":
-        from assay.backends.models import Prediction
-
+    if principal.role != Role.ANNOTATOR:
         p = session.get(Prediction, task.id)
         out["prediction"] = None if p is None else {"response": p.response, "score": p.score, "probabilities": p.probabilities,
                                                     "model_version": p.model_version, "auto_accepted": p.auto_accepted,
@@ -64,7 +61,7 @@ def task_detail(session: Session, principal: Principal, public_id: str) -> dict[
     out["required_labels"] = task.required_labels
     out["open_slots"] = task.open_slots
     out["review_state"] = task.review_state
-    if principal.role != "annotator":
+    if principal.role != Role.ANNOTATOR:
         rows = session.scalars(select(Assignment).where(Assignment.task_id == task.id).order_by(Assignment.id)).all()
         out["assignments"] = [
             {"id": a.public_id, "user": users.get(a.user_id), "kind": a.kind, "status": a.status, "expires_at": iso(a.expires_at),

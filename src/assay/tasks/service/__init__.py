@@ -1,0 +1,1 @@
+"""The tasks domain's services: creation, reads and listing, and small mutations."""

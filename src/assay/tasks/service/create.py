@@ -1,0 +1,314 @@
+"""Creating tasks: one, in bulk (validated first, stored all or nothing), and Scale's
+evaluation/training (gold) items. Params are validated by the task type's plug-in; the
+project's default params fill what a request omits."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import insert, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from assay.auth.principals import Principal
+from assay.batches.models import Batch, BatchStatus
+from assay.callbacks.outbox import enqueue_attachment_check
+from assay.config import get_settings
+from assay.db import new_public_id, utcnow
+from assay.errors import Conflict, InvalidRequest, field_error
+from assay.files.references import check_scaledata_refs, scaledata_refs
+from assay.projects.models import PROJECT_ONLY_PARAMS, Project
+from assay.tasks import counts, lifecycle
+from assay.tasks.models import PRIORITY_LIMIT, Task, TaskStatus, queue_rank
+from assay.tasks.service.fields import check_tags, check_unique_id
+from assay.tasktypes import check_task_type, get_plugin
+from assay.timeutil import iso
+from assay.urls import check_callback_url
+
+# Request keys that are task settings; every other key is a type parameter.
+TASK_SETTINGS = {
+    "project", "batch", "instruction", "callback_url", "metadata", "unique_id",
+    "clear_unique_id_on_error", "tags", "priority", "urgency",
+}
+
+
+# Project params that configure the project itself rather than its tasks' params.
+
+
+
+
+class TaskContext:
+    """Project/batch resolution shared by single and bulk creation."""
+
+    def __init__(self, session: Session, principal: Principal, type_name: str, project_name: Any, batch_name: Any):
+        self.plugin = get_plugin(check_task_type(type_name, "type"))
+        self.type_name = type_name
+        self.batch: Batch | None = None
+        if batch_name not in (None, ""):
+            if not isinstance(batch_name, str):
+                raise field_error("batch", "must be a batch name")
+            self.batch = _first(session, select(Batch.__table__).where(Batch.org_id == principal.org_id, Batch.name == batch_name))
+            if self.batch is None:
+                raise field_error("batch", f"no batch named {batch_name!r}")
+            if self.batch.status == BatchStatus.COMPLETED:
+                raise field_error("batch", f"batch {batch_name!r} is completed; create a new batch")
+        if project_name in (None, ""):
+            if self.batch is None:
+                raise field_error("project", "required: the name of the project (or a batch) this task belongs to")
+            self.project = _first(session, select(Project.__table__).where(Project.id == self.batch.project_id))
+        else:
+            if not isinstance(project_name, str):
+                raise field_error("project", "must be a project name")
+            self.project = _first(session, select(Project.__table__).where(Project.org_id == principal.org_id, Project.name == project_name))
+            if self.project is None:
+                raise field_error("project", f"no project named {project_name!r}")
+            if self.batch is not None and self.batch.project_id != self.project.id:
+                raise field_error("batch", f"batch {self.batch.name!r} belongs to another project")
+        if self.project.type != type_name:
+            raise field_error("project", f"project {self.project.name!r} has task type {self.project.type!r}, not {type_name!r}")
+        defaults = Project.current_params.fget(self.project)
+        self.project_instruction = defaults.get("instruction") if isinstance(defaults.get("instruction"), str) else ""
+        self.default_params = {k: v for k, v in defaults.items() if k not in PROJECT_ONLY_PARAMS}
+        self.principal = principal
+
+    def build_row(self, body: Any, prefix: str = "") -> dict[str, Any]:
+        """Validate one task request and return the column values (without ids)."""
+        def fe(field: str, reason: str) -> InvalidRequest:
+            return field_error(prefix + field, reason)
+
+        if not isinstance(body, dict):
+            raise field_error(prefix.rstrip(".") or "body", "must be a JSON object")
+        instruction = body.get("instruction", "")
+        if instruction is None:
+            instruction = ""
+        if not isinstance(instruction, str):
+            raise fe("instruction", "must be a string")
+        if self.project_instruction:
+            instruction = f"{instruction}\n\n{self.project_instruction}" if instruction else self.project_instruction
+        if self.plugin.requires_instruction and not instruction.strip():
+            raise fe("instruction", "required for this task type")
+        metadata = body.get("metadata")
+        if metadata is None:
+            metadata = {}
+        if not isinstance(metadata, dict):
+            raise fe("metadata", "must be a JSON object")
+        callback_url = check_callback_url(body.get("callback_url"), prefix + "callback_url")
+        unique_id = check_unique_id(body.get("unique_id"), prefix + "unique_id")
+        tags = check_tags(body["tags"], prefix + "tags") if body.get("tags") is not None else None
+        priority = body.get("priority")
+        if priority is not None and (not isinstance(priority, int) or isinstance(priority, bool)):
+            raise fe("priority", "must be an integer")
+        if priority is not None and not -PRIORITY_LIMIT <= priority <= PRIORITY_LIMIT:
+            raise fe("priority", f"must be between {-PRIORITY_LIMIT} and {PRIORITY_LIMIT}")
+        clear_on_error = body.get("clear_unique_id_on_error", False)
+        if not isinstance(clear_on_error, bool):
+            raise fe("clear_unique_id_on_error", "must be true or false")
+        raw_params = {**self.default_params, **{k: v for k, v in body.items() if k not in TASK_SETTINGS}}
+        try:
+            params = self.plugin.validate_params(raw_params)
+        except InvalidRequest as exc:
+            if prefix:
+                raise InvalidRequest(prefix + exc.message, field=prefix + (exc.field or "")) from None
+            raise
+        return {
+            "type": self.type_name,
+            "instruction": instruction,
+            "params": params,
+            "callback_url": callback_url,
+            "metadata_": metadata,
+            "tags": tags,
+            "unique_id": unique_id,
+            "clear_unique_id_on_error": clear_on_error,
+            "priority": priority,
+        }
+
+
+def _check_scaledata(session: Session, principal: Principal, row: dict[str, Any], prefix: str = "") -> None:
+    """Every scaledata:// string anywhere in a task's params names a file of the caller's
+    organization (the server signs links to them later; never to another's)."""
+    check_scaledata_refs(session, principal, scaledata_refs(row["params"], prefix.rstrip(".")))
+
+
+def existing_unique_ids(session: Session, principal: Principal, unique_ids: list[str]) -> dict[str, str]:
+    if not unique_ids:
+        return {}
+    rows = session.execute(
+        select(Task.unique_id, Task.public_id).where(
+            Task.org_id == principal.org_id, Task.is_test == principal.is_test, Task.unique_id.in_(unique_ids)
+        )
+    ).all()
+    return dict(rows)
+
+
+@contextmanager
+def unique_ids_guard(session: Session, principal: Principal, unique_ids: list[str], prefix_of: dict[str, int] | None = None):
+    """Writes that claim unique_ids checked just before. Two concurrent requests can both
+    pass that check on PostgreSQL; the loser's INSERT then fails on the unique constraint.
+    Inside a savepoint that failure is answered like the check's: 409 naming the task that
+    won. (SQLite serialises writers, so the check alone is enough there.)"""
+    if not unique_ids or session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    try:
+        with session.begin_nested():
+            yield
+    except IntegrityError as exc:
+        if "uq_tasks_unique_id" not in str(exc.orig):
+            raise
+        taken: dict[str, str] = {}
+        for chunk in _chunks(unique_ids, 500):
+            taken.update(existing_unique_ids(session, principal, chunk))
+        if not taken:
+            raise
+        uid, task_id = next(iter(taken.items()))
+        if prefix_of:
+            field = f"tasks[{prefix_of[uid]}].unique_id"
+            raise Conflict(f"{field}: {uid!r} is already used by task_id {task_id}", field=field, task_id=task_id) from None
+        raise Conflict(f"A task with unique_id {uid!r} already exists: task_id {task_id}.", field="unique_id", task_id=task_id) from None
+
+
+def _first(session: Session, stmt) -> SimpleNamespace | None:
+    """One row as an attribute namespace, through the session's connection (no ORM)."""
+    row = session.connection().execute(stmt).mappings().first()
+    return SimpleNamespace(**row) if row is not None else None
+
+
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _http_attachments(urls: list[str]) -> list[str]:
+    return [u for u in urls if u.startswith(("http://", "https://"))]
+
+
+def create_task(session: Session, principal: Principal, type_name: str, body: Any) -> Task:
+    if not isinstance(body, dict):
+        raise field_error("body", "must be a JSON object of task parameters")
+    ctx = TaskContext(session, principal, type_name, body.get("project"), body.get("batch"))
+    row = ctx.build_row(body)
+    urls = ctx.plugin.attachment_urls(row["params"])
+    _check_scaledata(session, principal, row)
+    if row["unique_id"] is not None:
+        existing = existing_unique_ids(session, principal, [row["unique_id"]])
+        if existing:
+            task_id = existing[row["unique_id"]]
+            raise Conflict(
+                f"A task with unique_id {row['unique_id']!r} already exists: task_id {task_id}.", field="unique_id", task_id=task_id
+            )
+    now = utcnow()
+    values = dict(row)
+    values["metadata"] = values.pop("metadata_")
+    values.update(
+        public_id=new_public_id(), org_id=principal.org_id, project_id=ctx.project.id, batch_id=ctx.batch.id if ctx.batch else None,
+        is_test=principal.is_test, status=TaskStatus.PENDING, required_labels=ctx.project.labels_per_task, created_at=now, updated_at=now, audits=[],
+        open_slots=0 if principal.is_test else ctx.project.labels_per_task, queue_rank=queue_rank(row["priority"]),
+    )
+    # Core INSERT: the ORM unit of work costs several times more CPU for one row
+    with unique_ids_guard(session, principal, [row["unique_id"]] if row["unique_id"] is not None else []):
+        task_id = session.connection().execute(insert(Task.__table__).values(**values).returning(Task.__table__.c.id)).scalar_one()
+    counts.bump(session, principal.org_id, principal.is_test, ctx.project.id, values["batch_id"], TaskStatus.PENDING, 1)
+    if principal.is_test:
+        task = session.get(Task, task_id)
+        lifecycle.auto_complete_test_task(session, task)
+        return task
+    if get_settings().check_attachments:
+        for url in _http_attachments(urls):
+            enqueue_attachment_check(session, principal.org_id, task_id, url)
+    # everything the response needs is known: no read-back query
+    row = {**values, "id": task_id, "project_name": ctx.project.name, "batch_name": ctx.batch.name if ctx.batch else None,
+           "completed_at": None, "response": None, "callback_succeeded": None, "customer_review_status": None, "quality": None}
+    return SimpleNamespace(id=task_id, public_id=values["public_id"], row=row)
+
+
+def create_gold_task(session: Session, principal: Principal, type_name: str, body: Any, kind: str) -> dict[str, Any]:
+    """Scale's evaluation (hidden gold) and training (practice) tasks: the same params as a
+    task plus `expected_response`, validated like an answer. They are served to labelers
+    by the queue (queue/service.py), never complete, never call back, and are not listed
+    or counted with the project's tasks."""
+    if not isinstance(body, dict):
+        raise field_error("body", "must be a JSON object of task parameters plus expected_response")
+    if "expected_response" not in body:
+        raise field_error("expected_response", "required: the correct answer, in the task type's response format")
+    ctx = TaskContext(session, principal, type_name, body.get("project"), body.get("batch"))
+    task_body = {k: v for k, v in body.items() if k not in ("expected_response", "initial_response")}
+    row = ctx.build_row(task_body)
+    expected = ctx.plugin.validate_response(body["expected_response"], row["params"], field="expected_response")
+    _check_scaledata(session, principal, row)
+    now = utcnow()
+    values = dict(row)
+    values["metadata"] = values.pop("metadata_")
+    values.update(
+        public_id=new_public_id(), org_id=principal.org_id, project_id=ctx.project.id, batch_id=ctx.batch.id if ctx.batch else None,
+        is_test=principal.is_test, status=TaskStatus.PENDING, required_labels=0, open_slots=0, queue_rank=queue_rank(row["priority"]),
+        created_at=now, updated_at=now, audits=[], kind=kind, expected_response=expected,
+    )
+    session.connection().execute(insert(Task.__table__).values(**values))
+    return {"id": values["public_id"], "task_id": values["public_id"], "type": type_name, "kind": kind, "project": ctx.project.name,
+            "params": values["params"], "instruction": values["instruction"], "expected_response": expected,
+            "metadata": values["metadata"], "created_at": iso(now)}
+
+
+def create_tasks_bulk(session: Session, principal: Principal, body: Any) -> list[str]:
+    """Validate every task first; store all or nothing. Core executemany for speed."""
+    if not isinstance(body, dict):
+        raise field_error("body", "must be a JSON object {type, project, batch?, tasks: [...]}")
+    tasks = body.get("tasks")
+    if not isinstance(tasks, list) or not tasks:
+        raise field_error("tasks", "must be a non-empty list of task objects")
+    if len(tasks) > 100_000:
+        raise field_error("tasks", "at most 100000 tasks per request")
+    ctx = TaskContext(session, principal, body.get("type"), body.get("project"), body.get("batch"))
+    rows = [ctx.build_row(t, f"tasks[{i}].") for i, t in enumerate(tasks)]
+    seen: dict[str, int] = {}
+    all_urls: list[tuple[int, list[str]]] = []
+    for i, row in enumerate(rows):
+        uid = row["unique_id"]
+        if uid is not None:
+            if uid in seen:
+                raise Conflict(f"tasks[{i}].unique_id: {uid!r} repeats tasks[{seen[uid]}].unique_id", field=f"tasks[{i}].unique_id")
+            seen[uid] = i
+        urls = ctx.plugin.attachment_urls(row["params"])
+        if urls:
+            all_urls.append((i, urls))
+    check_scaledata_refs(session, principal, [ref for i, row in enumerate(rows) for ref in scaledata_refs(row["params"], f"tasks[{i}]")])
+    taken: dict[str, str] = {}
+    for chunk in _chunks(list(seen), 500):
+        taken.update(existing_unique_ids(session, principal, chunk))
+    if taken:
+        uid, task_id = next(iter(taken.items()))
+        i = seen[uid]
+        raise Conflict(f"tasks[{i}].unique_id: {uid!r} is already used by task_id {task_id}", field=f"tasks[{i}].unique_id", task_id=task_id)
+    now = utcnow()
+    public_ids = [new_public_id() for _ in rows]
+    common = {
+        "org_id": principal.org_id, "project_id": ctx.project.id, "batch_id": ctx.batch.id if ctx.batch else None,
+        "is_test": principal.is_test, "status": TaskStatus.PENDING, "required_labels": ctx.project.labels_per_task,
+        "created_at": now, "updated_at": now, "audits": [], "open_slots": 0 if principal.is_test else ctx.project.labels_per_task,
+    }
+    values = []
+    for pid, row in zip(public_ids, rows):
+        row = dict(row)
+        row["metadata"] = row.pop("metadata_")
+        values.append({**common, **row, "public_id": pid, "queue_rank": queue_rank(row["priority"])})
+    with unique_ids_guard(session, principal, list(seen), prefix_of=seen):
+        session.execute(insert(Task.__table__), values)
+    counts.bump(session, principal.org_id, principal.is_test, ctx.project.id, common["batch_id"], TaskStatus.PENDING, len(values))
+    if len(values) >= 5000 and session.get_bind().dialect.name == "postgresql":
+        # fresh statistics, or the planner takes a 100k-row project for one row until
+        # autovacuum gets to it, and chooses a sort over the (project, id) index
+        session.execute(text("ANALYZE tasks"))
+    if principal.is_test:
+        for chunk in _chunks(public_ids, 1000):
+            for task in session.scalars(select(Task).where(Task.org_id == principal.org_id, Task.public_id.in_(chunk))):
+                lifecycle.auto_complete_test_task(session, task)
+    elif all_urls and get_settings().check_attachments:
+        by_public: dict[str, int] = {}
+        for chunk in _chunks([public_ids[i] for i, _ in all_urls], 1000):
+            by_public.update(session.execute(select(Task.public_id, Task.id).where(Task.public_id.in_(chunk))).all())
+        for i, urls in all_urls:
+            for url in _http_attachments(urls):
+                enqueue_attachment_check(session, principal.org_id, by_public[public_ids[i]], url)
+    return public_ids
