@@ -10,7 +10,7 @@
 import { h } from '../api.js';
 import { editSteps } from './common.js';
 import { createPlayer } from './audiotranscription/player.js';
-import { createSegments } from './audiotranscription/segments.js';
+import { SegmentList } from './audiotranscription/segments.js';
 import { AudioAnswer, BACK_SECONDS } from './audiotranscription/state.js';
 
 function facts(p, speakers) {
@@ -33,9 +33,9 @@ export default {
     let render;
     const transcriptBox = h('textarea', { class: 'at-transcript', rows: '8', 'aria-label': 'Transcript', placeholder: 'Type what is said…', spellcheck: 'true' });
     if (answer.segmented) {
-      const segments = createSegments(answer, player.audio, ctx, steps);
+      const segments = new SegmentList(answer, player.audio, ctx, steps);
       body = segments.els;
-      render = segments.render;
+      render = () => segments.render();
     } else {
       transcriptBox.addEventListener('input', () => { answer.setTranscript(transcriptBox.value); steps.typed(); });
       transcriptBox.addEventListener('change', steps.flushTyping);

@@ -18,11 +18,26 @@
 // tested in Node; stage.js shows the page and draws boxes; side.js the labels and list.
 import { h } from '../api.js';
 import { editSteps } from './common.js';
-import { createSide } from './documenttranscription/side.js';
-import { createStage } from './documenttranscription/stage.js';
+import { SidePanel } from './documenttranscription/side.js';
+import { Stage } from './documenttranscription/stage.js';
 import { DocAnswer, PageNav } from './documenttranscription/state.js';
 
 const PALETTE = ['#2f5bd3', '#c23b2a', '#1f8a4c', '#b26a00', '#7a3fc1', '#00838f', '#ad1457', '#5d6b00'];
+
+function bindKeys(ctx, doc, labelKeys, act) {
+  doc.features.forEach((f, i) => {
+    if (labelKeys[i]) ctx.hotkey(labelKeys[i], `Label “${f.label}” (new boxes and the selected one)`, () => act.chooseLabel(f.label));
+  });
+  const step = (delta) => { const uuid = doc.step(delta); if (uuid) act.select(uuid); };
+  const removeSelected = () => { if (doc.selected) act.remove(doc.selected); };
+  ctx.hotkey('[', 'Previous page', () => act.goPage(act.page() - 1));
+  ctx.hotkey(']', 'Next page', () => act.goPage(act.page() + 1));
+  ctx.hotkey('ArrowUp', 'Select the previous annotation', () => step(-1), { display: '↑' });
+  ctx.hotkey('ArrowDown', 'Select the next annotation', () => step(1), { display: '↓' });
+  ctx.hotkey('t', 'Type the text of the selected annotation', act.focusText, { display: 't' });
+  ctx.hotkey('Delete', 'Delete the selected annotation', removeSelected);
+  ctx.hotkey('Backspace', 'Delete the selected annotation', removeSelected);
+}
 
 export default {
   mount(el, task, ctx) {
@@ -41,14 +56,13 @@ export default {
       stage.showPage();
     }
 
-    function select(uuid, focus = false) {
+    function select(uuid) {
       flushTyping();
       const ann = doc.select(uuid);
       if (ann && ann.page !== nav.page && ann.page < nav.count()) { nav.page = ann.page; stage.showPage(); }
       stage.paintBoxes();
       side.paintRows();
       side.paintLabels();
-      if (focus) side.focusText();
     }
 
     function remove(uuid) {
@@ -62,14 +76,14 @@ export default {
       else { doc.chooseLabel(label); side.paintLabels(); }
     }
 
-    const stage = createStage(doc, nav, colorOf, {
+    const stage = new Stage(doc, nav, colorOf, {
       draw: (location) => edit(() => doc.add(nav.page, location)),
       click: (point) => select(doc.hitAt(nav.page, point)),
       goPage,
       shown: () => side.paintRows(),
     });
     const labelKeys = ctx.freeKeys.filter((k) => k !== 't');
-    const side = createSide(doc, nav, labelKeys, colorOf, {
+    const side = new SidePanel(doc, nav, labelKeys, colorOf, {
       chooseLabel,
       select,
       relabel: (uuid, label) => edit(() => doc.relabel(uuid, label)),
@@ -84,16 +98,7 @@ export default {
       side.paintLabels();
     }
 
-    doc.features.forEach((f, i) => {
-      if (labelKeys[i]) ctx.hotkey(labelKeys[i], `Label “${f.label}” (new boxes and the selected one)`, () => chooseLabel(f.label));
-    });
-    ctx.hotkey('[', 'Previous page', () => goPage(nav.page - 1));
-    ctx.hotkey(']', 'Next page', () => goPage(nav.page + 1));
-    ctx.hotkey('ArrowUp', 'Select the previous annotation', () => { const u = doc.step(-1); if (u) select(u); }, { display: '↑' });
-    ctx.hotkey('ArrowDown', 'Select the next annotation', () => { const u = doc.step(1); if (u) select(u); }, { display: '↓' });
-    ctx.hotkey('t', 'Type the text of the selected annotation', () => side.focusText(), { display: 't' });
-    ctx.hotkey('Delete', 'Delete the selected annotation', () => { if (doc.selected) remove(doc.selected); });
-    ctx.hotkey('Backspace', 'Delete the selected annotation', () => { if (doc.selected) remove(doc.selected); });
+    bindKeys(ctx, doc, labelKeys, { chooseLabel, goPage, select, remove, focusText: () => side.focusText(), page: () => nav.page });
 
     el.append(h('div', { class: 'dt-layout' }, stage.el, side.el));
     stage.showPage();

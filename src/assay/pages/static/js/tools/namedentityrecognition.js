@@ -13,7 +13,7 @@
 // render.js paints them; input.js maps keys and the mouse to editing calls.
 import { NerEditor } from './namedentityrecognition/editing.js';
 import { LINK_KEY, bindInput } from './namedentityrecognition/input.js';
-import { createView } from './namedentityrecognition/render.js';
+import { NerView } from './namedentityrecognition/render.js';
 import { NerAnswer } from './namedentityrecognition/state.js';
 
 export default {
@@ -23,7 +23,7 @@ export default {
     const editor = new NerEditor(answer);
     const labelKeys = ctx.freeKeys.filter((k) => k !== LINK_KEY);
     const actions = {}; // the view's buttons call what the input layer puts here
-    const view = createView(el, editor, labelKeys, actions);
+    const view = new NerView(el, editor, labelKeys, actions);
     Object.assign(actions, bindInput(editor, view, ctx, labelKeys));
     view.paint();
     return {

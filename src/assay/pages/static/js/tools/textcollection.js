@@ -12,18 +12,19 @@
 // Modules in textcollection/: values.js (each field type's value and validation) and
 // state.js (layout, the answer, required fields) are pure and tested in Node; widgets.js
 // and ranking.js are the inputs for one response; form.js lays out the fields and keys.
-import { buildForm } from './textcollection/form.js';
+import { Form } from './textcollection/form.js';
 import { FieldError, formAnswer, startingStates } from './textcollection/state.js';
 
 export default {
   mount(el, task, ctx) {
-    const { fields, resetWidgets, focusField, paintActive } = buildForm(el, task.params, ctx);
+    const form = new Form(el, task.params, ctx);
+    const { fields } = form;
 
     // the starting answer: each field it answers gets one widget per response
     for (const field of fields) {
       if (!field.make) continue;
       const states = startingStates(ctx.initial, field.def, field.high);
-      if (states) resetWidgets(field, states);
+      if (states) field.reset(states);
     }
 
     return {
@@ -34,7 +35,7 @@ export default {
         } catch (err) {
           if (err instanceof FieldError) {
             fields[err.index].say(err.message);
-            focusField(err.index);
+            form.focusField(err.index);
           }
           throw err;
         }
@@ -47,10 +48,10 @@ export default {
       setState(state) {
         for (const field of fields) {
           if (!field.make) continue;
-          resetWidgets(field, state?.[field.def.field_id] || []);
+          field.reset(state?.[field.def.field_id] || []);
           field.say('');
         }
-        paintActive();
+        form.paintActive();
       },
     };
   },

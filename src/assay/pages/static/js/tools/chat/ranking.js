@@ -4,6 +4,52 @@ import { h } from '../../api.js';
 import { responseCard } from './common.js';
 import { Ranking, formatOrder } from './ranking-state.js';
 
+function keysHint(ids, keyOf) {
+  return h('p', { class: 'hint' }, 'Best first. Drag a response by its header, or press its key (',
+    ...ids.flatMap((id, i) => [i ? ' ' : '', h('kbd', {}, keyOf[id])]), ') and move it with ', h('kbd', {}, '↑'), ' ', h('kbd', {}, '↓'),
+    ' (or ', h('kbd', {}, 'Alt+↑'), ' ', h('kbd', {}, 'Alt+↓'), '), or type the order.');
+}
+
+// Drags a card by its header (pointer events) through the list; `done()` when released,
+// with the list's children in their new order.
+function dragCard(event, li, list, done) {
+  if (event.button !== 0) return;
+  event.preventDefault();
+  const head = event.currentTarget;
+  head.setPointerCapture?.(event.pointerId);
+  li.classList.add('dragging');
+  const scroller = li.closest('.wb-task') || document.scrollingElement;
+  const onMove = (e) => {
+    // near an edge of the scrolling panel: scroll it, so long lists can be dragged through
+    const edge = scroller.getBoundingClientRect();
+    if (e.clientY < Math.max(edge.top, 0) + 40) scroller.scrollTop -= 20;
+    else if (e.clientY > Math.min(edge.bottom, window.innerHeight) - 40) scroller.scrollTop += 20;
+    const others = [...list.children].filter((x) => x !== li);
+    const next = others.find((x) => { const box = x.getBoundingClientRect(); return e.clientY < box.top + box.height / 2; });
+    if (next) { if (li.nextSibling !== next) list.insertBefore(li, next); } else if (list.lastChild !== li) list.append(li);
+  };
+  const onUp = () => {
+    head.removeEventListener('pointermove', onMove);
+    head.removeEventListener('pointerup', onUp);
+    head.removeEventListener('pointercancel', onUp);
+    li.classList.remove('dragging');
+    done();
+  };
+  head.addEventListener('pointermove', onMove);
+  head.addEventListener('pointerup', onUp);
+  head.addEventListener('pointercancel', onUp);
+}
+
+// A response's card in the list: drag handle, rank, its select key; the header starts a drag.
+function rankItem(r, key, onGrab) {
+  const rank = h('span', { class: 'chat-rank', 'aria-label': 'rank' });
+  const handle = h('span', { class: 'chat-handle', title: 'Drag to reorder', 'aria-hidden': 'true' }, '⠿');
+  const card = responseCard(r, { head: [handle, rank], tail: h('span', { class: 'hint chat-select-key' }, h('kbd', {}, key), ' select') });
+  const li = h('li', { class: 'chat-rank-item', dataset: { id: r.id } }, card);
+  card.querySelector('.chat-response-head').addEventListener('pointerdown', (event) => onGrab(event, li));
+  return { li, rank };
+}
+
 export function ranking(el, params, ctx) {
   const responses = params.responses || [];
   const rank = new Ranking(responses.map((r) => r.id), ctx.freeKeys, ctx.initial);
@@ -11,17 +57,12 @@ export function ranking(el, params, ctx) {
 
   const items = new Map();
   for (const r of responses) {
-    const rankEl = h('span', { class: 'chat-rank', 'aria-label': 'rank' });
-    const handle = h('span', { class: 'chat-handle', title: 'Drag to reorder', 'aria-hidden': 'true' }, '⠿');
-    const card = responseCard(r, { head: [handle, rankEl], tail: h('span', { class: 'hint chat-select-key' }, h('kbd', {}, keyOf[r.id]), ' select') });
-    const li = h('li', { class: 'chat-rank-item', dataset: { id: r.id } }, card);
-    card.querySelector('.chat-response-head').addEventListener('pointerdown', (event) => startDrag(event, li));
-    items.set(r.id, { li, rank: rankEl });
+    items.set(r.id, rankItem(r, keyOf[r.id], startDrag));
     ctx.hotkey(keyOf[r.id], `Select response ${r.id} (then ↑/↓ to move it)`, () => select(r.id));
   }
   const list = h('ol', { class: 'chat-ranking', 'aria-label': 'Ranking, best first' });
-  const example = ids.every((id) => id.length === 1) ? [...ids].reverse().join('') : [...ids].reverse().join(' ');
-  const orderInput = h('input', { type: 'text', class: 'chat-order', 'aria-label': 'Type the order, best first', placeholder: `e.g. ${example}`, autocomplete: 'off', spellcheck: 'false' });
+  const orderInput = h('input', { type: 'text', class: 'chat-order', 'aria-label': 'Type the order, best first',
+    placeholder: `e.g. ${formatOrder([...ids].reverse())}`, autocomplete: 'off', spellcheck: 'false' });
   const orderHint = h('span', { class: 'hint chat-order-hint' });
   const confirm = h('button', { type: 'button', class: 'chat-confirm', onclick: () => confirmOrder() }, h('kbd', {}, confirmKey), ' This order is right');
   ctx.hotkey(confirmKey, 'Keep the order shown (it is right)', () => confirmOrder());
@@ -40,9 +81,7 @@ export function ranking(el, params, ctx) {
   orderInput.addEventListener('change', () => paint());
 
   el.append(
-    h('p', { class: 'hint' }, 'Best first. Drag a response by its header, or press its key (',
-      ...ids.flatMap((id, i) => [i ? ' ' : '', h('kbd', {}, keyOf[id])]), ') and move it with ', h('kbd', {}, '↑'), ' ', h('kbd', {}, '↓'),
-      ' (or ', h('kbd', {}, 'Alt+↑'), ' ', h('kbd', {}, 'Alt+↓'), '), or type the order.'),
+    keysHint(ids, keyOf),
     h('div', { class: 'chat-order-row' }, h('label', {}, 'Order ', orderInput), confirm, orderHint),
     list,
   );
@@ -77,34 +116,12 @@ export function ranking(el, params, ctx) {
     ctx.changed();
   }
   function startDrag(event, li) {
-    if (event.button !== 0) return;
-    event.preventDefault();
-    const head = event.currentTarget;
-    head.setPointerCapture?.(event.pointerId);
-    li.classList.add('dragging');
-    const scroller = li.closest('.wb-task') || document.scrollingElement;
-    const onMove = (e) => {
-      // near an edge of the scrolling panel: scroll it, so long lists can be dragged through
-      const edge = scroller.getBoundingClientRect();
-      if (e.clientY < Math.max(edge.top, 0) + 40) scroller.scrollTop -= 20;
-      else if (e.clientY > Math.min(edge.bottom, window.innerHeight) - 40) scroller.scrollTop += 20;
-      const others = [...list.children].filter((x) => x !== li);
-      const next = others.find((x) => { const box = x.getBoundingClientRect(); return e.clientY < box.top + box.height / 2; });
-      if (next) { if (li.nextSibling !== next) list.insertBefore(li, next); } else if (list.lastChild !== li) list.append(li);
-    };
-    const onUp = () => {
-      head.removeEventListener('pointermove', onMove);
-      head.removeEventListener('pointerup', onUp);
-      head.removeEventListener('pointercancel', onUp);
-      li.classList.remove('dragging');
+    dragCard(event, li, list, () => {
       const changed = rank.dropped([...list.children].map((x) => x.dataset.id), li.dataset.id);
       paint();
       if (changed) ctx.changed();
       else if (rank.selected) scrollTo(rank.selected);
-    };
-    head.addEventListener('pointermove', onMove);
-    head.addEventListener('pointerup', onUp);
-    head.addEventListener('pointercancel', onUp);
+    });
   }
   paint();
 

@@ -5,62 +5,80 @@
 import { h } from '../../api.js';
 import { RankingValue } from './values.js';
 
-export function ranking(f, env) {
-  const value = new RankingValue(f);
-  const { options, places } = value;
-  const keyOf = (v) => env.keys[options.findIndex((o) => o.value === v)];
-  const rankedEl = h('ol', { class: 'tc-ranked', 'aria-label': `${f.title}: ranked` });
-  const poolEl = h('div', { class: 'tc-pool choices', 'aria-label': `${f.title}: to rank` });
-  let dragged = null;
-  const draggable = (el, v) => {
-    el.addEventListener('dragstart', (ev) => { dragged = v; ev.dataTransfer.setData('text/plain', v); ev.dataTransfer.effectAllowed = 'move'; });
-    el.addEventListener('dragend', () => { dragged = null; });
-    return el;
-  };
+class RankingWidget {
+  constructor(f, env) {
+    this.env = env;
+    this.value = new RankingValue(f);
+    this.keys = this.value.options.length;
+    this.dragged = null; // the choice being dragged
+    this.rankedEl = h('ol', { class: 'tc-ranked', 'aria-label': `${f.title}: ranked` });
+    this.poolEl = h('div', { class: 'tc-pool choices', 'aria-label': `${f.title}: to rank` });
+    const { places, options } = this.value;
+    this.el = h('div', { class: 'tc-ranking' }, this.rankedEl,
+      h('div', { class: 'tc-pool-box' }, h('span', { class: 'hint' }, 'To rank: '), this.poolEl),
+      h('p', { class: 'hint tc-hint' }, places < options.length ? `Rank your top ${places} of ${options.length}. ` : 'Rank every choice, best first. ',
+        'Press the keys in order or drag; on a ranked item ', h('kbd', {}, 'Alt+↑'), h('kbd', {}, 'Alt+↓'), ' move it, ',
+        h('kbd', {}, 'Del'), ' takes it back.'));
+    this.rankedEl.addEventListener('dragover', (ev) => { if (this.dragged) { ev.preventDefault(); ev.dataTransfer.dropEffect = 'move'; } });
+    this.rankedEl.addEventListener('drop', (ev) => this.dropOnPlaces(ev));
+    this.poolEl.addEventListener('dragover', (ev) => { if (this.dragged && this.value.ranked.includes(this.dragged)) ev.preventDefault(); });
+    this.poolEl.addEventListener('drop', (ev) => this.dropOnPool(ev));
+    this.el.addEventListener('keydown', (ev) => this.onKeydown(ev));
+    this.paint();
+  }
 
-  // apply a change to the value; repaint (focusing `focusValue`) and record it
-  function apply(got, focusValue) {
-    if (got.error) { env.say(got.error); return; }
+  keyOf(v) { return this.env.keys[this.value.options.findIndex((o) => o.value === v)]; }
+
+  // a change to the value: its message, or repaint (focusing `focusValue`) and one undo step
+  apply(got, focusValue) {
+    if (got.error) { this.env.say(got.error); return; }
     if (!got.changed) return;
-    env.say('');
-    paint(focusValue);
-    env.changed();
+    this.env.say('');
+    this.paint(focusValue);
+    this.env.changed();
   }
-  const add = (v) => apply(value.add(v));
-  const unrank = (v) => apply(value.unrank(v));
-  const move = (v, step) => apply(value.move(v, step), v);
 
-  function item(v, i) {
+  draggable(el, v) {
+    el.addEventListener('dragstart', (ev) => { this.dragged = v; ev.dataTransfer.setData('text/plain', v); ev.dataTransfer.effectAllowed = 'move'; });
+    el.addEventListener('dragend', () => { this.dragged = null; });
+    return el;
+  }
+
+  item(v, i) {
+    const { value } = this;
     const action = (title, label, text, fn, cls = 'link') => h('button', { type: 'button', class: cls, tabindex: '-1', title, 'aria-label': label, onclick: fn }, text);
-    return draggable(h('li', { class: 'tc-rank-item', tabindex: '-1', draggable: 'true', dataset: { value: v } },
+    return this.draggable(h('li', { class: 'tc-rank-item', tabindex: '-1', draggable: 'true', dataset: { value: v } },
       h('span', { class: 'tc-rank-pos' }, value.placeName(i)), ' ',
-      keyOf(v) ? h('kbd', {}, keyOf(v)) : null, ' ', h('span', { class: 'tc-rank-label' }, value.labelOf(v)),
+      this.keyOf(v) ? h('kbd', {}, this.keyOf(v)) : null, ' ', h('span', { class: 'tc-rank-label' }, value.labelOf(v)),
       h('span', { class: 'tc-rank-actions' },
-        action('Move up (Alt+↑)', 'Move up', '↑', () => move(v, -1)),
-        action('Move down (Alt+↓)', 'Move down', '↓', () => move(v, 1)),
-        action('Unrank (Del)', 'Unrank', '×', () => unrank(v), 'link danger'))), v);
+        action('Move up (Alt+↑)', 'Move up', '↑', () => this.apply(value.move(v, -1), v)),
+        action('Move down (Alt+↓)', 'Move down', '↓', () => this.apply(value.move(v, 1), v)),
+        action('Unrank (Del)', 'Unrank', '×', () => this.apply(value.unrank(v)), 'link danger'))), v);
   }
 
-  function slot(i) {
+  slot(i) {
     return h('li', { class: 'tc-rank-slot', dataset: { slot: String(i) } },
-      h('span', { class: 'tc-rank-pos' }, value.placeName(i)), ' ', h('span', { class: 'hint' }, 'drop or press a key'));
+      h('span', { class: 'tc-rank-pos' }, this.value.placeName(i)), ' ', h('span', { class: 'hint' }, 'drop or press a key'));
   }
 
-  function paint(focusValue) {
-    const { ranked } = value;
-    rankedEl.replaceChildren(...ranked.map(item), ...Array.from({ length: Math.max(0, places - ranked.length) }, (_, j) => slot(ranked.length + j)));
-    const pool = value.unranked().map((o) => {
-      const b = h('button', { type: 'button', class: 'choice tc-pool-item', tabindex: '-1', draggable: 'true', dataset: { value: o.value } },
-        keyOf(o.value) ? h('kbd', {}, keyOf(o.value)) : null, ' ', o.label);
-      b.addEventListener('click', () => add(o.value));
-      return draggable(b, o.value);
-    });
-    poolEl.replaceChildren(...(pool.length ? pool : [h('span', { class: 'hint' }, 'All ranked.')]));
-    if (focusValue !== undefined) rankedEl.querySelector(`.tc-rank-item[data-value="${CSS.escape(focusValue)}"]`)?.focus();
+  poolItem(o) {
+    const b = h('button', { type: 'button', class: 'choice tc-pool-item', tabindex: '-1', draggable: 'true', dataset: { value: o.value } },
+      this.keyOf(o.value) ? h('kbd', {}, this.keyOf(o.value)) : null, ' ', o.label);
+    b.addEventListener('click', () => this.apply(this.value.add(o.value)));
+    return this.draggable(b, o.value);
   }
 
-  rankedEl.addEventListener('dragover', (ev) => { if (dragged) { ev.preventDefault(); ev.dataTransfer.dropEffect = 'move'; } });
-  rankedEl.addEventListener('drop', (ev) => {
+  paint(focusValue) {
+    const { ranked, places } = this.value;
+    this.rankedEl.replaceChildren(...ranked.map((v, i) => this.item(v, i)),
+      ...Array.from({ length: Math.max(0, places - ranked.length) }, (_, j) => this.slot(ranked.length + j)));
+    const pool = this.value.unranked().map((o) => this.poolItem(o));
+    this.poolEl.replaceChildren(...(pool.length ? pool : [h('span', { class: 'hint' }, 'All ranked.')]));
+    if (focusValue !== undefined) this.rankedEl.querySelector(`.tc-rank-item[data-value="${CSS.escape(focusValue)}"]`)?.focus();
+  }
+
+  dropOnPlaces(ev) {
+    const { dragged, value } = this;
     if (!dragged) return;
     ev.preventDefault();
     const target = ev.target.closest('.tc-rank-item, .tc-rank-slot');
@@ -72,28 +90,22 @@ export function ranking(f, env) {
       if (ev.clientY > box.top + box.height / 2) index += 1;
       if (value.ranked.indexOf(dragged) >= 0 && value.ranked.indexOf(dragged) < index) index -= 1;
     }
-    const v = dragged;
-    dragged = null;
-    apply(value.dropAt(v, index));
-  });
-  poolEl.addEventListener('dragover', (ev) => { if (dragged && value.ranked.includes(dragged)) ev.preventDefault(); });
-  poolEl.addEventListener('drop', (ev) => {
-    if (!dragged || !value.ranked.includes(dragged)) return;
-    ev.preventDefault();
-    const v = dragged;
-    dragged = null;
-    unrank(v);
-  });
+    this.dragged = null;
+    this.apply(value.dropAt(dragged, index));
+  }
 
-  const root = h('div', { class: 'tc-ranking' }, rankedEl,
-    h('div', { class: 'tc-pool-box' }, h('span', { class: 'hint' }, 'To rank: '), poolEl),
-    h('p', { class: 'hint tc-hint' }, places < options.length ? `Rank your top ${places} of ${options.length}. ` : 'Rank every choice, best first. ',
-      'Press the keys in order or drag; on a ranked item ', h('kbd', {}, 'Alt+↑'), h('kbd', {}, 'Alt+↓'), ' move it, ',
-      h('kbd', {}, 'Del'), ' takes it back.'));
-  root.addEventListener('keydown', (ev) => {
+  dropOnPool(ev) {
+    const { dragged } = this;
+    if (!dragged || !this.value.ranked.includes(dragged)) return;
+    ev.preventDefault();
+    this.dragged = null;
+    this.apply(this.value.unrank(dragged));
+  }
+
+  onKeydown(ev) {
     if (ev.altKey || ev.ctrlKey || ev.metaKey) return; // Alt+↑/↓ are tool hotkeys
     const li = ev.target.closest?.('.tc-rank-item');
-    const items = [...rankedEl.querySelectorAll('.tc-rank-item')];
+    const items = [...this.rankedEl.querySelectorAll('.tc-rank-item')];
     if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
       if (!items.length) return;
       ev.preventDefault();
@@ -103,22 +115,23 @@ export function ranking(f, env) {
     } else if (li && (ev.key === 'Delete' || ev.key === 'Backspace')) {
       ev.preventDefault();
       const at = items.indexOf(li);
-      unrank(li.dataset.value);
-      const rest = [...rankedEl.querySelectorAll('.tc-rank-item')];
-      (rest[Math.min(at, rest.length - 1)] || env.box()).focus();
+      this.apply(this.value.unrank(li.dataset.value));
+      const rest = [...this.rankedEl.querySelectorAll('.tc-rank-item')];
+      (rest[Math.min(at, rest.length - 1)] || this.env.box()).focus();
     }
-  });
-  paint();
-  return {
-    el: root,
-    keys: options.length,
-    key: (i) => apply(value.key(i)),
-    moveFocused(step) {
-      const li = document.activeElement?.closest?.('.tc-rank-item');
-      if (li && rankedEl.contains(li)) move(li.dataset.value, step);
-    },
-    read: () => value.read(),
-    getState: () => value.getState(),
-    setState(s) { value.setState(s); paint(); },
-  };
+  }
+
+  // ---------------------------------------------------------------- the widget interface
+  key(i) { this.apply(this.value.key(i)); }
+
+  moveFocused(step) {
+    const li = document.activeElement?.closest?.('.tc-rank-item');
+    if (li && this.rankedEl.contains(li)) this.apply(this.value.move(li.dataset.value, step), li.dataset.value);
+  }
+
+  read() { return this.value.read(); }
+  getState() { return this.value.getState(); }
+  setState(s) { this.value.setState(s); this.paint(); }
 }
+
+export const ranking = (f, env) => new RankingWidget(f, env);
