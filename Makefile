@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # loopback/private addresses unless allowed; see docs/settings.md).
 export ASSAY_ALLOWED_PRIVATE_NETWORKS ?= 127.0.0.0/8,::1/128
 
-.PHONY: run test bench lint install install-test clean
+.PHONY: run test test-js bench lint install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,19 @@ install-test: $(VENV)/.installed-test
 run: $(VENV)/.installed
 	$(BIN)/assay serve --host 127.0.0.1 --port $${PORT:-8000}
 
-test: $(VENV)/.installed-test
+# The page scripts' pure modules (state, undo, keys, queue) under Node's built-in test
+# runner. Without node they are skipped with a message, except in CI (CI=true), where a
+# missing node is a failure.
+test-js:
+	@if command -v node >/dev/null 2>&1; then \
+	  node --test tests/js/*.test.js; \
+	elif [ "$${CI:-}" = "true" ]; then \
+	  echo "CI=true but node is not installed: tests/js needs Node.js 18 or newer" >&2; exit 1; \
+	else \
+	  echo "node not found: skipping the JavaScript tests in tests/js (install Node.js 18 or newer to run them)"; \
+	fi
+
+test: $(VENV)/.installed-test test-js
 	$(BIN)/python -m pytest -q
 
 # crowd-kit (the reference for the quality benchmark) needs scikit-learn 1.5: its own venv,

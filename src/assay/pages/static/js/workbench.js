@@ -5,178 +5,68 @@
 // A tool is a module static/js/tools/<task type>.js whose default export has
 // mount(element, task, ctx) returning {getResponse(), getState(), setState(state)}.
 // ctx: initial (answer to start from: previous answer, review proposal or model
-// pre-label), hotkey(key, label, fn, {inText}), changed() after every edit, freeKeys
-// (keys the shell leaves to tools), mode ('label' | 'review').
+// pre-label), hotkey(key, label, fn, {inText, display}), changed() after every edit,
+// freeKeys (keys the shell leaves to tools), mode ('label' | 'review').
+//
+// Pieces: workbench/keys.js (which binding a key runs), workbench/history.js (undo),
+// workbench/queue.js (claims, prefetch, going back) are pure and tested in Node;
+// workbench/view.js draws the shell's parts of the page.
 import { ActiveTimer } from './activetime.js';
-import { api, h, trustedServerHtml } from './api.js';
+import { api } from './api.js';
+import { EditHistory, isEdited } from './workbench/history.js';
+import { binding, comboOf, findBinding, freeKeys } from './workbench/keys.js';
+import { WorkQueue } from './workbench/queue.js';
+import * as view from './workbench/view.js';
 
-const root = document.getElementById('workbench');
+const { root } = view;
 const project = root.dataset.project;
 const mode = root.dataset.mode;
 const heartbeatMs = Number(root.dataset.heartbeat) * 1000;
-const $ = (id) => document.getElementById(id);
-const taskEl = $('wb-task');
-const actionsEl = $('wb-actions');
-const errorEl = $('wb-error');
-const noticeEl = $('wb-notice');
-const answersEl = $('wb-answers');
+const FREE_KEYS = freeKeys(mode);
 
-// Keys the shell owns; tools get the rest (digits first).
-const SHELL_KEYS = mode === 'review' ? ['a', 'f', 'r', 'i', '?'] : ['s', 'b', 'i', '?'];
-const FREE_KEYS = '1234567890qwetyuopdghjklzxcvnm'.split('').filter((k) => !SHELL_KEYS.includes(k));
-
-let current = null; // {data, tool, undo: [], last, revising}
-let prefetched = null; // {promise, data}
-const backStack = [];
+let current = null; // the task on screen: {data, tool, history, revising}
 let busy = false;
 let done = 0;
 const timer = new ActiveTimer(Number(root.dataset.idle) * 1000);
+const queue = new WorkQueue({
+  claim: (holding) => api('POST', mode === 'review' ? `/api/projects/${project}/review/next` : `/api/projects/${project}/next`, { holding }),
+  current: () => current?.data || null,
+});
 
 // ----------------------------------------------------------------------------- keys
 
 const shellKeys = [];
 let toolKeys = [];
-
-function comboOf(event) {
-  let key = event.key;
-  if (key.length === 1) key = key.toLowerCase();
-  const mods = [];
-  if (event.ctrlKey || event.metaKey) mods.push('Ctrl');
-  if (event.altKey) mods.push('Alt');
-  if (event.shiftKey && event.key.length > 1) mods.push('Shift');
-  return [...mods, key].join('+');
-}
-
-function bind(list, key, label, fn, opts = {}) {
-  list.push({ key: key.length === 1 ? key.toLowerCase() : key, label, fn, inText: !!opts.inText, display: opts.display || key });
-}
+const allKeys = () => [...shellKeys, ...toolKeys];
 
 document.addEventListener('keydown', (event) => {
   if (document.querySelector('dialog[open]')) return; // dialogs handle their own keys
   const combo = comboOf(event);
   const inText = !!event.target.closest('input, textarea, select, [contenteditable="true"]');
   if (inText && combo === 'Escape') { event.target.blur(); return; }
-  for (const binding of [...shellKeys, ...toolKeys]) {
-    if (binding.key !== combo) continue;
-    if (inText && !binding.inText) continue;
-    if (inText && combo === 'Enter' && event.target.tagName === 'TEXTAREA') continue;
-    event.preventDefault();
-    binding.fn(event);
-    return;
-  }
+  const found = findBinding(allKeys(), combo, { inText, inTextarea: event.target.tagName === 'TEXTAREA' });
+  if (!found) return;
+  event.preventDefault();
+  found.fn(event);
 });
 
-bind(shellKeys, 'Enter', mode === 'review' ? 'Accept (or submit the fix)' : 'Submit', () => primary(), { inText: true });
-bind(shellKeys, 'Ctrl+Enter', 'Submit from a text box', () => primary(), { inText: true });
-bind(shellKeys, 'Ctrl+z', 'Undo the last change', () => undo());
-bind(shellKeys, '?', 'Show these keys', () => showHelp());
-bind(shellKeys, 'i', 'Show or hide the instructions', () => toggleGuide());
+const shellKey = (key, label, fn, opts) => shellKeys.push(binding(key, label, fn, opts));
+shellKey('Enter', mode === 'review' ? 'Accept (or submit the fix)' : 'Submit', () => primary(), { inText: true });
+shellKey('Ctrl+Enter', 'Submit from a text box', () => primary(), { inText: true });
+shellKey('Ctrl+z', 'Undo the last change', () => undo());
+shellKey('?', 'Show these keys', () => view.showHelp(allKeys()));
+shellKey('i', 'Show or hide the instructions', () => view.toggleGuide());
 if (mode === 'review') {
-  bind(shellKeys, 'a', 'Accept the answer', () => reviewAction('accept'));
-  bind(shellKeys, 'f', 'Submit my edits as the fix', () => reviewAction('fix'));
-  bind(shellKeys, 'r', 'Reject with a comment (back to the labeler)', () => reviewAction('reject'));
+  shellKey('a', 'Accept the answer', () => reviewAction('accept'));
+  shellKey('f', 'Submit my edits as the fix', () => reviewAction('fix'));
+  shellKey('r', 'Reject with a comment (back to the labeler)', () => reviewAction('reject'));
 } else {
-  bind(shellKeys, 's', 'Skip this task (with a reason)', () => skip());
-  bind(shellKeys, 'b', 'Go back to my previous submission', () => back());
+  shellKey('s', 'Skip this task (with a reason)', () => skip());
+  shellKey('b', 'Go back to my previous submission', () => back());
 }
+view.onHeaderButtons({ help: () => view.showHelp(allKeys()), guide: () => view.toggleGuide() });
 
-// ----------------------------------------------------------------------------- ui bits
-
-function status(text) { $('wb-status').textContent = text; }
-function showError(message) { errorEl.textContent = message; errorEl.hidden = !message; }
-function notice(text, kind = 'info') {
-  noticeEl.textContent = text || '';
-  noticeEl.className = `wb-notice ${kind}`;
-  noticeEl.hidden = !text;
-}
-function toggleGuide() { root.classList.toggle('guide-hidden'); }
-
-function showHelp() {
-  const table = $('wb-help-keys');
-  table.replaceChildren(...[...shellKeys, ...toolKeys].map((k) => h('tr', {}, h('td', {}, h('kbd', {}, k.display)), h('td', {}, k.label))));
-  $('wb-help').showModal();
-}
-$('wb-help-button').addEventListener('click', showHelp);
-$('wb-guide-button').addEventListener('click', toggleGuide);
-
-function promptText(title, { required = true } = {}) {
-  const dialog = $('wb-prompt');
-  const text = $('wb-prompt-text');
-  $('wb-prompt-title').textContent = title;
-  text.value = '';
-  return new Promise((resolve) => {
-    const finish = (value) => { dialog.close(); cleanup(); resolve(value); };
-    const onKey = (event) => {
-      if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) { event.preventDefault(); ok(); }
-    };
-    const ok = () => {
-      const value = text.value.trim();
-      if (required && !value) { text.setAttribute('aria-invalid', 'true'); text.focus(); return; }
-      finish(value);
-    };
-    const onSubmit = (event) => { event.preventDefault(); ok(); };
-    const onCancel = () => finish(null);
-    const cleanup = () => {
-      text.removeEventListener('keydown', onKey);
-      $('wb-prompt-form').removeEventListener('submit', onSubmit);
-      $('wb-prompt-cancel').removeEventListener('click', onCancel);
-      dialog.removeEventListener('cancel', onCancel);
-    };
-    text.addEventListener('keydown', onKey);
-    $('wb-prompt-form').addEventListener('submit', onSubmit);
-    $('wb-prompt-cancel').addEventListener('click', onCancel);
-    dialog.addEventListener('cancel', onCancel);
-    dialog.showModal();
-    text.focus();
-  });
-}
-
-function button(label, key, fn, cls = '') {
-  return h('button', { type: 'button', class: cls, onclick: fn, dataset: { action: label.toLowerCase() } }, label, ' ', h('kbd', {}, key));
-}
-
-function renderActions(data) {
-  const items = [];
-  if (mode === 'review') {
-    items.push(button('Accept', 'A', () => reviewAction('accept'), 'primary'));
-    items.push(button('Fix', 'F', () => reviewAction('fix')));
-    items.push(button('Reject', 'R', () => reviewAction('reject'), 'danger'));
-  } else {
-    items.push(button(data.assignment.status === 'leased' ? 'Submit' : 'Resubmit', 'Enter', () => primary(), 'primary'));
-    if (data.assignment.status === 'leased') items.push(button('Skip', 'S', () => skip()));
-    items.push(button('Back', 'B', () => back()));
-  }
-  items.push(button('Undo', 'Ctrl+Z', () => undo()));
-  actionsEl.replaceChildren(...items);
-}
-
-// ----------------------------------------------------------------------------- queue
-
-function holding() {
-  return [current?.data?.assignment?.id, prefetched?.data?.assignment?.id, ...backStack.map((d) => d.assignment.id)].filter(Boolean);
-}
-
-function claim() {
-  const path = mode === 'review' ? `/api/projects/${project}/review/next` : `/api/projects/${project}/next`;
-  return api('POST', path, { holding: holding() });
-}
-
-function prefetch() {
-  if (prefetched || !current?.data?.assignment) return;
-  const slot = { data: null };
-  slot.promise = claim().then((data) => { slot.data = data.assignment ? data : null; return data; }).catch(() => null);
-  prefetched = slot;
-}
-
-async function nextData() {
-  if (prefetched) {
-    const slot = prefetched;
-    const data = await slot.promise;
-    prefetched = null;
-    if (data && data.assignment) return data;
-  }
-  return claim();
-}
+// ----------------------------------------------------------------------------- showing a task
 
 const toolCache = new Map();
 async function loadTool(type) {
@@ -185,138 +75,102 @@ async function loadTool(type) {
 }
 
 async function show(data, { revising = false } = {}) {
-  showError('');
-  notice('');
+  view.showError('');
+  view.notice('');
   toolKeys = [];
-  answersEl.hidden = true;
+  view.hideAnswers();
   if (!data || !data.assignment) {
     current = null;
     root.dataset.state = 'empty';
     root.dataset.assignment = '';
-    taskEl.replaceChildren(h('div', { class: 'empty-state' },
-      h('h2', {}, mode === 'review' ? 'Nothing to review right now' : 'Nothing left for you here'),
-      h('p', {}, data?.reason || ''),
-      h('p', {}, h('button', { type: 'button', onclick: () => start() }, 'Check again'), ' ', h('a', { href: '/' }, 'Back to projects'))));
-    actionsEl.replaceChildren();
-    status('');
+    view.renderEmpty(mode, data?.reason, () => start());
     return;
   }
   let tool;
   try {
     tool = await loadTool(data.task.type);
   } catch {
-    taskEl.replaceChildren(h('p', { class: 'error' }, `This server has no labeling tool for ${data.task.type} tasks yet.`));
-    actionsEl.replaceChildren();
+    view.renderNoTool(data.task.type);
     current = null;
     root.dataset.state = 'error';
     return;
   }
-  trustedServerHtml($('wb-guide-text'), data.project.guidelines_html);
-  const a = data.assignment;
-  if (a.status === 'rework') notice(`Sent back by a reviewer: ${a.review_comment || ''}`, 'warn');
-  else if (revising || a.status === 'submitted') notice('You are editing your previous submission. Enter resubmits it.', 'info');
-  else if (data.task.practice) notice('Practice task: after you submit you will see whether your answer matches the expected one.', 'info');
-  else if (mode === 'label' && data.task.hypothesis) notice('A model pre-label is filled in: press Enter to accept it, or edit it first.', 'info');
-  if (mode === 'review') renderAnswers(data);
+  view.showGuide(data.project.guidelines_html);
+  view.taskNotice(data, mode, revising);
+  if (mode === 'review') view.renderAnswers(data, loadAnswer);
   const initial = data.previous_response ?? data.task.hypothesis ?? null;
-  const container = h('div', { class: `tool tool-${data.task.type}` });
-  const own = data.task.instruction_html ? trustedServerHtml(h('div', { class: 'task-instruction markdown' }), data.task.instruction_html) : null;
-  taskEl.replaceChildren(...[own, container].filter(Boolean));
-  const state = { data, tool: null, undo: [], last: null, revising };
+  const container = view.renderTaskFrame(data.task);
+  const state = { data, tool: null, history: null, revising };
   current = state;
   const ctx = {
     initial: initial ? structuredClone(initial) : null,
     mode,
     freeKeys: FREE_KEYS,
-    hotkey: (key, label, fn, opts) => bind(toolKeys, key, label, fn, opts),
+    hotkey: (key, label, fn, opts) => toolKeys.push(binding(key, label, fn, opts)),
     changed: () => {
-      if (current !== state) return;
-      showError(''); // the labeler is fixing what the message was about
-      state.undo.push(state.last);
-      if (state.undo.length > 200) state.undo.shift();
-      state.last = snapshot(state.tool);
+      if (current !== state || !state.history) return;
+      view.showError(''); // the labeler is fixing what the message was about
+      state.history.record(snapshot(state.tool));
     },
   };
   state.tool = tool.mount(container, data.task, ctx);
-  state.last = snapshot(state.tool);
-  renderActions(data);
+  state.history = new EditHistory(snapshot(state.tool));
+  view.renderActions(data, mode, { primary, skip, back, undo, review: reviewAction });
   timer.reset();
   root.dataset.state = 'ready';
-  root.dataset.assignment = a.id;
+  root.dataset.assignment = data.assignment.id;
   root.dataset.taskId = data.task.task_id;
-  status(`${done} done this session`);
-  prefetch();
-}
-
-function canonical(value) {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(',')}}`;
-  return JSON.stringify(value);
+  view.status(`${done} done this session`);
+  queue.prefetch();
 }
 
 function snapshot(tool) { return JSON.stringify(tool.getState()); }
 
 function undo() {
-  if (!current || !current.undo.length) { status('Nothing to undo'); return; }
-  const previous = current.undo.pop();
-  current.last = previous;
+  const previous = current?.history?.undo();
+  if (previous == null) { view.status('Nothing to undo'); return; }
   current.tool.setState(JSON.parse(previous));
-  status('Undone');
-}
-
-function renderAnswers(data) {
-  const rows = (data.answers || []).map((answer, i) => h('li', {},
-    h('strong', {}, answer.labeler || 'unknown'), ` · ${answer.active_seconds != null ? answer.active_seconds.toFixed(1) + ' s' : ''}`,
-    answer.hypothesis_status ? ` · pre-label ${answer.hypothesis_status}` : '', ' ',
-    h('button', { type: 'button', class: 'link', onclick: () => loadAnswer(i) }, 'Load into the editor')));
-  answersEl.replaceChildren(h('h3', {}, `Answers (${rows.length})`), h('ul', {}, rows));
-  answersEl.hidden = false;
+  view.status('Undone');
 }
 
 function loadAnswer(i) {
   const answer = current?.data?.answers?.[i];
   if (!answer) return;
   // the tool starts from that answer, as from any initial answer
-  const data = { ...current.data, previous_response: answer.response };
-  show(data);
+  show({ ...current.data, previous_response: answer.response });
 }
+
+// ----------------------------------------------------------------------------- actions
 
 async function guarded(fn) {
   if (busy || !current) return;
   busy = true;
   root.dataset.busy = '1';
   try { await fn(); } catch (err) {
-    if (err.status === 404 || err.status === 409) {
-      showError(`${err.message}`);
-    } else {
-      showError(err.message || String(err));
-    }
+    view.showError(err.message || String(err));
   } finally {
     busy = false;
     delete root.dataset.busy;
   }
 }
 
-async function advance() {
-  if (backStack.length) { await show(backStack.pop()); return; }
-  await show(await nextData());
-}
+async function advance() { await show(await queue.advance()); }
 
 function primary() {
   if (mode === 'review') {
     // Enter accepts the proposal as is, or submits the reviewer's edits as a fix
     let edited = false;
-    try { edited = canonical(current.tool.getResponse()) !== canonical(current.data.previous_response); } catch { edited = true; }
+    try { edited = isEdited(current.tool.getResponse(), current.data.previous_response); } catch { edited = true; }
     return reviewAction(edited ? 'fix' : 'accept');
   }
   return guarded(async () => {
     let response;
-    try { response = current.tool.getResponse(); } catch (err) { showError(err.message); return; }
+    try { response = current.tool.getResponse(); } catch (err) { view.showError(err.message); return; }
     const result = await api('POST', `/api/assignments/${current.data.assignment.id}/submit`, { response, active_seconds: timer.seconds() });
     done += 1;
     await advance();
     if (result.practice) {
-      notice(result.practice.correct ? 'Practice task: your answer matched the expected one.'
+      view.notice(result.practice.correct ? 'Practice task: your answer matched the expected one.'
         : `Practice task: the expected answer was ${JSON.stringify(result.practice.expected_response)}.`, result.practice.correct ? 'info' : 'warn');
     }
   });
@@ -325,7 +179,7 @@ function primary() {
 function skip() {
   if (mode !== 'label' || current?.data?.assignment?.status !== 'leased') return;
   return guarded(async () => {
-    const reason = await promptText('Why are you skipping this task?');
+    const reason = await view.promptText('Why are you skipping this task?');
     if (reason === null) return;
     await api('POST', `/api/assignments/${current.data.assignment.id}/skip`, { reason });
     await advance();
@@ -337,11 +191,11 @@ function back() {
   return guarded(async () => {
     let data;
     try { data = await api('GET', `/api/projects/${project}/previous`); } catch (err) {
-      if (err.status === 404) { notice(err.message, 'warn'); return; }
+      if (err.status === 404) { view.notice(err.message, 'warn'); return; }
       throw err;
     }
     if (data.assignment.id === current.data.assignment.id) return;
-    backStack.push(current.data);
+    queue.leave(current.data);
     await show(data, { revising: true });
   });
 }
@@ -351,10 +205,10 @@ function reviewAction(action) {
   return guarded(async () => {
     const body = { action, active_seconds: timer.seconds() };
     if (action === 'fix') {
-      try { body.response = current.tool.getResponse(); } catch (err) { showError(err.message); return; }
+      try { body.response = current.tool.getResponse(); } catch (err) { view.showError(err.message); return; }
     }
     if (action === 'reject') {
-      const comment = await promptText('What should the labeler change?');
+      const comment = await view.promptText('What should the labeler change?');
       if (comment === null) return;
       body.comment = comment;
     }
@@ -366,18 +220,18 @@ function reviewAction(action) {
 
 // Leases last ASSAY_LEASE_SECONDS; the page renews the ones it holds.
 setInterval(() => {
-  for (const id of holding()) api('POST', `/api/assignments/${id}/heartbeat`).catch(() => {});
+  for (const id of queue.holding()) api('POST', `/api/assignments/${id}/heartbeat`).catch(() => {});
 }, heartbeatMs);
 
 async function start() {
   root.dataset.state = 'loading';
-  try { await show(await claim()); } catch (err) { showError(err.message); root.dataset.state = 'error'; }
+  try { await show(await queue.claim()); } catch (err) { view.showError(err.message); root.dataset.state = 'error'; }
 }
 
 // For tests and curious people: what is on screen and what is prefetched.
 window.assayWorkbench = {
   current: () => current?.data || null,
-  prefetched: () => prefetched?.data || null,
+  prefetched: () => queue.prefetched?.data || null,
   activeSeconds: () => timer.seconds(),
 };
 
