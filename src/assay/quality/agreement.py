@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from assay.quality.label_data import LabelData
+
 __all__ = [
     "Agreement",
     "PairwiseKappa",
@@ -371,8 +373,6 @@ def pairwise_cohen_kappa(
     Assumes one answer per (task, worker); repeated answers count as extra items. The mean's
     bootstrap CI resamples tasks (weights on the co-occurrence product), keeping the set of
     pairs fixed; a replicate's mean skips pairs whose kappa is undefined in it."""
-    from assay.quality.aggregation import LabelData
-
     data = LabelData.build(task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes)
     C, W = data.n_classes, data.n_workers
     B = data.onehot
