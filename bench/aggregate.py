@@ -62,7 +62,8 @@ def synthetic(n_labels: int, labels_per_task: int = 5, n_classes: int = 4, seed:
 
 
 def run_one(method: str, n_labels: int, repeats: int) -> dict:
-    from assay.quality.aggregation import METHODS, LabelData
+    from assay.quality.aggregation import METHODS  # noqa: PLC0415 - each --one subprocess measures its own peak memory
+    from assay.quality.label_data import LabelData  # noqa: PLC0415 - each --one subprocess measures its own peak memory
 
     task, worker, label, truth, n_workers, n_classes = synthetic(n_labels)
     times = []

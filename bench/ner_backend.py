@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 import numpy as np  # noqa: E402
 
-from assay.learning.spantagger import DictionaryTagger, SpanTagger, to_response, tokenize  # noqa: E402
+from assay.learning.span_features import tokenize  # noqa: E402
+from assay.learning.spantagger import DictionaryTagger, SpanTagger, to_response  # noqa: E402
 from assay.tasktypes import get_plugin  # noqa: E402
 
 DATA = Path(os.environ.get("ASSAY_DATASETS") or ROOT.parent / "shared" / "datasets") / "text" / "wnut17"

@@ -11,7 +11,7 @@ import math
 import pytest
 from scaleapi.tasks import TaskType
 
-from assay.quality.structured import pairwise_preference
+from assay.quality.preference import pairwise_preference
 from tests.browser import Org
 
 

@@ -1,6 +1,7 @@
-"""The built-in NER span tagger (assay.learning.spantagger): recovery of known entities at
-exact code-point offsets, the gazetteer and the dictionary baseline, BIO decoding, scores,
-validation of predictions by the namedentityrecognition plug-in, persistence, bad input."""
+"""The built-in NER span tagger (assay.learning.spantagger, .span_features): recovery of
+known entities at exact code-point offsets, the gazetteer and the dictionary baseline, BIO
+decoding, scores, validation of predictions by the namedentityrecognition plug-in,
+persistence, bad input."""
 
 from __future__ import annotations
 
@@ -12,22 +13,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assay.learning.spantagger import (
-    DictionaryTagger,
+from assay.learning.span_features import (
     Gazetteer,
-    SpanTagger,
-    _allowed_transitions,
-    _gazetteer_features,
-    _starts_allowed,
-    _tag_runs,
-    _training_tokens,
     check_spans,
-    to_response,
+    gazetteer_features,
+    tag_runs,
     tokenize,
     training_features,
-    viterbi,
+    training_tokens,
     word_shape,
 )
+from assay.learning.spantagger import DictionaryTagger, SpanTagger, _allowed_transitions, _starts_allowed, to_response, viterbi
 from assay.tasktypes import get_plugin
 
 FIRST = ["Alice", "Bob", "Carol", "Dan", "Femi", "Hana"]
@@ -105,7 +101,7 @@ def test_word_shape():
 
 def test_tag_runs_repairs_i_without_b():
     tags = ["I-person", "I-person", "O", "B-location", "I-person", "B-org", "I-org"]
-    assert _tag_runs(tags) == [(0, 2, "person"), (3, 4, "location"), (4, 5, "person"), (5, 7, "org")]
+    assert tag_runs(tags) == [(0, 2, "person"), (3, 4, "location"), (4, 5, "person"), (5, 7, "org")]
 
 
 def test_viterbi_keeps_bio_valid_hand_computed():
@@ -184,7 +180,7 @@ def test_gazetteer_and_word_counts_in_training_come_from_other_folds(corpus):
     # zero word count while training (its own fold cannot see it), so the model does not learn
     # to trust the gazetteer for exactly the strings it memorised. At prediction time it matches.
     texts, spans = list(corpus[0]) + ["Zyx Qwerty spoke"], list(corpus[1]) + [[(0, 10, "person")]]
-    words, tags = _training_tokens(texts, check_spans(texts, spans))
+    words, tags = training_tokens(texts, check_spans(texts, spans))
     features = training_features(words, tags)
     zyx = features[-1][0]
     assert "gaz=none" in zyx and "freq=0" in zyx
@@ -192,7 +188,7 @@ def test_gazetteer_and_word_counts_in_training_come_from_other_folds(corpus):
     oslo = features[oslo_text][words[oslo_text].index("Oslo")]
     assert "gaz=B-location/hi" in oslo and "freq=5-19" in oslo  # 24 texts name Oslo, 19 of them outside its fold
     fitted = SpanTagger().fit(texts, spans)
-    assert _gazetteer_features(fitted.gazetteer, ["zyx", "qwerty", "spoke"]) == ["B-person/hi", "I-person/hi", None]
+    assert gazetteer_features(fitted.gazetteer, ["zyx", "qwerty", "spoke"]) == ["B-person/hi", "I-person/hi", None]
 
 
 def test_scores_are_probabilities_and_rank_guesses_low(tagger):

@@ -253,8 +253,8 @@ def test_free_form_type_compares_identical_answers(client, org, uniq):
 def test_sparse_paths_match_the_dense_functions():
     """The sparse formulas used for many distinct answers give the same numbers (and, from
     the same seed, the same intervals) as assay.quality.agreement."""
-    from assay.projects.quality import sparse_nominal, sparse_pairwise_kappa
     from assay.quality.agreement import fleiss_kappa_from_labels, krippendorff_alpha_from_labels, pairwise_cohen_kappa
+    from assay.quality.sparse_agreement import sparse_nominal, sparse_pairwise_kappa
 
     rng = np.random.default_rng(7)
     unit, worker, value = [], [], []

@@ -1,5 +1,5 @@
-"""Truth-inference algorithms (assay.quality.aggregation) and adaptive replay: hand-computed
-cases, hypothesis properties, and one real crowdsourced dataset."""
+"""Truth-inference algorithms (assay.quality.votes, .dawid_skene, .glad) and adaptive replay:
+hand-computed cases, hypothesis properties, and one real crowdsourced dataset."""
 
 from __future__ import annotations
 
@@ -13,17 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assay.quality.adaptive import replay_adaptive, replay_fixed, sequential_posteriors
-from assay.quality.aggregation import (
-    METHODS,
-    LabelData,
-    aggregate,
-    dawid_skene,
-    glad,
-    majority_vote,
-    one_coin_dawid_skene,
-    update_posteriors,
-    weighted_majority_vote,
-)
+from assay.quality.aggregation import METHODS, aggregate
+from assay.quality.dawid_skene import dawid_skene, one_coin_dawid_skene, update_posteriors
+from assay.quality.glad import glad
+from assay.quality.label_data import LabelData
+from assay.quality.votes import majority_vote, weighted_majority_vote
 
 DATASETS = Path(os.environ.get("ASSAY_DATASETS") or Path(__file__).resolve().parents[2] / "shared" / "datasets")
 PROPS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

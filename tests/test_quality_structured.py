@@ -1,8 +1,8 @@
-"""Truth inference for non-categorical answers (assay.quality.structured): hand-computed
-cases, tie-breaking, weights, and hypothesis properties (labeler order, unanimity,
-duplicated labelers, Bradley-Terry order recovery and relabelling, polygon IoU against
-independent references); and the task-type aggregators built on them (image geometry,
-chat rankings and pairwise judgements)."""
+"""Truth inference for non-categorical answers (assay.quality.spans, .shapes, .geometry,
+.numbers, .text, .ranking, .preference): hand-computed cases, tie-breaking, weights, and
+hypothesis properties (labeler order, unanimity, duplicated labelers, Bradley-Terry order
+recovery and relabelling, polygon IoU against independent references); and the task-type
+aggregators built on them (image geometry, chat rankings and pairwise judgements)."""
 
 from __future__ import annotations
 
@@ -15,26 +15,13 @@ from hypothesis import strategies as st
 from scipy.optimize import brentq, minimize
 from scipy.special import expit
 
-from assay.quality.structured import (
-    box_iou,
-    bradley_terry,
-    char_ngram_cosine,
-    cluster_boxes,
-    cluster_ellipses,
-    cluster_points,
-    cluster_polygons,
-    ellipse_to_polygon,
-    pairwise_preference,
-    polygon_area,
-    polygon_iou,
-    polygon_overlap,
-    polygon_to_box,
-    ranking_to_comparisons,
-    text_medoid,
-    token_jaccard,
-    vote_spans,
-    weighted_median,
-)
+from assay.quality.geometry import box_iou, ellipse_to_polygon, polygon_area, polygon_iou, polygon_overlap, polygon_to_box
+from assay.quality.numbers import weighted_median
+from assay.quality.preference import pairwise_preference
+from assay.quality.ranking import bradley_terry, ranking_to_comparisons
+from assay.quality.shapes import cluster_boxes, cluster_ellipses, cluster_points, cluster_polygons
+from assay.quality.spans import vote_spans
+from assay.quality.text import char_ngram_cosine, text_medoid, token_jaccard
 from assay.tasktypes.registry import get_plugin
 
 PROPS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

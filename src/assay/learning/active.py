@@ -24,6 +24,8 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from scipy import sparse
+from scipy.linalg import eigh
 
 STRATEGIES = ("as_submitted", "random", "least_confidence", "margin", "entropy", "uncertainty_diversity")
 UNCERTAINTY_MEASURES = ("least_confidence", "margin", "entropy")
@@ -113,8 +115,6 @@ def _embed_for_clustering(features, rng: np.random.Generator) -> np.ndarray:
     """Dense, L2-normalised vectors to cluster: sparse input (TF-IDF) is projected by truncated SVD
     first, because k-means on raw 10^5-dimensional sparse vectors is slow and distances there are
     dominated by rare n-grams."""
-    from scipy import sparse
-
     if sparse.issparse(features):
         n_rows, n_cols = features.shape
         dims = min(PROJECTION_DIMS, n_rows - 1, n_cols - 1)
@@ -124,13 +124,11 @@ def _embed_for_clustering(features, rng: np.random.Generator) -> np.ndarray:
             # Few rows, many columns (a batch's candidates over a TF-IDF vocabulary): the top
             # eigenvectors of the rows' Gram matrix give the exact SVD projection U·S, far cheaper
             # than randomized SVD, whose QR steps run over every one of the ~10^5 columns.
-            from scipy.linalg import eigh
-
             gram = (features @ features.T).toarray()
             values, vectors = eigh(gram, subset_by_index=(n_rows - dims, n_rows - 1))
             x = vectors[:, ::-1] * np.sqrt(np.clip(values[::-1], 0.0, None))
         else:
-            from sklearn.decomposition import TruncatedSVD
+            from sklearn.decomposition import TruncatedSVD  # noqa: PLC0415 - sklearn loads only for large sparse inputs
 
             svd = TruncatedSVD(n_components=dims, n_iter=3, random_state=int(rng.integers(2**31 - 1)))
             x = svd.fit_transform(features)
@@ -142,7 +140,7 @@ def _embed_for_clustering(features, rng: np.random.Generator) -> np.ndarray:
 
 def _cluster(x: np.ndarray, n_clusters: int, rng: np.random.Generator) -> np.ndarray:
     """k-means cluster label per row (MiniBatchKMeans on large inputs)."""
-    from sklearn.cluster import KMeans, MiniBatchKMeans
+    from sklearn.cluster import KMeans, MiniBatchKMeans  # noqa: PLC0415 - sklearn loads only when a batch is clustered
 
     n_clusters = min(n_clusters, x.shape[0])
     if n_clusters <= 1:

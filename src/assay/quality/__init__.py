@@ -8,24 +8,27 @@ Labels are given as a sparse list of answers: three equally long integer arrays
 ``n_tasks``, ``n_workers``, ``n_classes``. See :mod:`assay.quality.aggregation`.
 """
 
-__all__ = [
-    "METHODS",
-    "AggregationResult",
-    "aggregate",
-    "dawid_skene",
-    "glad",
-    "majority_vote",
-    "one_coin_dawid_skene",
-    "update_posteriors",
-    "weighted_majority_vote",
-]
+import importlib
+
+# The truth-inference names this package exposes, and the module that defines each.
+_MODULES = {
+    "METHODS": "assay.quality.aggregation",
+    "aggregate": "assay.quality.aggregation",
+    "AggregationResult": "assay.quality.posteriors",
+    "dawid_skene": "assay.quality.dawid_skene",
+    "one_coin_dawid_skene": "assay.quality.dawid_skene",
+    "update_posteriors": "assay.quality.dawid_skene",
+    "glad": "assay.quality.glad",
+    "majority_vote": "assay.quality.votes",
+    "weighted_majority_vote": "assay.quality.votes",
+}
+
+__all__ = sorted(_MODULES)
 
 
 def __getattr__(name: str):
     # Lazy: `assay serve` imports the CLI, which registers `assay quality`; numpy/scipy
     # are loaded only when the quality code is used, keeping the idle server small.
-    if name in __all__:
-        from assay.quality import aggregation
-
-        return getattr(aggregation, name)
+    if name in _MODULES:
+        return getattr(importlib.import_module(_MODULES[name]), name)
     raise AttributeError(name)

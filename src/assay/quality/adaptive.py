@@ -27,7 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from assay.quality.aggregation import LabelData, _choose, dawid_skene
+from assay.quality.dawid_skene import dawid_skene
+from assay.quality.label_data import LabelData, as_label_data
+from assay.quality.posteriors import AggregationResult, choose_labels
 
 __all__ = ["ReplayResult", "replay_adaptive", "replay_fixed", "sequential_posteriors"]
 
@@ -107,6 +109,28 @@ def sequential_posteriors(
     return post, group
 
 
+def _stops(data: LabelData, model: AggregationResult, answers: np.ndarray, target: float, max_labels: int, min_labels: int):
+    """Replay the held-out ``answers`` (indices, any order) with ``model``'s confusion
+    matrices: for each task the answer at which it stops (``target`` reached after at least
+    ``min_labels``, or its last answer within ``max_labels``) as ``(task, chosen class,
+    answers used, confidence)`` arrays."""
+    order, pos = _arrival_positions(data.task[answers])
+    answers = answers[order]
+    keep = pos < max_labels
+    answers, pos = answers[keep], pos[keep]
+    t, w, lab = data.task[answers], data.worker[answers], data.label[answers]
+    log_rows = np.log(np.maximum(model.confusion[w, :, lab], 1e-300))
+    post, group = sequential_posteriors(t, log_rows, np.log(model.class_prior))
+    chosen = choose_labels(post, data.class_score)
+    conf = post[np.arange(post.shape[0]), chosen]
+    last = np.r_[t[1:] != t[:-1], True]
+    stop = ((conf >= target) & (pos + 1 >= min_labels)) | last
+    idx = np.flatnonzero(stop)
+    _, first_at = np.unique(group[idx], return_index=True)
+    rows = idx[first_at]
+    return t[rows], chosen[rows], pos[rows] + 1, conf[rows]
+
+
 def replay_adaptive(
     task_idx,
     worker_idx=None,
@@ -134,10 +158,7 @@ def replay_adaptive(
         raise ValueError("max_labels and min_labels must be at least 1")
     if folds < 2:
         raise ValueError("folds must be at least 2 (a task's own answers never train its model)")
-    data = task_idx if isinstance(task_idx, LabelData) else LabelData.build(
-        task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes
-    )
-    C = data.n_classes
+    data = as_label_data(task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes)
     replay = _replay_tasks(data, tasks)
     rng = np.random.default_rng(seed)
     fold_of_task = np.full(data.n_tasks, -1, dtype=np.int64)
@@ -151,34 +172,19 @@ def replay_adaptive(
         held = answer_fold == f
         train = ~held
         model = dawid_skene(
-            data.task[train], data.worker[train], data.label[train], data.n_tasks, data.n_workers, C, **(ds_kwargs or {})
+            data.task[train], data.worker[train], data.label[train], data.n_tasks, data.n_workers, data.n_classes, **(ds_kwargs or {})
         )
-        log_prior = np.log(model.class_prior)
         fold_tasks = replay[fold_of_task[replay] == f]
         # unanswered replay tasks: the prior
         predictions[fold_tasks] = int(np.argmax(model.class_prior))
         confidence[fold_tasks] = float(model.class_prior.max())
-        sel = np.flatnonzero(held)
-        if sel.size == 0:
+        held_answers = np.flatnonzero(held)
+        if held_answers.size == 0:
             continue
-        order, pos = _arrival_positions(data.task[sel])
-        sel = sel[order]
-        keep = pos < max_labels
-        sel, pos = sel[keep], pos[keep]
-        t, w, lab = data.task[sel], data.worker[sel], data.label[sel]
-        log_rows = np.log(np.maximum(model.confusion[w, :, lab], 1e-300))
-        post, group = sequential_posteriors(t, log_rows, log_prior)
-        chosen = _choose(post, data.class_score)
-        conf = post[np.arange(post.shape[0]), chosen]
-        last = np.r_[t[1:] != t[:-1], True]
-        stop = ((conf >= target) & (pos + 1 >= min_labels)) | last
-        idx = np.flatnonzero(stop)
-        first_groups, first_at = np.unique(group[idx], return_index=True)
-        rows = idx[first_at]
-        stopped_tasks = t[rows]
-        predictions[stopped_tasks] = chosen[rows]
-        used[stopped_tasks] = pos[rows] + 1
-        confidence[stopped_tasks] = conf[rows]
+        stopped_tasks, chosen, n_used, conf = _stops(data, model, held_answers, target, max_labels, min_labels)
+        predictions[stopped_tasks] = chosen
+        used[stopped_tasks] = n_used
+        confidence[stopped_tasks] = conf
     return ReplayResult(replay, predictions[replay], used[replay], confidence[replay], fold_of_task[replay])
 
 
@@ -197,15 +203,13 @@ def replay_fixed(
     class more frequent overall, then to the lower index (as in ``majority_vote``)."""
     if k < 1:
         raise ValueError("k must be at least 1")
-    data = task_idx if isinstance(task_idx, LabelData) else LabelData.build(
-        task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes
-    )
+    data = as_label_data(task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes)
     C = data.n_classes
     replay = _replay_tasks(data, tasks)
     order, pos = _arrival_positions(data.task)
     sel = order[pos < k]
     votes = np.bincount(data.task_label[sel], minlength=data.n_tasks * C).reshape(data.n_tasks, C)[replay]
     used = votes.sum(axis=1)
-    chosen = _choose(votes.astype(np.float64), data.class_score)
+    chosen = choose_labels(votes.astype(np.float64), data.class_score)
     share = np.where(used > 0, votes[np.arange(len(replay)), chosen] / np.maximum(used, 1), 1.0 / C)
     return ReplayResult(replay, chosen, used.astype(np.int64), share)

@@ -28,6 +28,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from assay.quality.bootstrap import percentile_interval, resample_chunks
+from assay.quality.label_data import LabelData
+
 __all__ = [
     "Agreement",
     "PairwiseKappa",
@@ -40,7 +43,6 @@ __all__ = [
 ]
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
-_CHUNK = 4_000_000  # elements per bootstrap chunk (bounds memory)
 
 
 @dataclass
@@ -54,25 +56,6 @@ class Agreement:
 
     def __float__(self) -> float:
         return self.value
-
-
-def _interval(samples: np.ndarray, confidence: float) -> tuple[float | None, float | None]:
-    samples = samples[np.isfinite(samples)]
-    if samples.size == 0:
-        return None, None
-    lo, hi = np.quantile(samples, [(1 - confidence) / 2, 1 - (1 - confidence) / 2])
-    return float(lo), float(hi)
-
-
-def _resample_chunks(n_units: int, n_bootstrap: int, per_unit: int, seed: int):
-    """Yield (b, n_units) arrays of resampled unit indices, a few replicates at a time."""
-    rng = np.random.default_rng(seed)
-    step = max(1, _CHUNK // max(n_units * max(per_unit, 1), 1))
-    done = 0
-    while done < n_bootstrap:
-        b = min(step, n_bootstrap - done)
-        yield rng.integers(0, n_units, size=(b, n_units))
-        done += b
 
 
 def _safe_ratio(num: np.ndarray | float, den: np.ndarray | float):
@@ -151,13 +134,13 @@ def _alpha_core(counts: np.ndarray, values: np.ndarray, level: str, n_bootstrap:
         delta = _delta(level, values)
         d_u = ((counts @ delta) * counts).sum(axis=1) / (m - 1.0)
         out = []
-        for idx in _resample_chunks(U, n_bootstrap, counts.shape[1], seed):
+        for idx in resample_chunks(U, n_bootstrap, counts.shape[1], seed):
             obs = d_u[idx].sum(axis=1)
             n_c = counts[idx].sum(axis=1)  # (b, V)
             exp = ((n_c @ delta) * n_c).sum(axis=1)
             out.append(1.0 - (n_c.sum(axis=1) - 1.0) * _safe_ratio(obs, exp))
         samples = np.concatenate(out)
-    lo, hi = _interval(samples, confidence)
+    lo, hi = percentile_interval(samples, confidence)
     return Agreement(value, lo, hi, n_units=U, n_bootstrap=n_bootstrap, confidence=confidence)
 
 
@@ -254,9 +237,9 @@ def fleiss_kappa(
     if n_bootstrap <= 0:
         return Agreement(value, n_units=U, confidence=confidence)
     out = []
-    for idx in _resample_chunks(U, n_bootstrap, counts.shape[1], seed):
+    for idx in resample_chunks(U, n_bootstrap, counts.shape[1], seed):
         out.append(_fleiss_value(p_i[idx].mean(axis=1), counts[idx].sum(axis=1)))
-    lo, hi = _interval(np.concatenate(out), confidence)
+    lo, hi = percentile_interval(np.concatenate(out), confidence)
     return Agreement(value, lo, hi, n_units=U, n_bootstrap=n_bootstrap, confidence=confidence)
 
 
@@ -314,11 +297,11 @@ def cohen_kappa(
     if n_bootstrap <= 0:
         return Agreement(value, n_units=U, confidence=confidence)
     out = []
-    for idx in _resample_chunks(U, n_bootstrap, 1, seed):
+    for idx in resample_chunks(U, n_bootstrap, 1, seed):
         flat = (np.arange(idx.shape[0])[:, None] * (C * C) + pair[idx]).ravel()
         tables = np.bincount(flat, minlength=idx.shape[0] * C * C).reshape(idx.shape[0], C, C)
         out.append(_kappa_from_tables(tables.astype(np.float64)))
-    lo, hi = _interval(np.concatenate(out), confidence)
+    lo, hi = percentile_interval(np.concatenate(out), confidence)
     return Agreement(value, lo, hi, n_units=U, n_bootstrap=n_bootstrap, confidence=confidence)
 
 
@@ -371,8 +354,6 @@ def pairwise_cohen_kappa(
     Assumes one answer per (task, worker); repeated answers count as extra items. The mean's
     bootstrap CI resamples tasks (weights on the co-occurrence product), keeping the set of
     pairs fixed; a replicate's mean skips pairs whose kappa is undefined in it."""
-    from assay.quality.aggregation import LabelData
-
     data = LabelData.build(task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes)
     C, W = data.n_classes, data.n_workers
     B = data.onehot
@@ -397,6 +378,6 @@ def pairwise_cohen_kappa(
             if found.any():
                 k[found] = _kappa_from_tables(bt[pos[found]])
             samples[i] = np.nanmean(k) if np.isfinite(k).any() else np.nan
-        lo, hi = _interval(samples, confidence)
+        lo, hi = percentile_interval(samples, confidence)
     mean = Agreement(mean_value, lo, hi, n_units=data.n_tasks, n_bootstrap=n_bootstrap, confidence=confidence)
     return PairwiseKappa(pairs // W, pairs % W, kappa, n_common.astype(np.int64), mean, W)

@@ -21,7 +21,9 @@ from typing import Any
 import numpy as np
 
 from assay.quality.adaptive import replay_adaptive, replay_fixed
-from assay.quality.aggregation import METHODS, AggregationResult, LabelData
+from assay.quality.aggregation import METHODS
+from assay.quality.label_data import LabelData
+from assay.quality.posteriors import AggregationResult
 
 __all__ = ["Dataset", "DatasetError", "evaluate", "load_dataset", "replay", "typical_labels_per_task"]
 

@@ -100,7 +100,7 @@ class FittedParameters:
 
 
 def fitted_parameters(result, answers_per_worker: np.ndarray | None = None) -> FittedParameters:
-    """From an :class:`assay.quality.aggregation.AggregationResult` of dawid_skene,
+    """From an :class:`assay.quality.posteriors.AggregationResult` of dawid_skene,
     one_coin_dawid_skene or glad. GLAD's per-task easiness is unknown for a new task: its
     workers are scored at the median fitted easiness (a symmetric confusion per worker).
     ``answers_per_worker`` weights the population matrix when the method has none."""

@@ -146,9 +146,9 @@ class AudioTranscription(TaskTypePlugin):
 
 
     def aggregate(self, responses: list[dict[str, Any]], weights: list[float], params: dict[str, Any]) -> Aggregate | None:
-        """The transcript most similar to the others (assay.quality.structured.text_medoid),
+        """The transcript most similar to the others (assay.quality.text.text_medoid),
         with its own segments; labelers who gave that transcript agree."""
-        from assay.quality.structured import text_medoid
+        from assay.quality.text import text_medoid  # noqa: PLC0415 - numpy loads on the first consolidation
 
         result = text_medoid([r["transcript"] for r in responses], weights)
         chosen = next(i for i, r in enumerate(responses) if r["transcript"] == result.answer)

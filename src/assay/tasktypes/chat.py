@@ -321,7 +321,7 @@ class Chat(TaskTypePlugin):
             return self._aggregate_pairwise(responses, weights, params)
         if mode != "ideal_response":
             return None
-        from assay.quality.structured import text_medoid
+        from assay.quality.text import text_medoid  # noqa: PLC0415 - numpy loads on the first consolidation
 
         result = text_medoid([r["ideal_response"] for r in responses], weights)
         chosen = next(i for i, r in enumerate(responses) if r["ideal_response"] == result.answer)
@@ -336,7 +336,7 @@ class Chat(TaskTypePlugin):
         """Every ranking becomes its pairwise comparisons (each with the labeler's weight);
         the consolidated ranking orders the responses by their Bradley-Terry scores;
         confidence: the mean posterior probability that each response really beats the next."""
-        from assay.quality.structured import bradley_terry, ranking_to_comparisons
+        from assay.quality.ranking import bradley_terry, ranking_to_comparisons  # noqa: PLC0415 - numpy/scipy load on the first consolidation
 
         ids = [r["id"] for r in params["responses"]]
         index = {rid: k for k, rid in enumerate(ids)}
@@ -356,8 +356,9 @@ class Chat(TaskTypePlugin):
         decision. `details` adds a two-item Davidson (Bradley-Terry with ties) fit: each
         response's score with its 95 % interval, and each decision's posterior probability
         under that model (`outcomes`)."""
-        from assay.quality.online import consensus
-        from assay.quality.structured import pairwise_preference, weighted_median
+        from assay.quality.numbers import weighted_median  # noqa: PLC0415 - numpy loads on the first consolidation
+        from assay.quality.online import consensus  # noqa: PLC0415 - numpy loads on the first consolidation
+        from assay.quality.preference import pairwise_preference  # noqa: PLC0415 - numpy/scipy load on the first consolidation
 
         first, second = (r["id"] for r in params["responses"])
         allow_ties = params.get("allow_ties") is not False

@@ -410,7 +410,7 @@ class ImageAnnotation(TaskTypePlugin):
 
     def aggregate(self, responses: list[dict[str, Any]], weights: list[float], params: dict[str, Any]) -> Aggregate | None:
         """Shapes are clustered across labelers, each geometry type on its own, each labeler
-        weighted by skill (assay.quality.structured): unrotated boxes by IoU with
+        weighted by skill (assay.quality.shapes): unrotated boxes by IoU with
         weight-averaged coordinates; points within POINT_RADIUS pixels (same label) at their
         weighted mean; polygons and ellipses by exact polygon IoU (ellipses as inscribed
         64-gons), each cluster represented by its weighted medoid shape as drawn. A cluster is
@@ -419,7 +419,7 @@ class ImageAnnotation(TaskTypePlugin):
         weight share of the labelers who drew nothing); contributors: the labelers with a
         shape in a kept cluster. Lines, cuboids and rotated boxes fall back to whole-answer
         consensus (None); attributes are not merged (left out)."""
-        from assay.quality.structured import cluster_boxes, cluster_ellipses, cluster_points, cluster_polygons
+        from assay.quality.shapes import cluster_boxes, cluster_ellipses, cluster_points, cluster_polygons  # noqa: PLC0415 - numpy/scipy load on the first consolidation
 
         drawn = [r.get("annotations") or [] for r in responses]
         if any(a.get("type") not in CLUSTERED_TYPES or (a.get("type") == "box" and a.get("rotation")) for shapes in drawn for a in shapes):

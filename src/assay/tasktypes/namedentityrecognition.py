@@ -285,9 +285,9 @@ class NamedEntityRecognition(TaskTypePlugin):
         return {"annotations": annotations, "relationships": relationships}
 
     def aggregate(self, responses: list[dict[str, Any]], weights: list[float], params: dict[str, Any]) -> Aggregate | None:
-        """Token-level span voting (assay.quality.structured.vote_spans); a relationship is
+        """Token-level span voting (assay.quality.spans.vote_spans); a relationship is
         kept when more than half of the weight drew it between the same two spans."""
-        from assay.quality.structured import vote_spans
+        from assay.quality.spans import vote_spans  # noqa: PLC0415 - numpy loads on the first consolidation
 
         text = params["text"]
         spans = [[(a["start"], a["end"], a["label"]) for a in r.get("annotations") or []] for r in responses]

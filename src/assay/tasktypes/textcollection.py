@@ -408,7 +408,9 @@ class TextCollection(TaskTypePlugin):
         mean over fields of the winning weight share (or the method's own confidence).
         `details.scores[field_id]`: each choice's Bradley-Terry score and 95 % interval, best
         first, for the ranking fields consolidated by Bradley-Terry."""
-        from assay.quality.structured import bradley_terry, ranking_to_comparisons, text_medoid, weighted_median
+        from assay.quality.numbers import weighted_median  # noqa: PLC0415 - numpy loads on the first consolidation
+        from assay.quality.ranking import bradley_terry, ranking_to_comparisons  # noqa: PLC0415 - numpy/scipy load on the first consolidation
+        from assay.quality.text import text_medoid  # noqa: PLC0415 - numpy loads on the first consolidation
 
         fields = {f["field_id"]: f for f in params.get("fields") or []}
         total = sum(weights) or 1.0
