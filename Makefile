@@ -61,9 +61,12 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/autoaccept.py --all
 	$(BIN)/python bench/label_errors.py --all
 
+# ruff (style, imports at the top of modules) and import-linter (.importlinter: the layers
+# and the independence of the domain services). .ci/run runs this before the tests.
 lint: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet "ruff>=0.5"
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) assay-data

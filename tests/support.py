@@ -227,3 +227,14 @@ def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05):
             return value
         time.sleep(interval)
     return predicate()
+
+
+def flat_routes(routes):
+    """(path, methods, endpoint) of every route, through included routers (FastAPI keeps
+    an included router as one entry whose effective candidates are its routes)."""
+    for route in routes:
+        candidates = getattr(route, "effective_candidates", None)
+        if candidates is not None:
+            yield from flat_routes(candidates())
+        elif getattr(route, "endpoint", None) is not None:
+            yield route.path, set(getattr(route, "methods", None) or ()), route.endpoint

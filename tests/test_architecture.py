@@ -12,7 +12,9 @@ from pathlib import Path
 
 import grimp
 
+from assay import flows
 from assay.app import create_app
+from tests.support import flat_routes
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "assay"
 MAX_MODULE_LINES = 500
@@ -83,10 +85,9 @@ def test_the_cycle_finder_finds_a_planted_cycle():
 
 def _routes():
     app = create_app(run_bootstrap=False).app
-    for route in app.routes:
-        endpoint = getattr(route, "endpoint", None)
-        if endpoint is not None and getattr(route, "path", "").split("{")[0] not in ("/static",):
-            yield route.path, endpoint
+    for path, _methods, endpoint in flat_routes(app.routes):
+        if not path.startswith("/static"):
+            yield path, endpoint
 
 
 def _calls_authorize(function) -> bool:
@@ -96,18 +97,24 @@ def _calls_authorize(function) -> bool:
     module = sys.modules[function.__module__]
     seen: set[str] = set()
 
+    def helper(child):
+        """A function the handler uses that may authorize for it: a private helper of its
+        module (called or handed to run_db), or a step of assay.flows."""
+        if isinstance(child, ast.Name) and child.id.startswith("_"):
+            return getattr(module, child.id, None)
+        if isinstance(child, ast.Attribute) and isinstance(child.value, ast.Name) and child.value.id == "flows":
+            return getattr(flows, child.attr, None)
+        return None
+
     def calls(node) -> bool:
         for child in ast.walk(node):
-            if isinstance(child, ast.Call):
-                name = child.func.id if isinstance(child.func, ast.Name) else getattr(child.func, "attr", None)
-                if name == "authorize":
+            if isinstance(child, ast.Call) and (getattr(child.func, "id", None) == "authorize" or getattr(child.func, "attr", None) == "authorize"):
+                return True
+            found = helper(child)
+            if inspect.isfunction(found) and found.__qualname__ not in seen:
+                seen.add(found.__qualname__)
+                if calls(ast.parse(textwrap.dedent(inspect.getsource(found)))):
                     return True
-                # a helper of the same module that authorizes counts (e.g. _claim, _workbench)
-                helper = getattr(module, name, None) if name and name.startswith("_") and name not in seen else None
-                if helper is not None and inspect.isfunction(helper):
-                    seen.add(name)
-                    if calls(ast.parse(textwrap.dedent(inspect.getsource(helper)))):
-                        return True
         return False
 
     return calls(tree)

@@ -872,9 +872,11 @@ def label_tree(draw, key: str, sub_key: str, as_object) -> list[Any]:
 
 @st.composite
 def categorization_params(draw) -> dict[str, Any]:
+    attachment_type = draw(st.sampled_from(["text", "image", "website"]))
     return {
-        "attachment": draw(st.one_of(urls, names)),
-        "attachment_type": draw(st.sampled_from(["text", "image", "website"])),
+        # a media or website attachment is a link (never javascript: or plain words)
+        "attachment": draw(urls if attachment_type != "text" else st.one_of(urls, names)),
+        "attachment_type": attachment_type,
         "categories": draw(unique_names()),
         "allow_multiple": draw(st.booleans()),
     }

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from assay import __version__, pages
+from assay.audit import views as audit
 from assay.auth.dependencies import authenticate
 from assay.backends import views as backends
 from assay.batches import views as batches
@@ -53,7 +54,7 @@ def create_app(run_bootstrap: bool = True) -> FastAPI:
                   dependencies=[Depends(check_request_text)])
     install_error_handlers(app)
 
-    for module in (tasks, batches, projects, files, orgs, queue, backends):
+    for module in (tasks, batches, projects, files, orgs, queue, backends, audit):
         for name in ("v1", "native"):
             router = getattr(module, name, None)
             if router is not None:

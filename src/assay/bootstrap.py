@@ -5,14 +5,18 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from rich.console import Console
 from sqlalchemy import func, select
 
 from assay.auth.principals import Principal
 from assay.config import get_settings
 from assay.db import get_db
+from assay.demo import create_demo
 from assay.migrate import upgrade
 from assay.orgs import service as orgs
 from assay.orgs.models import Organization, User
+from assay.projects.models import Project
+from assay.queue.models import ProjectMember
 
 ADMIN_EMAIL = "admin@assay.local"
 
@@ -51,8 +55,6 @@ def bootstrap() -> FirstRun | None:
         first = FirstRun(org.name, admin.email, password, live.key, test.key)
         principal = principal_for(admin, org)
     if settings.demo:
-        from assay.demo import create_demo
-
         create_demo(principal)
         first.labeler_password = secrets.token_urlsafe(9)
         first.labelers = _demo_labelers(principal, first.labeler_password)
@@ -62,9 +64,6 @@ def bootstrap() -> FirstRun | None:
 def _demo_labelers(principal: Principal, password: str) -> tuple[str, ...]:
     """An annotator and a reviewer in every demo project, so the workbench can be tried
     at once (the admin can label too)."""
-    from assay.projects.models import Project
-    from assay.queue.models import ProjectMember
-
     with get_db().write() as session:
         org = session.get(Organization, principal.org_id)
         people = [orgs.create_user(session, org, f"{role}@assay.local", role, password=password, name=role.title())
@@ -76,8 +75,6 @@ def _demo_labelers(principal: Principal, password: str) -> tuple[str, ...]:
 
 
 def print_first_run(first: FirstRun | None, url: str) -> None:
-    from rich.console import Console
-
     console = Console(stderr=False, soft_wrap=True, highlight=False)
     if first is None:
         console.print(f"[bold]assay[/] serving at {url}  (admin account exists; `assay keys create` makes a new API key)")

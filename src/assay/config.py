@@ -11,6 +11,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
+from limits import parse
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -58,8 +59,6 @@ class Settings(BaseSettings):
     @field_validator("login_account_limit", "login_address_limit")
     @classmethod
     def _check_limit(cls, value: str, info) -> str:
-        from limits import parse
-
         try:
             item = parse(value)
         except ValueError as exc:

@@ -23,6 +23,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+from assay.config import get_settings
+
 # JSON everywhere; JSONB on PostgreSQL so tag filters can use `?|`.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 # Integer primary keys: BIGINT on PostgreSQL, INTEGER (rowid alias) on SQLite.
@@ -172,8 +174,6 @@ def get_db() -> Database:
     if _db is None:
         with _db_lock:
             if _db is None:
-                from assay.config import get_settings
-
                 _db = Database(get_settings().effective_database_url)
     return _db
 

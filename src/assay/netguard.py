@@ -12,6 +12,7 @@ import socket
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+import orjson
 
 from assay.config import get_settings
 
@@ -116,8 +117,6 @@ def call_json(method: str, url: str, body=None, timeout: float = 10.0, max_bytes
     address rules as every other outbound call, no redirects for POST, a size limit on
     the answer. Returns the parsed JSON; raises UrlRefused on a refused URL or a non-2xx
     answer, httpx errors on network failures and timeouts."""
-    import orjson
-
     content = orjson.dumps(body) if body is not None else None
     headers = {"content-type": "application/json", "accept": "application/json"}
     with httpx.Client(timeout=timeout) as client:

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from assay.audit.log import client_address
 from assay.db import get_db
 from assay.errors import ApiError
 from assay.schemas import error_field_and_message
@@ -243,6 +244,7 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         scope = self._route_v1(scope)
+        client_address.set((scope.get("client") or ("",))[0] or "")
         path = scope["path"]
         api = path.startswith(("/v1/", "/api/"))
         limit = self.max_request_bytes if api else ANONYMOUS_BODY_BYTES

@@ -32,6 +32,8 @@ class Principal:
     role: str
     is_test: bool
     callback_auth_key: str
+    # how the caller came in, for the audit log: api_key, test_key, session or cli
+    via: str = "api_key"
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,8 @@ def principal_for_key(key: str) -> Principal | None:
         return None
     key_row, user, org = row
     principal = Principal(org_id=org.id, org_public_id=org.public_id, org_name=org.name, user_id=user.id, email=user.email,
-                          role=user.role, is_test=key_row.is_test, callback_auth_key=org.callback_auth_key)
+                          role=user.role, is_test=key_row.is_test, callback_auth_key=org.callback_auth_key,
+                          via="test_key" if key_row.is_test else "api_key")
     with _cache_lock:
         if len(_keys) > 10000:
             _keys.clear()
@@ -147,7 +150,7 @@ def _load_session(digest: str) -> tuple[SessionInfo, object] | None:
     if row is None:
         return None
     principal = Principal(org_id=row.org_id, org_public_id=row.public_id, org_name=row.name, user_id=row.user_id, email=row.email,
-                          role=row.role, is_test=False, callback_auth_key=row.callback_auth_key)
+                          role=row.role, is_test=False, callback_auth_key=row.callback_auth_key, via="session")
     return SessionInfo(id=row.id, digest=digest, csrf=row.csrf_token, principal=principal), row.expires_at
 
 

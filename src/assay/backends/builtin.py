@@ -61,12 +61,12 @@ def train(project_id: int, task_type: str, features: str, examples: list[tuple[d
     if not texts:
         raise NotPredictable("no finished task has text the built-in model can read")
     if task_type == "categorization":
-        from assay.learning.textmodel import TextClassifier
+        from assay.learning.textmodel import TextClassifier  # noqa: PLC0415 - numpy and the models load with the first training
 
         model = TextClassifier(features=features).fit(texts, targets)
         facts = {"examples": len(texts), "classes": len(model.classes)}
     elif task_type == "namedentityrecognition":
-        from assay.learning.spantagger import SpanTagger
+        from assay.learning.spantagger import SpanTagger  # noqa: PLC0415 - as TextClassifier
 
         model = SpanTagger().fit(texts, targets)
         facts = {"examples": len(texts), "labels": len(model.labels)}
@@ -89,11 +89,11 @@ def _model(project_id: int, task_type: str, version: int):
         return model
     blob = _path(project_id, version).read_bytes()
     if task_type == "categorization":
-        from assay.learning.textmodel import TextClassifier
+        from assay.learning.textmodel import TextClassifier  # noqa: PLC0415 - numpy and the models load with the first prediction
 
         model = TextClassifier.loads(blob)
     else:
-        from assay.learning.spantagger import SpanTagger
+        from assay.learning.spantagger import SpanTagger  # noqa: PLC0415 - as TextClassifier
 
         model = SpanTagger.loads(blob)
     with _LOCK:
@@ -132,7 +132,7 @@ def predict(project_id: int, task_type: str, version: int, tasks: list[dict[str,
             best = max(probs, key=probs.get)
             out[i] = {"response": {"category": best}, "score": probs[best], "probabilities": probs}
     else:
-        from assay.learning.spantagger import to_response
+        from assay.learning.spantagger import to_response  # noqa: PLC0415 - loaded with the model above
 
         for spans, i in zip(model.predict(batch), todo):
             names = [label["name"] for label in tasks[i].get("labels") or [] if isinstance(label, dict)]

@@ -8,6 +8,7 @@ import time
 
 from fastapi import APIRouter, Depends
 
+from assay.audit.log import record
 from assay.auth.dependencies import authenticate
 from assay.auth.principals import Principal
 from assay.authz import authorize
@@ -41,6 +42,7 @@ def set_model(project_id: str, body: ModelSettingsBody, principal: Principal = D
     with get_db().write() as session:
         project = get_project_by_id(session, principal, project_id)
         settings.update_settings(session, project, body)
+        record(session, principal, "model.settings", "project", project.public_id, body.model_dump(exclude_unset=True))
         return JSON(settings.model_json(session, project))
 
 
@@ -76,6 +78,8 @@ def run_model(project_id: str, principal: Principal = Depends(authenticate)):
         settings.record(db, model.id, error=str(exc))
     finally:
         rounds.release_model(db, model.id)
+    with db.write() as session:
+        record(session, principal, "model.run", "project", project.public_id)
     with db.read() as session:
         return JSON(settings.model_json(session, project))
 
@@ -88,7 +92,10 @@ def scan_label_errors(project_id: str, principal: Principal = Depends(authentica
     db = get_db()
     with db.read() as session:
         project = get_project_by_id(session, principal, project_id)
-    return JSON(label_errors.scan_label_errors(db, project))
+    result = label_errors.scan_label_errors(db, project)
+    with db.write() as session:
+        record(session, principal, "model.label_errors", "project", project.public_id, {"tasks": result["tasks"]})
+    return JSON(result)
 
 
 @native.get("/projects/{project_id}/label-errors")

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 
 from assay import __version__
+from assay.audit.log import record
 from assay.auth import sessions
 from assay.auth.dependencies import authenticate
 from assay.auth.passwords import hash_password
@@ -55,7 +56,9 @@ def add_user(body: NewUserBody, principal: Principal = Depends(authenticate)):
     password_hash = hash_password(body.password)  # before the transaction: scrypt is slow
     with get_db().write() as session:
         org = session.get(Organization, principal.org_id)
-        return JSON(service.user_json(service.add_user(session, org, body, password_hash)), status_code=201)
+        user = service.add_user(session, org, body, password_hash)
+        record(session, principal, "user.create", "user", user.id, {"email": user.email, "role": user.role})
+        return JSON(service.user_json(user), status_code=201)
 
 
 @native.patch("/users/{user_id}")
@@ -66,6 +69,8 @@ def change_user(request: Request, user_id: UserId, body: UserChangeBody, princip
     renewed = None
     with get_db().write() as session:
         user = service.change_user(session, principal.org_id, user_id, body, principal.user_id, password_hash)
+        changes = {key: ("set" if key == "password" else getattr(body, key)) for key in sorted(body.model_fields_set)}
+        record(session, principal, "user.update", "user", user.id, {"email": user.email, **changes})
         if password_hash and user.id == principal.user_id and current is not None:
             # Changing your own password from a browser ends all your sessions, this one
             # too (a copy of its cookie must die); the browser gets a new one in its place.

@@ -3,8 +3,14 @@ quality page. Each page's data has a JSON twin (docs/pages.md)."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Request
 
+from assay import flows
+from assay.audit.log import ACTIONS
+from assay.audit.policies import AuditPolicy
+from assay.audit.service import audit_filter, page_of_events
 from assay.auth.principals import Principal
 from assay.authz import authorize
 from assay.backends.schemas import BACKENDS, FEATURES, STRATEGIES
@@ -17,8 +23,9 @@ from assay.orgs.service import list_users, user_json
 from assay.pages.render import guarded, render
 from assay.projects import quality
 from assay.projects.policies import ProjectPolicy
-from assay.projects.service import get_project_by_id, list_projects, settings_json
+from assay.projects.service import get_project_by_id, list_projects
 from assay.queue.service import membership
+from assay.web import parse_int
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,6 +37,20 @@ def users_page(request: Request, principal: Principal):
     with get_db().read() as session:
         users = [user_json(u) for u in list_users(session, principal.org_id)]
     return render("admin_users.html", request, users=users, roles=ROLES)
+
+
+@router.get("/admin/audit")
+@guarded
+def audit_page(request: Request, principal: Principal):
+    authorize(principal, AuditPolicy.view)
+    where = audit_filter(request.query_params)
+    before = parse_int(request.query_params.get("before"), "before", default=0, lo=0, hi=2**63 - 1) or None
+    with get_db().read() as session:
+        events, next_before = page_of_events(session, principal.org_id, where, before)
+    query = {k: v for k, v in request.query_params.items() if k != "before"}
+    return render("admin_audit.html", request, events=events, where=where, actions=sorted(ACTIONS), action_help=ACTIONS,
+                  since=request.query_params.get("since", ""), until=request.query_params.get("until", ""), next_before=next_before,
+                  next_query=urlencode({**query, "before": next_before}) if next_before else "")
 
 
 @router.get("/admin/projects")
@@ -47,7 +68,7 @@ def project_page(request: Request, principal: Principal, project_id: str):
     authorize(principal, ProjectPolicy.manage)
     with get_db().read() as session:
         project = get_project_by_id(session, principal, project_id)
-        settings = {**settings_json(project), "members": membership.members_json(session, project)}
+        settings = flows.project_settings(session, project)
         model = model_json(session, project)
         member_ids = {m["id"] for m in settings["members"]}
         candidates = [u for u in list_users(session, principal.org_id) if u.id not in member_ids and u.role != Role.CUSTOMER and u.active]
@@ -78,7 +99,7 @@ def quality_page(request: Request, principal: Principal, project_id: str):
     with get_db().read() as session:
         project = get_project_by_id(session, principal, project_id)
         authorize(principal, ProjectPolicy.view_quality(membership.is_member(session, project, principal.user_id), project.name))
-        report = quality.quality_report(session, principal, project)
+        report = quality.quality_report(session, project)
     return render("quality.html", request, report=report, heat=_heat, **_quality_figures(report))
 
 

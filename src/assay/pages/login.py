@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from assay.audit.log import record
 from assay.auth import sessions, throttle
 from assay.auth.passwords import run_password_work
 from assay.auth.principals import session_for_token
@@ -56,7 +57,9 @@ def _sign_in(email: str, password: str, address: str, user_agent: str, previous:
     if user is None:
         return None
     with get_db().write() as session:
-        return sessions.create(session, user, address, user_agent, replaces=previous)[0]
+        token = sessions.create(session, user, address, user_agent, replaces=previous)[0]
+        record(session, None, "session.sign_in", "user", user.id, {"user_agent": user_agent[:200]}, user=user, address=address)
+        return token
 
 
 @router.post("/login")

@@ -27,7 +27,6 @@ from sqlalchemy import false, func, select, true
 from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 
-from assay.auth.principals import Principal
 from assay.orgs.models import User
 from assay.projects.models import Project
 from assay.quality.agreement import fleiss_kappa_from_labels, krippendorff_alpha_from_labels, pairwise_cohen_kappa
@@ -398,7 +397,7 @@ def _agreement(project: Project, data: _ProjectAnswers, annotators: list[dict[st
 
 # ----------------------------------------------------------------------------- the report
 
-def quality_report(session: Session, principal: Principal, project: Project) -> dict[str, Any]:
+def quality_report(session: Session, project: Project) -> dict[str, Any]:
     data = _read_project(session, project)
     confusion, gold_confusion = _confusion(data), _gold_confusion(data)
     annotators = _annotators(session, project, data, confusion, gold_confusion)

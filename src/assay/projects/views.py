@@ -7,6 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Request
 
+from assay import flows
+from assay.audit.log import record
 from assay.auth.dependencies import authenticate
 from assay.auth.principals import Principal
 from assay.authz import authorize
@@ -31,7 +33,9 @@ native = APIRouter(prefix="/api", route_class=JSONRoute)
 def create_project(body: Any = Body(None), principal: Principal = Depends(authenticate)):
     authorize(principal, ProjectPolicy.use_api)
     with get_db().write() as session:
-        return JSON(service.project_json(service.create_project(session, principal, body)))
+        project = service.create_project(session, principal, body)
+        record(session, principal, "project.create", "project", project.public_id, {"name": project.name, "type": project.type})
+        return JSON(service.project_json(project))
 
 
 @v1.get("/projects")
@@ -54,21 +58,19 @@ def get_project(name: str, principal: Principal = Depends(authenticate)):
 def set_params(name: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
     authorize(principal, ProjectPolicy.use_api)
     with get_db().write() as session:
-        return JSON(service.project_json(service.set_params(session, principal, name_param(name), body)))
+        project = service.set_params(session, principal, name_param(name), body)
+        record(session, principal, "project.params", "project", project.public_id, {"version": project.param_history[-1]["version"]})
+        return JSON(service.project_json(project))
 
 
 # ----------------------------------------------------------------------------- native settings
-
-def settings_with_members(session, project) -> dict[str, Any]:
-    return {**service.settings_json(project), "members": membership.members_json(session, project)}
-
 
 @native.get("/projects")
 def project_settings_list(principal: Principal = Depends(authenticate)):
     """JSON twin of the projects page (admins): every project with its workbench settings."""
     authorize(principal, ProjectPolicy.manage)
     with get_db().read() as session:
-        return JSON({"projects": [settings_with_members(session, p) for p in service.list_projects(session, principal)]})
+        return JSON({"projects": [flows.project_settings(session, p) for p in service.list_projects(session, principal)]})
 
 
 @native.get("/projects/{project_id}")
@@ -76,7 +78,7 @@ def project_settings(project_id: str, principal: Principal = Depends(authenticat
     """JSON twin of the project settings page (admins)."""
     authorize(principal, ProjectPolicy.manage)
     with get_db().read() as session:
-        return JSON(settings_with_members(session, service.get_project_by_id(session, principal, project_id)))
+        return JSON(flows.project_settings(session, service.get_project_by_id(session, principal, project_id)))
 
 
 @native.patch("/projects/{project_id}")
@@ -84,7 +86,9 @@ def update_project_settings(project_id: str, body: ProjectSettingsBody, principa
     authorize(principal, ProjectPolicy.manage)
     with get_db().write() as session:
         project = service.update_settings(session, principal, service.get_project_by_id(session, principal, project_id), body)
-        return JSON(settings_with_members(session, project))
+        changes = {k: (f"{len(body.instruction)} characters" if k == "instruction" else getattr(body, k)) for k in sorted(body.model_fields_set)}
+        record(session, principal, "project.settings", "project", project.public_id, changes)
+        return JSON(flows.project_settings(session, project))
 
 
 @native.post("/projects/{project_id}/members")
@@ -93,7 +97,8 @@ def add_member(project_id: str, body: MemberBody, principal: Principal = Depends
     with get_db().write() as session:
         project = service.get_project_by_id(session, principal, project_id)
         membership.add_member(session, principal, project, body.email)
-        return JSON(settings_with_members(session, project))
+        record(session, principal, "member.add", "project", project.public_id, {"email": body.email.strip().lower()})
+        return JSON(flows.project_settings(session, project))
 
 
 @native.delete("/projects/{project_id}/members/{user_id}")
@@ -102,7 +107,8 @@ def remove_member(project_id: str, user_id: UserId, principal: Principal = Depen
     with get_db().write() as session:
         project = service.get_project_by_id(session, principal, project_id)
         membership.remove_member(session, principal, project, user_id)
-        return JSON(settings_with_members(session, project))
+        record(session, principal, "member.remove", "project", project.public_id, {"user_id": user_id})
+        return JSON(flows.project_settings(session, project))
 
 
 @native.post("/projects/{project_id}/members/{user_id}/reinstate")
@@ -112,7 +118,8 @@ def reinstate_member(project_id: str, user_id: UserId, principal: Principal = De
     with get_db().write() as session:
         project = service.get_project_by_id(session, principal, project_id)
         membership.reinstate(session, principal, project, user_id)
-        return JSON(settings_with_members(session, project))
+        record(session, principal, "member.reinstate", "project", project.public_id, {"user_id": user_id})
+        return JSON(flows.project_settings(session, project))
 
 
 # ----------------------------------------------------------------------------- quality and gold
@@ -124,7 +131,7 @@ def project_quality(project_id: str, principal: Principal = Depends(authenticate
     with get_db().read() as session:
         project = service.get_project_by_id(session, principal, project_id)
         authorize(principal, ProjectPolicy.view_quality(membership.is_member(session, project, principal.user_id), project.name))
-        return JSON(quality.quality_report(session, principal, project))
+        return JSON(quality.quality_report(session, project))
 
 
 @native.post("/projects/{project_id}/quality/refit")
@@ -138,6 +145,7 @@ def refit_truth_model(project_id: str, principal: Principal = Depends(authentica
         if project.aggregation not in NAMED_METHODS:
             raise field_error("aggregation", f"is {project.aggregation}; only {', '.join(NAMED_METHODS)} have a model to fit")
         fit_project(session, project)
+        record(session, principal, "truth.refit", "project", project.public_id, {"method": project.aggregation})
         return JSON({"truth_model": model_summary(session, project.id)})
 
 
@@ -158,4 +166,6 @@ def add_gold_item(project_id: str, body: GoldItemBody, principal: Principal = De
     with get_db().write() as session:
         project = service.get_project_by_id(session, principal, project_id)
         params = {k: v for k, v in body.model_dump().items() if k not in ("kind", "project")}
-        return JSON(create_gold_task(session, principal, project.type, {**params, "project": project.name}, body.kind), status_code=201)
+        item = create_gold_task(session, principal, project.type, {**params, "project": project.name}, body.kind)
+        record(session, principal, "gold.create", "task", item["task_id"], {"kind": body.kind, "project": project.name})
+        return JSON(item, status_code=201)

@@ -10,16 +10,15 @@ from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from assay import flows
+from assay.audit.log import record
 from assay.auth.dependencies import authenticate
 from assay.auth.principals import Principal
 from assay.authz import authorize
 from assay.db import get_db
 from assay.errors import field_error
 from assay.projects.service import get_project_by_id
-from assay.queue.policies import QueuePolicy
 from assay.queue.schemas import AnswerBody
-from assay.queue.service.access import task_project_access
-from assay.queue.service.submit import answer_directly
 from assay.tasks import lifecycle
 from assay.tasks.models import TASK_STATUSES
 from assay.tasks.policies import TaskPolicy
@@ -57,7 +56,9 @@ async def create_task(task_type: str, body: Any = Body(None), principal: Princip
 
 def _gold(principal: Principal, task_type: str, body: Any, kind: str) -> dict:
     with get_db().write() as session:
-        return create.create_gold_task(session, principal, task_type, body, kind)
+        item = create.create_gold_task(session, principal, task_type, body, kind)
+        record(session, principal, "gold.create", "task", item["task_id"], {"kind": kind, "project": item["project"]})
+        return item
 
 
 @v1.post("/evaluation_tasks/{task_type}")
@@ -157,11 +158,7 @@ async def bulk_create(request: Request, principal: Principal = Depends(authentic
 
 def _answer(principal: Principal, task_id: str, body: AnswerBody) -> dict:
     with get_db().write() as session:
-        task = listing.get_task(session, principal, task_id, for_update=True)
-        authorize(principal, QueuePolicy.answer(task_project_access(session, principal, task)))
-        answer_directly(session, principal, task, body)
-        session.flush()
-        return listing.render(session, task)
+        return flows.answer_task(session, principal, task_id, body)  # authorize(...) with QueuePolicy.answer inside
 
 
 @native.post("/tasks/{task_id}/answers")
@@ -189,6 +186,7 @@ def send_back(task_id: str, body: SendBackBody | None = None, principal: Princip
     with get_db().write() as session:
         task = listing.get_task(session, principal, task_id, for_update=True)
         lifecycle.send_back(session, task, body.comment if body else None)
+        record(session, principal, "task.send_back", "task", task.public_id, {"comment": body.comment} if body and body.comment else {})
         return JSON({"task_id": task.public_id, "status": task.status, "review_state": task.review_state, "open_slots": task.open_slots})
 
 
@@ -203,8 +201,9 @@ def export_tasks(project_id: str, format: str = "jsonl", status: str | None = "c
     if status not in (*TASK_STATUSES, "all"):
         raise field_error("status", f"must be one of {', '.join((*TASK_STATUSES, 'all'))}")
     db = get_db()
-    with db.read() as session:
+    with db.write() as session:
         project = get_project_by_id(session, principal, project_id)
+        record(session, principal, "export", "project", project.public_id, {"format": format, "status": status, "test": principal.is_test})
 
     def chunks():
         with db.read() as session:

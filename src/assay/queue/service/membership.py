@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from assay.audit.log import record
 from assay.auth.principals import Principal
 from assay.db import utcnow
 from assay.errors import NotFound, field_error
@@ -74,6 +75,7 @@ def pause_if_below(session: Session, project_id: int, user_id: int) -> None:
         session.execute(update(ProjectMember).where(ProjectMember.project_id == project.id, ProjectMember.user_id == user_id,
                                                     ProjectMember.paused_at.is_(None)).values(paused_at=utcnow(), paused_reason=reason))
         release_leases(session, project.id, user_id)
+        record(session, None, "member.pause", "project", project.public_id, {"user_id": user_id, "reason": reason}, org_id=project.org_id)
 
 
 def reinstate(session: Session, principal: Principal, project: Project, user_id: int) -> None:

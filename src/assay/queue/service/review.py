@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from assay.audit.log import record
 from assay.auth.principals import Principal
 from assay.db import utcnow
 from assay.errors import Conflict, field_error
@@ -33,6 +34,7 @@ def review(session: Session, principal: Principal, assignment_id: str, body: Rev
         session.execute(update(Assignment).where(Assignment.task_id == task.id, Assignment.kind == AssignmentKind.LABEL,
                                                  Assignment.user_id.in_(labelers))
                         .values(status=AssignmentStatus.REWORK, review_comment=body.comment, updated_at=now))
+    record(session, principal, "review.verdict", "task", task.public_id, {"action": body.action, **({"comment": body.comment} if body.comment else {})})
     assignment.status = AssignmentStatus.REVIEWED
     assignment.updated_at = now
     return {"assignment_id": assignment.public_id, "task_id": task.public_id, "task_status": task.status, "review_state": task.review_state}

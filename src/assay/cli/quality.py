@@ -1,6 +1,6 @@
 """``assay quality ...``: evaluate the aggregators and replay adaptive overlap offline.
 
-Register in the main CLI with ``app.add_typer(quality_app, name="quality")``.
+Registered in the main CLI as ``assay quality``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _load(folder: str):
-    from assay.quality.evaluate import DatasetError, load_dataset  # noqa: PLC0415 - numpy/scipy load only when a command runs (`assay serve` imports this CLI)
+    from assay.quality.evaluate import DatasetError, load_dataset  # noqa: PLC0415 - numpy/scipy load only when a command runs (the CLI's other commands never need them)
 
     try:
         return load_dataset(folder)
@@ -45,7 +45,7 @@ def eval_command(
     repeats: int = typer.Option(1, min=1, help="Fit each method this many times; the median time is reported."),
 ) -> None:
     """Accuracy (on tasks with truth) and fit time of every aggregator."""
-    from assay.quality.evaluate import evaluate  # noqa: PLC0415 - numpy/scipy load only when a command runs (`assay serve` imports this CLI)
+    from assay.quality.evaluate import evaluate  # noqa: PLC0415 - numpy/scipy load only when a command runs (the CLI's other commands never need them)
 
     ds = _load(folder)
     report = evaluate(ds, repeats=repeats)
@@ -77,7 +77,7 @@ def replay_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
 ) -> None:
     """Adaptive overlap (stop at --target confidence) vs fixed-K majority vote, on the tasks with truth."""
-    from assay.quality.evaluate import replay  # noqa: PLC0415 - numpy/scipy load only when a command runs (`assay serve` imports this CLI)
+    from assay.quality.evaluate import replay  # noqa: PLC0415 - numpy/scipy load only when a command runs (the CLI's other commands never need them)
 
     if not 0.0 < target <= 1.0:
         _fail("--target must be in (0, 1]")

@@ -1,0 +1,17 @@
+"""The `assay` command line: one Typer app with a module per command group."""
+
+from __future__ import annotations
+
+import typer
+
+from assay.cli import audit, keys, people, projects, quality, server
+from assay.cli.common import app
+
+app.add_typer(keys.app, name="keys")
+app.add_typer(people.app, name="users")
+app.add_typer(projects.app, name="projects")
+app.add_typer(quality.quality_app, name="quality")
+server.register(app)
+app.command()(audit.audit)
+
+__all__ = ["app", "typer"]

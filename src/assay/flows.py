@@ -1,0 +1,34 @@
+"""Steps that span two domains, called by views and pages (after Netflix Dispatch's
+`flows`): kept here, small, so no domain service ever imports another."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from assay.auth.principals import Principal
+from assay.authz import authorize
+from assay.projects.models import Project
+from assay.projects.service import settings_json
+from assay.queue.policies import QueuePolicy
+from assay.queue.schemas import AnswerBody
+from assay.queue.service.access import task_project_access
+from assay.queue.service.membership import members_json
+from assay.queue.service.submit import answer_directly
+from assay.tasks.service import listing
+
+
+def project_settings(session: Session, project: Project) -> dict[str, Any]:
+    """A project's settings (projects) with its members and their gold records (queue)."""
+    return {**settings_json(project), "members": members_json(session, project)}
+
+
+def answer_task(session: Session, principal: Principal, task_id: str, body: AnswerBody) -> dict[str, Any]:
+    """One answer without a lease: the task (tasks) under the queue's rules and slots
+    (queue), rendered as Scale JSON."""
+    task = listing.get_task(session, principal, task_id, for_update=True)
+    authorize(principal, QueuePolicy.answer(task_project_access(session, principal, task)))
+    answer_directly(session, principal, task, body)
+    session.flush()
+    return listing.render(session, task)
