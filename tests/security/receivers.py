@@ -13,9 +13,13 @@ from tests.support import wait_until
 
 class BlockingReceiver:
     """Reads each POST, then holds it open until `release` is set and answers 200.
-    Counts the requests held at once (`in_flight`, and the most ever: `max_in_flight`)."""
+    Counts the requests held at once (`in_flight`, and the most ever: `max_in_flight`).
+    With a shared `log`, appends (name, "arrived" or "answered", task_id) in the order
+    things happened across receivers."""
 
-    def __init__(self, host: str = "127.0.0.1"):
+    def __init__(self, host: str = "127.0.0.1", name: str = "", log: list | None = None):
+        self.name = name
+        self.log = log if log is not None else []
         self.release = threading.Event()
         self.lock = threading.Lock()
         self.in_flight = 0
@@ -32,6 +36,7 @@ class BlockingReceiver:
                     receiver.in_flight += 1
                     receiver.max_in_flight = max(receiver.max_in_flight, receiver.in_flight)
                     receiver.arrived.append(task_id)
+                    receiver.log.append((receiver.name, "arrived", task_id))
                 receiver.release.wait(300)
                 with receiver.lock:
                     receiver.in_flight -= 1
@@ -43,6 +48,7 @@ class BlockingReceiver:
                     return
                 with receiver.lock:
                     receiver.answered.append(task_id)
+                    receiver.log.append((receiver.name, "answered", task_id))
 
             def log_message(self, *args):
                 pass

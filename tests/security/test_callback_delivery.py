@@ -5,6 +5,7 @@ PostgreSQL, real receivers on 127.0.0.1."""
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 import httpx
@@ -20,8 +21,8 @@ from tests.support import wait_until
 def blocking():
     made: list[BlockingReceiver] = []
 
-    def make() -> BlockingReceiver:
-        made.append(BlockingReceiver())
+    def make(**kw) -> BlockingReceiver:
+        made.append(BlockingReceiver(**kw))
         return made[-1]
 
     yield make
@@ -57,11 +58,13 @@ def outbox(srv, task_ids: list[str]) -> list[tuple]:
 
 
 def test_a_blocked_receiver_does_not_delay_another_organizations_callback(server_factory, blocking, receiver, uniq):
-    # a deadline far longer than the test: only isolation can let B's callback through
-    srv = server_factory(ASSAY_CALLBACK_TIMEOUT_SECONDS="120", ASSAY_CALLBACK_RETRY_WINDOW_SECONDS="600")
+    # A deadline far longer than the test: only isolation can let B's callback through.
+    # With 8 in all the claim reads 64 candidate rows; A's backlog of 100 older rows (each
+    # its own URL) must not hide B's row from it.
+    srv = server_factory(ASSAY_CALLBACK_TIMEOUT_SECONDS="120", ASSAY_CALLBACK_RETRY_WINDOW_SECONDS="600", ASSAY_CALLBACK_CONCURRENCY="8")
     slow = blocking()
     key_a, key_b = srv.new_key(f"slow org {uniq}", test=True), srv.new_key(f"prompt org {uniq}", test=True)
-    a_ids = completed_tasks(srv, key_a, "a", [slow.url(f"/a/{i}") for i in range(12)])
+    a_ids = completed_tasks(srv, key_a, "a", [slow.url(f"/a/{i}") for i in range(100)])
     assert slow.wait_in_flight(4)  # A's deliveries are now stuck in the receiver
 
     [b_id] = completed_tasks(srv, key_b, "b", [receiver.url("/b")])
@@ -72,7 +75,7 @@ def test_a_blocked_receiver_does_not_delay_another_organizations_callback(server
     assert wait_until(lambda: srv.client(key_b).get_task(b_id).as_dict().get("callback_succeeded") is True)
 
     slow.release.set()
-    assert wait_until(lambda: len(set(slow.answered)) == 12, timeout=60)
+    assert wait_until(lambda: len(set(slow.answered)) == 100, timeout=90)
     assert wait_until(lambda: all(status == "delivered" for _, status, _, _ in outbox(srv, a_ids)), timeout=30)
     assert Counter(slow.answered) == Counter(a_ids)  # each exactly once
 
@@ -124,6 +127,25 @@ def test_at_most_per_destination_deliveries_run_against_one_receiver(server_fact
     assert wait_until(lambda: all(status == "delivered" for _, status, _, _ in outbox(srv, ids)), timeout=30)
     assert Counter(first.answered + second.answered) == Counter(ids)
     assert (first.max_in_flight, second.max_in_flight) == (3, 3)
+
+
+def test_at_most_concurrency_deliveries_run_in_all(server_factory, blocking, uniq):
+    srv = server_factory(ASSAY_CALLBACK_TIMEOUT_SECONDS="120", ASSAY_CALLBACK_RETRY_WINDOW_SECONDS="600", ASSAY_CALLBACK_CONCURRENCY="2")
+    log: list = []
+    first, later = blocking(name="first", log=log), blocking(name="later", log=log)
+    later.release.set()  # answers at once
+    ids = completed_tasks(srv, srv.test_key, "all", [first.url(f"/{i}") for i in range(4)])  # 4 per destination allowed
+    assert wait_until(lambda: first.in_flight == 2, timeout=30)
+    [other] = completed_tasks(srv, srv.new_key(f"other {uniq}", test=True), "p", [later.url("/later")])
+    # not a timing assertion: a moment in which a loop ignoring the bound would start more
+    time.sleep(1.0)
+    assert first.in_flight == 2 and later.arrived == []
+    first.release.set()
+    assert wait_until(lambda: len(first.answered) == 4 and later.answered == [other], timeout=60)
+    assert first.max_in_flight == 2
+    # the later callback started only once a slot was free, after the first receiver answered
+    assert log.index(("later", "arrived", other)) > min(i for i, (name, what, _) in enumerate(log) if (name, what) == ("first", "answered"))
+    assert sorted(first.answered) == sorted(ids)
 
 
 def test_killed_mid_delivery_loses_nothing(server_factory, blocking):
