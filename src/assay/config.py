@@ -35,7 +35,15 @@ class Settings(BaseSettings):
     )
     callback_max_attempts: int = Field(20, ge=1, description="Delivery attempts per callback before it is given up.")
     callback_retry_window_seconds: float = Field(86400.0, gt=0, description="Time over which the attempts are spread (exponential backoff scaled to fit).")
-    callback_timeout_seconds: float = Field(10.0, gt=0, description="Timeout of one callback POST.")
+    callback_timeout_seconds: float = Field(
+        10.0, gt=0,
+        description="Deadline of one delivery attempt (callback POST or attachment check): resolving the host, connecting, sending and reading the status line and headers must all finish within it, however slowly the receiver trickles bytes; otherwise the attempt fails and is retried.",
+    )
+    callback_per_destination: int = Field(
+        4, ge=1,
+        description="Deliveries (callbacks and attachment checks) one worker process runs at once against one destination (scheme, host and port); further rows for it wait unclaimed, so a slow receiver holds only its own slots.",
+    )
+    callback_concurrency: int = Field(64, ge=1, description="Deliveries one worker process runs at once in all.")
     worker_in_process: bool = Field(True, description="Run the outbox delivery loop and the background jobs inside `assay serve`. Set false when separate `assay worker` processes run them.")
     worker_poll_seconds: float = Field(0.5, gt=0, description="How often an idle worker looks for due outbox rows.")
     check_attachments: bool = Field(True, description="Check that http(s) task attachments are downloadable; a task whose attachment is not gets status error.")

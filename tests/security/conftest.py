@@ -34,9 +34,9 @@ def inprocess(tmp_path, monkeypatch):
     import uvicorn
 
     from assay.app import create_app
+    from assay.auth.principals import forget_all as clear_key_cache
     from assay.config import reset_settings
     from assay.db import reset_db
-    from assay.auth.principals import forget_all as clear_key_cache
 
     port = free_port()
     env = dict(BASE_ENV, ASSAY_DATA_DIR=str(tmp_path / "data"), ASSAY_DATABASE_URL="", ASSAY_WORKER_IN_PROCESS="false",

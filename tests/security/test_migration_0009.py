@@ -11,8 +11,8 @@ from datetime import datetime
 from alembic import command
 from sqlalchemy import create_engine, text
 
-from assay.migrate import alembic_config
 from assay.auth.passwords import hash_password
+from assay.migrate import alembic_config
 from tests.db_access import query
 from tests.security.support import Browser
 from tests.support import Server

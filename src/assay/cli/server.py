@@ -51,7 +51,7 @@ def worker() -> None:
     upgrade()
     loop = OutboxWorker()
     jobs = BackgroundJobs()
-    signal.signal(signal.SIGTERM, lambda *_: loop.stop_event.set())
+    signal.signal(signal.SIGTERM, lambda *_: loop.request_stop())
     err.print("assay worker: delivering outbox rows and running background jobs (Ctrl+C to stop)")
     jobs.start_thread()
     try:
