@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from assay.quality.cli import quality_app
+from assay.cli.quality import quality_app
 from assay.quality.evaluate import DatasetError, load_dataset
 
 METHOD_NAMES = {"majority_vote", "weighted_majority_vote", "dawid_skene", "one_coin_dawid_skene", "glad"}
