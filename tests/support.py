@@ -85,6 +85,7 @@ class Server:
     test_key: str = ""
     password: str = ""
     log_path: Path | None = None
+    _database: object = None
 
     @property
     def url(self) -> str:
@@ -134,6 +135,9 @@ class Server:
             self.proc.wait(10)
 
     def stop(self) -> None:
+        if self._database is not None:
+            self._database.dispose()
+            self._database = None
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -147,9 +151,37 @@ class Server:
             raise AssertionError(f"assay {' '.join(args)} failed ({result.returncode}): {result.stderr}")
         return result
 
-    def new_key(self, org: str, test: bool = False) -> str:
-        args = ["keys", "create", "--org", org] + (["--test"] if test else [])
-        return self.cli(*args).stdout.strip()
+    def new_key(self, org: str, test: bool = False, email: str = "") -> str:
+        """An API key in `org` (created if missing), for its admin or the user `email` —
+        what `assay keys create` does, through the same service functions in this process
+        (a process per key costs a second; tests/test_cli.py covers the command)."""
+        from sqlalchemy import select
+
+        from assay.orgs import service as orgs
+        from assay.orgs.models import User
+
+        with self.database().write() as session:
+            organization = orgs.get_or_create_org(session, org)
+            if email:
+                user = session.scalar(select(User).where(User.email == email.lower(), User.org_id == organization.id))
+            else:
+                user = orgs.service_user(session, organization)
+            return orgs.create_key(session, user, is_test=test).key
+
+    def new_user(self, org: str, email: str, role: str, password: str | None = None) -> None:
+        """A user in `org`, as `assay users create` makes one (in this process)."""
+        from assay.orgs import service as orgs
+
+        with self.database().write() as session:
+            orgs.create_user(session, orgs.get_or_create_org(session, org), email, role, password=password)
+
+    def database(self):
+        """The server's database, opened from this process (never its secret key or files)."""
+        from assay.db import Database
+
+        if self._database is None:
+            self._database = Database(self.database_url or f"sqlite:///{(self.data_dir / 'assay.db').resolve()}")
+        return self._database
 
     def client(self, key: str | None = None):
         import scaleapi

@@ -31,8 +31,8 @@ def people(server) -> People:
     tag = uuid.uuid4().hex[:6]
 
     def user_key(email: str, role: str) -> str:
-        server.cli("users", "create", email, "--role", role, "--org", org)
-        return server.cli("keys", "create", "--org", org, "--email", email).stdout.strip()
+        server.new_user(org, email, role)
+        return server.new_key(org, email=email)
 
     emails = [f"annotator{i}-{tag}@example.com" for i in range(3)]
     annotators = [user_key(email, "annotator") for email in emails]

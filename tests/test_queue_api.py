@@ -206,7 +206,7 @@ def test_direct_answers_respect_the_slots(server, client, org, uniq):
     _, pid, ids = make_project(client, org, uniq, n_tasks=1, labels=1)
     _, alice = annotator_in(org, pid)
     bob, _ = annotator_in(org, pid)
-    bob_key = server.cli("keys", "create", "--org", "default", "--email", bob.email).stdout.strip()
+    bob_key = server.new_key("default", email=bob.email)
     import httpx
 
     data = next_task(alice, pid)
