@@ -10,8 +10,9 @@ import json
 
 import httpx
 import pytest
+from scaleapi.tasks import TaskType
 
-from tests.browser import Org
+from tests.browser import Org, login, screenshot
 from tests.db_access import query
 from tests.security.hostile import Tenant
 
@@ -64,9 +65,9 @@ def test_administrative_actions_are_recorded_with_who_and_from_where(server, ten
 def test_labeling_decisions_are_recorded(server, client, uniq):
     org = Org(server)
     name = f"audit review {uniq}"
-    client.create_project(project_name=name, task_type="categorization", params={"instruction": "Pick.", "review_fraction": 1.0})
+    client.create_project(project_name=name, task_type=TaskType.Categorization, params={"instruction": "Pick.", "review_fraction": 1.0})
     pid = org.project_id(name)
-    task = client.create_task("categorization", project=name, attachment="words", attachment_type="text", categories=["a", "b"]).id
+    task = client.create_task(TaskType.Categorization, project=name, attachment="words", attachment_type="text", categories=["a", "b"]).id
     labeler = org.person("annotator")
     reviewer = org.person("reviewer")
     org.add_member(pid, labeler)
@@ -89,12 +90,12 @@ def test_labeling_decisions_are_recorded(server, client, uniq):
 def test_an_automatic_pause_is_recorded_as_the_system(server, client, uniq):
     org = Org(server)
     name = f"audit pause {uniq}"
-    client.create_project(project_name=name, task_type="categorization", params={"instruction": "True?", "gold_rate": 1.0,
+    client.create_project(project_name=name, task_type=TaskType.Categorization, params={"instruction": "True?", "gold_rate": 1.0,
                                                                                  "pause_below": 0.7})
     pid = org.project_id(name)
     kw = {"attachment": "sky", "attachment_type": "text", "categories": ["true", "false"]}
     for _ in range(3):
-        client.create_evaluation_task("categorization", project=name, expected_response={"category": "true"}, **kw)
+        client.create_evaluation_task(TaskType.Categorization, project=name, expected_response={"category": "true"}, **kw)
     careless = org.person("annotator")
     org.add_member(pid, careless)
     http = org.login(careless)
@@ -154,3 +155,28 @@ def test_cli_exports_and_its_own_actions_are_recorded(server, tenant):
     assert bad.returncode != 0 and "--since" in bad.stderr
     missing = server.cli("audit", "--org", "no such organization", check=False)
     assert missing.returncode != 0 and "no organization" in missing.stderr
+
+
+@pytest.mark.browser
+def test_the_audit_page_filters_and_pages(web_server, web_org, new_page):
+    admin = web_org.person("admin")
+    added = [web_org.person("annotator") for _ in range(3)]
+    page = new_page()
+    login(page, web_server, admin)
+    page.goto(f"{web_server.url}/admin/audit")
+    page.locator("#audit-filter select[name=action]").select_option("user.create")
+    page.locator("#audit-filter button").click()
+    page.wait_for_url("**/admin/audit?*action=user.create*")
+    rows = page.locator("#audit tbody tr")
+    shown = rows.all_inner_texts()
+    assert all("user.create" in row for row in shown)
+    for person in added:
+        assert any(person.email in row for row in shown), person.email
+    screenshot(page, "admin-audit")
+    # the twin says the same, and the page is admins' only
+    twin = _events(web_org.http, action="user.create")
+    assert len(shown) == min(len(twin), 100)
+    annotator = new_page()
+    login(annotator, web_server, added[0])
+    annotator.goto(f"{web_server.url}/admin/audit")
+    assert "403" in annotator.content() or "cannot" in annotator.content()

@@ -7,6 +7,7 @@ only the OS resolver is replaced, to answer made-up host names."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import ipaddress
 import socket
 import ssl
@@ -182,7 +183,10 @@ def call(kind: str, url: str):
                 return await netguard.post_async(client, url, b"{}", {"content-type": "application/json"})
             return await netguard.probe_async(client, url)
 
-    return asyncio.run(run())
+    # in a thread of its own: a browser test's Playwright keeps an event loop running in
+    # this thread for the rest of the session
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 KINDS = ["fetch", "call_json", "post_async", "probe_async"]
