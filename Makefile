@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # loopback/private addresses unless allowed; see docs/settings.md).
 export ASSAY_ALLOWED_PRIVATE_NETWORKS ?= 127.0.0.0/8,::1/128
 
-.PHONY: run test test-js bench lint install install-test clean
+.PHONY: run test test-js test-unit test-service test-api test-e2e test-browser bench lint install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,8 +41,16 @@ test-js:
 	  echo "node not found: skipping the JavaScript tests in tests/js (install Node.js 18 or newer to run them)"; \
 	fi
 
+# Every tier, two test processes at a time (pytest-xdist; a file stays on one process so
+# its shared fixtures are made once). JOBS=1 runs them one after the other.
+JOBS ?= 2
+PYTEST := $(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile
 test: $(VENV)/.installed-test test-js
-	$(BIN)/python -m pytest -q
+	$(PYTEST)
+
+# One tier at a time (see tests/conftest.py).
+test-unit test-service test-api test-e2e test-browser: $(VENV)/.installed-test
+	$(PYTEST) -m $(subst test-,,$@)
 
 # crowd-kit (the reference for the quality benchmark) needs scikit-learn 1.5: its own venv,
 # never a dependency of assay.

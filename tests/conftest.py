@@ -13,6 +13,35 @@ from tests.support import IN_CI, CallbackReceiver, Server, create_pg_database, d
 
 BACKENDS = ["sqlite", "postgres"]
 
+# The tiers (make test-unit, test-service, test-api, test-e2e, test-browser; `make test`
+# runs them all, two at a time with pytest-xdist):
+#   unit     pure code, no database, no server
+#   service  services on a real database in this process, with a controlled clock
+#   api      real `assay serve` processes over HTTP (the official client for /v1)
+#   e2e      whole processes: SIGKILL, separate workers, concurrency, the CLI, migrations
+#   browser  Debian's Chromium through Playwright
+E2E_FILES = {"test_queue_concurrency.py", "test_worker.py", "test_callbacks.py", "test_cli.py", "test_migrations.py",
+             "test_migration_0009.py", "test_callback_delivery.py", "test_schemathesis.py", "test_attachment_checks.py"}
+SERVER_FIXTURES = {"server", "server_factory", "client", "test_client", "sqlite_server", "inprocess"}
+
+
+def tier_of(item) -> str:
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if fixtures & {"new_page", "chromium", "web_server", "web_org", "web_client"}:
+        return "browser"
+    if item.path.name in E2E_FILES:
+        return "e2e"
+    if "service_world" in fixtures:
+        return "service"
+    if fixtures & SERVER_FIXTURES:
+        return "api"
+    return "unit"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        item.add_marker(getattr(pytest.mark, tier_of(item)))
+
 
 def require_postgres() -> None:
     reason = postgres_available()
@@ -162,3 +191,42 @@ def web_org(web_server):
 @pytest.fixture()
 def web_client(web_server):
     return web_server.client()
+
+
+# ----------------------------------------------------------------------------- service tier
+
+@pytest.fixture()
+def service_world(backend, database_factory, tmp_path, monkeypatch):
+    """A migrated database (SQLite or PostgreSQL) with an organization and its admin, and
+    assay's settings and database pointing at it in this process (for service tests)."""
+    from assay.config import reset_settings
+    from assay.db import get_db, reset_db
+    from assay.migrate import upgrade
+    from assay.orgs import service as orgs
+    from tests.service_support import ServiceWorld, principal_of
+
+    monkeypatch.setenv("ASSAY_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ASSAY_DATABASE_URL", database_factory(backend))
+    monkeypatch.setenv("ASSAY_LEASE_SECONDS", "600")
+    reset_settings()
+    reset_db()
+    upgrade()
+    db = get_db()
+    with db.write() as session:
+        org = orgs.create_org(session, f"service {uuid.uuid4().hex[:8]}")
+        admin = principal_of(orgs.service_user(session, org), org)
+    yield ServiceWorld(db, org, admin)
+    reset_db()
+    monkeypatch.undo()
+    reset_settings()
+
+
+@pytest.fixture()
+def clock():
+    """The clock, stopped at tests.service_support.START; `clock.shift(seconds)` moves it."""
+    import time_machine
+
+    from tests.service_support import START
+
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller

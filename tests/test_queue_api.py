@@ -232,28 +232,6 @@ def test_go_back_and_edit_a_completed_task(client, org, uniq, receiver):
     assert [(a["response"]["category"], a["active"]) for a in answers] == [("x", False), ("y", True)]
 
 
-def test_leases_expire_and_heartbeats_keep_them(server_factory, uniq):
-    server = server_factory(ASSAY_LEASE_SECONDS="1.5")
-    org = Org(server)
-    client = server.client()
-    _, pid, ids = make_project(client, org, uniq, n_tasks=1)
-    _, alice = annotator_in(org, pid)
-    _, bob = annotator_in(org, pid)
-    data = next_task(alice, pid)
-    import time
-
-    for _ in range(3):  # 3 s of heartbeats keep a 1.5 s lease alive
-        time.sleep(0.8)
-        assert alice.post(f"/api/assignments/{data['assignment']['id']}/heartbeat").status_code == 200
-        assert next_task(bob, pid)["assignment"] is None
-    time.sleep(2.2)
-    taken = next_task(bob, pid)
-    assert taken["task"]["task_id"] == ids[0]
-    r = submit(alice, data)
-    assert r.status_code == 404 and "expired" in r.json()["error"]
-    assert submit(bob, taken).status_code == 200
-
-
 def test_review_accept_reject_rework_fix(client, org, uniq, receiver):
     _, pid, ids = make_project(client, org, uniq, n_tasks=2, callback_url=receiver.url())
     org.settings(pid, review_fraction=1)

@@ -3,7 +3,7 @@ with browser sessions hammer next → submit (some skip, some walk away from the
 some submit long after their lease expired) until the queue is empty, then the database
 must show every slot given once: no task over-answered, nobody answering a task twice,
 every task completed once with exactly its required labels, and one callback each.
-Also: an expired lease returns its slot, and a heartbeat keeps it."""
+Lease expiry and heartbeats on their own: tests/test_queue_leases.py (a controlled clock)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-
-import pytest
 
 from tests.db_access import query
 from tests.queue_support import CATEGORIES, Admin, Annotator, double_assignments, queue_violations, status_counts
@@ -171,55 +169,6 @@ def test_many_annotators_never_share_a_slot(server_factory, uniq, receiver):
     admin.close()
 
 
-def test_expired_lease_returns_its_slot_and_heartbeat_keeps_it(server_factory, uniq):
-    server = server_factory(ASSAY_LEASE_SECONDS=str(LEASE_SECONDS))
-    admin = Admin(server)
-    name = f"lease {uniq}"
-    pid = admin.project(name, labels_per_task=1)
-    [task_id] = admin.bulk(name, 1)
-    alice, bob = (Annotator(server.url, admin.annotator(pid, prefix)) for prefix in ("alice", "bob"))
-
-    # expiry: alice claims the only slot, bob gets nothing until her lease runs out
-    first = alice.next(pid)
-    assert first.status == 200 and first.body["task"]["task_id"] == task_id
-    lease = first.body["assignment"]["id"]
-    nothing = bob.next(pid)
-    assert nothing.status == 200 and nothing.body["assignment"] is None, nothing.body
-    time.sleep(LEASE_SECONDS + 1.2)  # past expiry and past the once-a-second sweep throttle
-    second = bob.next(pid)
-    assert second.status == 200 and second.body["assignment"] is not None, second.body
-    assert second.body["task"]["task_id"] == task_id
-    late = alice.submit(lease, "positive")
-    assert late.status == 404, late.body
-    assert alice.heartbeat(lease).status == 404
-    assert query(server, "SELECT COUNT(*) FROM assignments WHERE public_id = ?", (lease,)) == [(0,)]
-    done = bob.submit(second.body["assignment"]["id"], "negative")
-    assert done.status == 200 and done.body["task_status"] == "completed", done.body
-    rows = query(server, "SELECT u.email FROM task_answers a JOIN users u ON u.id = a.user_id JOIN tasks t ON t.id = a.task_id "
-                         "WHERE t.public_id = ?", (task_id,))
-    assert rows == [(bob.email,)]
-
-    # heartbeat: alice keeps a lease alive well past its original expiry
-    [task2] = admin.bulk(name, 1)
-    mine = alice.next(pid)
-    assert mine.status == 200 and mine.body["task"]["task_id"] == task2
-    lease = mine.body["assignment"]["id"]
-    deadline = time.monotonic() + LEASE_SECONDS * 2 + 1
-    while time.monotonic() < deadline:
-        beat = alice.heartbeat(lease)
-        assert beat.status == 200 and beat.body["assignment_id"] == lease, beat.body
-        time.sleep(LEASE_SECONDS / 4)
-        assert bob.next(pid).body["assignment"] is None
-    kept = alice.submit(lease, "neutral")
-    assert kept.status == 200 and kept.body["task_status"] == "completed", kept.body
-    assert queue_violations(server, pid) == {k: [] for k in queue_violations(server, pid)}
-    for a in (alice, bob):
-        a.close()
-    admin.close()
-
-
-# PostgreSQL only: SQLite serialises writers, so the two transactions cannot interleave there
-@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 def test_resuming_an_expired_lease_while_another_request_sweeps_it(backend, server_factory, uniq):
     """Race on PostgreSQL: `claim` reads the caller's held (expired, not yet swept) lease
     without a lock and extends it, while a concurrent claim's `sweep_expired` deletes that

@@ -5,7 +5,6 @@ pause). A lease that ends without an answer returns its slot through tasks.lifec
 from __future__ import annotations
 
 import threading
-import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +23,7 @@ A = Assignment.__table__
 # Leases one person may hold at once in a project: the task on screen and the prefetched next one.
 MAX_HELD = 2
 
-_last_sweep = 0.0
+_last_sweep = datetime.min
 _sweep_lock = threading.Lock()
 
 
@@ -48,13 +47,13 @@ def sweep_expired(session: Session, *, force: bool = False) -> int:
     """Delete expired leases and give their slots back. Runs at most once a second per
     process (the DELETE is an index range scan, but not free)."""
     global _last_sweep
-    now_mono = time.monotonic()
+    now = utcnow()
     with _sweep_lock:
-        if not force and now_mono - _last_sweep < 1.0:
+        if not force and timedelta(0) <= now - _last_sweep < timedelta(seconds=1):
             return 0
-        _last_sweep = now_mono
+        _last_sweep = now
     expired = session.connection().execute(
-        delete(A).where(A.c.status == AssignmentStatus.LEASED, A.c.expires_at < utcnow()).returning(A.c.task_id, A.c.kind)
+        delete(A).where(A.c.status == AssignmentStatus.LEASED, A.c.expires_at < now).returning(A.c.task_id, A.c.kind)
     ).all()
     for task_id, kind in expired:
         lifecycle.release(session, task_id, kind)
