@@ -14,7 +14,7 @@ from assay.db import get_db
 from assay.demo import create_demo
 from assay.migrate import upgrade
 from assay.orgs import service as orgs
-from assay.orgs.models import Organization, User
+from assay.orgs.models import Organization, Role, User
 from assay.projects.models import Project
 from assay.queue.models import ProjectMember
 
@@ -67,7 +67,7 @@ def _demo_labelers(principal: Principal, password: str) -> tuple[str, ...]:
     with get_db().write() as session:
         org = session.get(Organization, principal.org_id)
         people = [orgs.create_user(session, org, f"{role}@assay.local", role, password=password, name=role.title())
-                  for role in ("annotator", "reviewer")]
+                  for role in (Role.ANNOTATOR, Role.REVIEWER)]
         for project_id in session.scalars(select(Project.id).where(Project.org_id == org.id)):
             for person in people:
                 session.add(ProjectMember(project_id=project_id, user_id=person.id, org_id=org.id))

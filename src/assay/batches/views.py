@@ -13,6 +13,7 @@ from assay.batches.policies import BatchPolicy
 from assay.batches.serialize import batch_json
 from assay.db import get_db
 from assay.projects.models import Project
+from assay.tasks.models import TASK_STATUSES
 from assay.web import JSON, JSONRoute, name_param
 
 v1 = APIRouter(prefix="/v1", route_class=JSONRoute)
@@ -61,7 +62,7 @@ def batch_status(name: str, principal: Principal = Depends(authenticate)):
     with get_db().read() as session:
         batch = service.get_batch(session, principal, name_param(name))
         counts = service.batch_counts(session, batch, principal.is_test)
-    return JSON({"status": batch.status, **{k: counts.get(k, 0) for k in ("pending", "completed", "error", "canceled")}})
+    return JSON({"status": batch.status, **{k: counts.get(k, 0) for k in TASK_STATUSES}})
 
 
 @v1.post("/batches/{name}/setMetadata")

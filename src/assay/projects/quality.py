@@ -34,7 +34,7 @@ from assay.quality.online import smoothed_accuracy
 from assay.quality.sparse_agreement import sparse_nominal, sparse_pairwise_kappa
 from assay.queue.models import ProjectMember
 from assay.tasks.consolidation import labeler_accuracy
-from assay.tasks.models import TASK_STATUSES, LabelerStats, Task, TaskAnswer
+from assay.tasks.models import TASK_STATUSES, AnswerSource, LabelerStats, Task, TaskAnswer, TaskKind, TaskStatus
 from assay.tasktypes import get_plugin
 from assay.tasktypes.base import TaskTypePlugin
 from assay.truth.models import TruthModel
@@ -148,7 +148,7 @@ def _read_gold(conn: Connection, project: Project, plugin: TaskTypePlugin, label
     agreement with consensus: a labeler can agree with a wrong crowd)."""
     rows = conn.execute(
         select(TA.c.user_id, TA.c.response, T.c.expected_response, T.c.params).select_from(TA.join(T, T.c.id == TA.c.task_id))
-        .where(T.c.org_id == project.org_id, T.c.project_id == project.id, T.c.kind == "evaluation", TA.c.source == "gold"))
+        .where(T.c.org_id == project.org_id, T.c.project_id == project.id, T.c.kind == TaskKind.EVALUATION, TA.c.source == AnswerSource.GOLD))
     return [(widx.get(g.user_id, -1), labels.of(plugin.consensus_key(g.expected_response, g.params or {})),
              labels.of(plugin.consensus_key(g.response, g.params or {})))
             for g in rows if g.expected_response is not None]
@@ -177,7 +177,7 @@ def _read_project(session: Session, project: Project) -> _ProjectAnswers:
     user_ids = sorted({a.user_id for a in answers if a.user_id is not None} | set(stats) | {r.user_id for r in reviews if r.user_id is not None})
     widx = {u: i for i, u in enumerate(user_ids)}
 
-    completed = np.array([t.status == "completed" for t in tasks], dtype=bool)
+    completed = np.array([t.status == TaskStatus.COMPLETED for t in tasks], dtype=bool)
     final = np.full(len(tasks), -1, dtype=np.int64)
     if categorical:
         for i, t in enumerate(tasks):

@@ -20,7 +20,7 @@ from assay.errors import field_error
 from assay.projects.service import get_project_by_id
 from assay.queue.schemas import AnswerBody
 from assay.tasks import lifecycle
-from assay.tasks.models import TASK_STATUSES
+from assay.tasks.models import TASK_STATUSES, TaskKind, TaskStatus
 from assay.tasks.policies import TaskPolicy
 from assay.tasks.schemas import SendBackBody
 from assay.tasks.service import create, detail, export, listing, mutations
@@ -64,13 +64,13 @@ def _gold(principal: Principal, task_type: str, body: Any, kind: str) -> dict:
 @v1.post("/evaluation_tasks/{task_type}")
 async def create_evaluation_task(task_type: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
     authorize(principal, TaskPolicy.use_api)
-    return JSON(await run_db(_gold, principal, name_param(task_type), body, "evaluation"))
+    return JSON(await run_db(_gold, principal, name_param(task_type), body, TaskKind.EVALUATION))
 
 
 @v1.post("/training_tasks/{task_type}")
 async def create_training_task(task_type: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
     authorize(principal, TaskPolicy.use_api)
-    return JSON(await run_db(_gold, principal, name_param(task_type), body, "training"))
+    return JSON(await run_db(_gold, principal, name_param(task_type), body, TaskKind.TRAINING))
 
 
 # Reads run on the event loop: one indexed Core SELECT is cheaper than a thread hop.
@@ -191,7 +191,7 @@ def send_back(task_id: str, body: SendBackBody | None = None, principal: Princip
 
 
 @native.get("/projects/{project_id}/export")
-def export_tasks(project_id: str, format: str = "jsonl", status: str | None = "completed", principal: Principal = Depends(authenticate)):
+def export_tasks(project_id: str, format: str = "jsonl", status: str | None = TaskStatus.COMPLETED, principal: Principal = Depends(authenticate)):
     """The project's tasks as `/v1` task JSON lines (`format=jsonl`) or a flat CSV
     (`format=csv`), completed ones by default (`status=` for another, `status=all`); a test
     key exports test tasks."""

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from assay.config import get_settings
 from assay.db import utcnow
 from assay.projects.models import Project
-from assay.tasks.models import LabelerStats, Task, TaskAnswer
+from assay.tasks.models import AnswerSource, LabelerStats, Task, TaskAnswer, TaskKind
 from assay.tasktypes import get_plugin
 from assay.timeutil import iso
 from assay.truth.fitted import NAMED_METHODS, is_categorical, key_text
@@ -45,7 +45,7 @@ def fit_project(session: Session, project: Project) -> TruthModel | None:
     rows = session.execute(
         select(TaskAnswer.task_id, TaskAnswer.user_id, TaskAnswer.response, Task.type, Task.params)
         .join(Task, Task.id == TaskAnswer.task_id)
-        .where(Task.project_id == project.id, Task.org_id == project.org_id, Task.kind == "task", TaskAnswer.source == "human",
+        .where(Task.project_id == project.id, Task.org_id == project.org_id, Task.kind == TaskKind.TASK, TaskAnswer.source == AnswerSource.HUMAN,
                TaskAnswer.active == true(), TaskAnswer.user_id.is_not(None))
         .order_by(TaskAnswer.id)).all()
     task_index: dict[int, int] = {}

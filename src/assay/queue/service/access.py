@@ -13,7 +13,7 @@ from assay.auth.principals import Principal
 from assay.errors import NotFound
 from assay.projects.models import Project
 from assay.queue.models import ProjectMember
-from assay.tasks.models import LabelerStats, Task
+from assay.tasks.models import LabelerStats, Task, TaskKind
 
 P = Project.__table__
 M = ProjectMember.__table__
@@ -64,5 +64,5 @@ def still_qualifying(session: Session, principal: Principal, project_id: int, qu
     if answered >= qualification_size:
         return False
     # a qualification is as long as the gold set: with no item left, real work starts
-    params = {"project_id": project_id, "user_id": principal.user_id, "kind": "evaluation", "is_test": False}
+    params = {"project_id": project_id, "user_id": principal.user_id, "kind": TaskKind.EVALUATION, "is_test": False}
     return conn.execute(text(GOLD_CANDIDATE), params).scalar() is not None

@@ -17,6 +17,7 @@ from assay.queue.service.access import GOLD_ANSWERED, GOLD_CANDIDATE
 from assay.queue.service.leases import MAX_HELD, lease_until, sweep_expired
 from assay.queue.service.workbench import view
 from assay.tasks import lifecycle
+from assay.tasks.models import TaskKind
 
 A = Assignment.__table__
 _HELD = select(A).where(A.c.user_id == bindparam("u"), A.c.project_id == bindparam("p"), A.c.kind == bindparam("k"),
@@ -92,7 +93,7 @@ def _pick_gold(session: Session, principal: Principal, project) -> tuple[int | N
     items (made with test keys) are never served."""
     conn = session.connection()
     params = {"project_id": project.id, "user_id": principal.user_id, "is_test": False}
-    training = conn.execute(text(GOLD_CANDIDATE), {**params, "kind": "training"}).scalar()
+    training = conn.execute(text(GOLD_CANDIDATE), {**params, "kind": TaskKind.TRAINING}).scalar()
     if training is not None:
         return training, False
     if not project.qualification_size and not project.gold_rate:
@@ -100,7 +101,7 @@ def _pick_gold(session: Session, principal: Principal, project) -> tuple[int | N
     answered = conn.execute(GOLD_ANSWERED, {"p": project.id, "u": principal.user_id}).scalar() or 0
     qualifying = answered < project.qualification_size
     if qualifying or random.random() < project.gold_rate:
-        gold = conn.execute(text(GOLD_CANDIDATE), {**params, "kind": "evaluation"}).scalar()
+        gold = conn.execute(text(GOLD_CANDIDATE), {**params, "kind": TaskKind.EVALUATION}).scalar()
         if gold is not None:
             return gold, qualifying
     # a qualification is as long as the gold set: with no item left, real work starts
