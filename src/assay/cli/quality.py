@@ -49,10 +49,13 @@ def eval_command(
 
     ds = _load(folder)
     report = evaluate(ds, repeats=repeats)
-    methods = {
-        name: {"accuracy": _num(r["accuracy"]), "seconds": round(float(r["seconds"]), 6)}
-        for name, r in report["methods"].items()
-    }
+    methods = {}
+    for name, r in report["methods"].items():
+        methods[name] = {"accuracy": _num(r["accuracy"]), "seconds": round(float(r["seconds"]), 6), "ece": _num(r["ece"]),
+                         "confident_share": _num(r["confident_share"]), "confident_accuracy": _num(r["confident_accuracy"])}
+        if name == "auto":
+            extra = r["result"].extra
+            methods[name].update(chosen=extra["chosen"], scores=extra["scores"], temperature=round(float(extra["temperature"]), 4))
     if as_json:
         sys.stdout.write(json.dumps({"methods": methods}) + "\n")
         return
@@ -60,10 +63,13 @@ def eval_command(
         f"{ds.path}: {report['n_labels']} answers, {report['n_tasks']} tasks, {report['n_workers']} workers, "
         f"{report['n_classes']} classes; scored on {report['n_gold']} tasks with truth"
     )
-    typer.echo(f"{'method':<26}{'accuracy':>10}{'seconds':>10}")
+    typer.echo(f"{'method':<26}{'accuracy':>10}{'seconds':>10}{'ECE':>8}{'>=0.9':>8}{'right':>8}")
     for name, r in methods.items():
-        acc = "n/a" if r["accuracy"] is None else f"{r['accuracy']:.4f}"
-        typer.echo(f"{name:<26}{acc:>10}{r['seconds']:>10.3f}")
+        cells = [("n/a" if r[k] is None else f"{r[k]:.4f}") for k in ("accuracy", "ece", "confident_share", "confident_accuracy")]
+        typer.echo(f"{name:<26}{cells[0]:>10}{r['seconds']:>10.3f}{cells[1]:>8}{cells[2]:>8}{cells[3]:>8}")
+    if "auto" in methods:
+        typer.echo(f"auto chose {methods['auto']['chosen']} (held-out label log-likelihood per answer; "
+                   f"temperature {methods['auto']['temperature']})")
 
 
 @quality_app.command("replay")
