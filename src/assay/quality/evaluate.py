@@ -198,7 +198,6 @@ def calibration(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> 
     if confidence.size == 0:
         return {"ece": float("nan"), "confident_share": float("nan"), "confident_accuracy": float("nan")}
     which = np.clip(np.ceil(confidence * bins).astype(np.int64) - 1, 0, bins - 1)
-    n = np.bincount(which, minlength=bins)
     conf_sum = np.bincount(which, weights=confidence, minlength=bins)
     right_sum = np.bincount(which, weights=correct.astype(np.float64), minlength=bins)
     ece = float(np.abs(conf_sum - right_sum).sum() / confidence.size)
