@@ -91,8 +91,10 @@ def test_replay_json_has_exactly_the_documented_shape(tmp_path):
     r = invoke("replay", str(folder), "--target", "0.95", "--max-labels", "5", "--json")
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
-    assert set(out) == {"adaptive", "fixed"}
-    for key in out:
+    assert set(out) == {"adaptive", "fixed", "saved", "accuracy_change"}
+    assert out["saved"] == pytest.approx(1 - out["adaptive"]["labels"] / out["fixed"]["labels"], abs=1e-6)
+    assert out["accuracy_change"] == pytest.approx(out["adaptive"]["accuracy"] - out["fixed"]["accuracy"], abs=1e-6)
+    for key in ("adaptive", "fixed"):
         assert set(out[key]) == {"accuracy", "labels"}
         assert isinstance(out[key]["accuracy"], float) and 0.0 <= out[key]["accuracy"] <= 1.0
         assert isinstance(out[key]["labels"], int) and not isinstance(out[key]["labels"], bool)
@@ -106,7 +108,7 @@ def test_replay_table(tmp_path):
     folder = write_folder(tmp_path / "d")
     r = invoke("replay", str(folder), "--target", "0.9", "--max-labels", "4")
     assert r.exit_code == 0, r.output
-    assert "fixed 4 + majority vote" in r.stdout and "adaptive" in r.stdout
+    assert "fixed 4 + majority vote" in r.stdout and "adaptive" in r.stdout and "fewer answers, accuracy" in r.stdout
 
 
 @pytest.mark.parametrize(
