@@ -386,6 +386,46 @@ def summarise_auto(results: dict) -> dict:
     }
 
 
+DOCS = ROOT / "docs" / "quality.md"
+DOC_START, DOC_END = "<!-- measured:start -->", "<!-- measured:end -->"
+
+
+def docs_table(results: dict, meta: dict) -> str:
+    """docs/quality.md's measured table: accuracy of every method, auto's choice, its
+    calibration, and the replay against fixed-K majority vote."""
+    L = [DOC_START, "", f"`python bench/quality.py` on {meta['machine']}; accuracy on the gold tasks.", ""]
+    L.append("| dataset | " + " | ".join(SHORT[m] for m in OURS) + " | auto chose | ck best | auto ECE | auto ≥ 0.9: share (right) "
+             "| replay: fixed-K MV acc | adaptive acc | saved |")
+    L.append("|---|" + "---:|" * len(OURS) + "---|---:|---:|---:|---:|---:|---:|")
+    for name, r in results.items():
+        o = r["ours"]
+        ck = [e.get("accuracy") for e in r["crowdkit"].get("methods", {}).values() if e.get("accuracy") is not None]
+        cal = o["auto"]["calibration"]
+        hi = cal["at_least_0.9"]
+        rp = r["replay"]
+        L.append(f"| {name} | " + " | ".join(fmt(o[m]["accuracy"], ".4f") for m in OURS)
+                 + f" | {SHORT.get(o['auto'].get('chosen'), '—')} | {fmt(max(ck) if ck else None, '.4f')} | {cal['ece']:.3f} | "
+                 f"{hi['share_of_tasks']:.0%} ({fmt(hi['accuracy'], '.3f')}) | K={rp['k']}: {rp['fixed']['accuracy']:.4f} | "
+                 f"{rp['adaptive']['accuracy']:.4f} | {rp['saved']:.1%} |")
+    a = meta.get("auto_summary")
+    if a:
+        L += ["", f"Means over {a['n']} sets: auto **{a['auto_mean']:.4f}**, majority vote {a['mv_mean']:.4f}, best of ours "
+              f"in hindsight {a['ours_best_mean']:.4f}, crowd-kit's best in hindsight {fmt(a['ck_best_mean'], '.4f')}. "
+              f"auto more than 0.5 point below MV: {', '.join(a['below_mv']) or 'none'}."]
+    s5 = meta["replay_summary"]
+    L += ["", f"Adaptive overlap on the {s5['n']} sets with ≥ 5 answers per task: mean saving {s5['mean_saved']:.1%}, "
+          f"accuracy ≥ fixed-5 MV on {s5['n_ge']} of them.", "", DOC_END]
+    return "\n".join(L)
+
+
+def write_docs(table: str) -> None:
+    if DOCS.exists():
+        text = DOCS.read_text()
+        if DOC_START in text and DOC_END in text:
+            before, rest = text.split(DOC_START, 1)
+            DOCS.write_text(before + table + rest.split(DOC_END, 1)[1])
+
+
 def write_readme(section: str) -> None:
     if README.exists():
         text = README.read_text()
@@ -414,7 +454,9 @@ def main() -> None:
     if args.from_json:
         saved = json.loads((RESULTS / "quality.json").read_text())
         saved["meta"]["notes"] = NOTES
+        saved["meta"]["auto_summary"] = summarise_auto(saved["datasets"])
         write_readme(markdown(saved["datasets"], saved["meta"]))
+        write_docs(docs_table(saved["datasets"], saved["meta"]))
         print(f"rewrote the Quality engine section of {README}")
         return
     if not DATA.is_dir():
@@ -454,6 +496,7 @@ def main() -> None:
     print(f"wrote {RESULTS / 'quality.json'}")
     if not args.no_readme:
         write_readme(markdown(results, meta))
+        write_docs(docs_table(results, meta))
         print(f"wrote the Quality engine section of {README}")
 
 
