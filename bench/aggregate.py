@@ -29,7 +29,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
-METHOD_NAMES = ["majority_vote", "weighted_majority_vote", "dawid_skene", "one_coin_dawid_skene", "glad"]
+METHOD_NAMES = ["majority_vote", "weighted_majority_vote", "dawid_skene", "one_coin_dawid_skene", "glad", "bayesian_dawid_skene",
+                "community_dawid_skene", "mace", "auto"]
 
 
 def synthetic(n_labels: int, labels_per_task: int = 5, n_classes: int = 4, seed: int = 0):

@@ -47,13 +47,18 @@ RESULTS = ROOT / "bench" / "results"
 README = ROOT / "bench" / "README.md"
 START = "<!-- quality-engine:start -->"
 END = "<!-- quality-engine:end -->"
-OURS = ["majority_vote", "weighted_majority_vote", "dawid_skene", "one_coin_dawid_skene", "glad"]
+OURS = ["majority_vote", "weighted_majority_vote", "dawid_skene", "one_coin_dawid_skene", "glad", "bayesian_dawid_skene",
+        "community_dawid_skene", "mace", "auto"]
 SHORT = {
     "majority_vote": "MV",
     "weighted_majority_vote": "WMV",
     "dawid_skene": "DS",
     "one_coin_dawid_skene": "1-coin",
     "glad": "GLAD",
+    "bayesian_dawid_skene": "BDS",
+    "community_dawid_skene": "CDS",
+    "mace": "MACE",
+    "auto": "auto",
 }
 CK = ["MV", "Wawa", "DS", "OneCoinDS", "GLAD", "DS100"]
 BINS = [0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0 + 1e-9]
@@ -164,6 +169,8 @@ def bench_dataset(folder: Path, args) -> dict:
             "iterations": res.n_iter,
             "calibration": calibration(res.confidence[gold], correct),
         }
+        if name == "auto":
+            ours[name].update(chosen=res.extra["chosen"], scores=res.extra["scores"], temperature=res.extra["temperature"])
         print(f"   ours {name:24s} acc {r['accuracy']:.4f}  {r['seconds']:.3f}s", flush=True)
     rep = replay(ds, target=args.target, max_labels=K)
     fixed = rep["fixed"]
@@ -225,9 +232,10 @@ def markdown(results: dict, meta: dict) -> str:
     L.append("")
     L.append("### Accuracy (gold tasks)")
     L.append("")
-    L.append("| dataset | answers | gold | MV | WMV | DS | 1-coin | GLAD | ck MV | ck Wawa | ck DS | ck DS 100 it. | ck 1-coin | ck GLAD "
+    L.append("| dataset | answers | gold | " + " | ".join(SHORT[m] for m in OURS) + " | auto chose "
+             "| ck MV | ck Wawa | ck DS | ck DS 100 it. | ck 1-coin | ck GLAD "
              "| DS vs ck DS: only ours / only ck right (sign test p) | DS time ours / ck | DS speed-up |")
-    L.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    L.append("|---|---:|---:|" + "---:|" * len(OURS) + "---|" + "---:|" * 9)
     for name, r in results.items():
         o = r["ours"]
         ck = r["crowdkit"].get("methods", {})
@@ -241,7 +249,7 @@ def markdown(results: dict, meta: dict) -> str:
         L.append(
             f"| {name} | {r['n_labels']:,} | {r['n_gold']:,} | "
             + " | ".join(fmt(o[m]["accuracy"], ".4f") for m in OURS)
-            + " | "
+            + f" | {SHORT.get(o['auto'].get('chosen'), '—')} | "
             + " | ".join(ckacc(m) for m in ["MV", "Wawa", "DS", "DS100", "OneCoinDS", "GLAD"])
             + " | "
             + (lambda pr: f"{pr['only_ours_right']} / {pr['only_crowdkit_right']} ({pr['sign_test_p']:.2g})" if pr else "—")(
@@ -251,11 +259,21 @@ def markdown(results: dict, meta: dict) -> str:
             + " |"
         )
     L.append("")
+    a = meta.get("auto_summary")
+    if a:
+        L.append(
+            f"**auto** (chosen without gold) mean accuracy {a['auto_mean']:.4f} over {a['n']} datasets; best of ours "
+            f"picked in hindsight with the gold {a['ours_best_mean']:.4f}; crowd-kit's best in hindsight "
+            f"{fmt(a['ck_best_mean'], '.4f')}; majority vote {a['mv_mean']:.4f}. Datasets where auto is more than 0.5 point "
+            f"below majority vote: {', '.join(a['below_mv']) or 'none'}."
+        )
+        L.append("")
     L.append("### Adaptive overlap replay")
     L.append("")
     L.append(
-        "Each gold task's recorded answers are consumed in arrival order; adaptive stops when the Dawid-Skene "
-        "posterior of its answer reaches the target (worker confusion matrices cross-fitted: fitted on all answers "
+        "Each gold task's recorded answers are consumed in arrival order; adaptive stops when the Bayesian "
+        "Dawid-Skene posterior of its answer (answers scored by E[log confusion], so sparse workers count for less) "
+        "reaches the target and that answer leads the votes so far (worker models cross-fitted: fitted on all answers "
         "except those of the task's fold of 5 — no task's own answers or truth are used), fixed takes the first K "
         "answers and majority-votes them. Labels = answers consumed on the gold tasks."
     )
@@ -283,13 +301,13 @@ def markdown(results: dict, meta: dict) -> str:
         f"(datasets where no target reaches fixed-K accuracy count as 0 %)."
     )
     L.append("")
-    L.append("### Calibration (Dawid-Skene confidences on gold tasks)")
+    L.append("### Calibration (auto's confidences on gold tasks)")
     L.append("")
     bins = [f"{lo:g}–{min(hi, 1):g}" for lo, hi in zip(BINS[:-1], BINS[1:])]
     L.append("| dataset | conf ≥ 0.9: tasks | accuracy | ECE | " + " | ".join(bins) + " |")
     L.append("|---|---:|---:|---:|" + "---:|" * len(bins))
     for name, r in results.items():
-        c = r["ours"]["dawid_skene"]["calibration"]
+        c = r["ours"]["auto"]["calibration"]
         cells = [f"{fmt(b['accuracy'], '.2f')} ({b['n']})" if b["n"] else "—" for b in c["bins"]]
         L.append(
             f"| {name} | {c['at_least_0.9']['n']} ({c['at_least_0.9']['share_of_tasks']:.0%}) | "
@@ -350,6 +368,64 @@ def markdown(results: dict, meta: dict) -> str:
     return "\n".join(L) + "\n"
 
 
+def summarise_auto(results: dict) -> dict:
+    """auto's mean accuracy against majority vote and the best-in-hindsight picks (ours, crowd-kit)."""
+    ck_best = []
+    for r in results.values():
+        accs = [e.get("accuracy") for e in r["crowdkit"].get("methods", {}).values() if e.get("accuracy") is not None]
+        ck_best.append(max(accs) if accs else None)
+    return {
+        "n": len(results),
+        "auto_mean": float(np.mean([r["ours"]["auto"]["accuracy"] for r in results.values()])),
+        "mv_mean": float(np.mean([r["ours"]["majority_vote"]["accuracy"] for r in results.values()])),
+        "ours_best_mean": float(np.mean([max(r["ours"][m]["accuracy"] for m in OURS if m != "auto") for r in results.values()])),
+        "ck_best_mean": float(np.mean(ck_best)) if ck_best and all(x is not None for x in ck_best) else None,
+        "below_mv": [f"{name} ({r['ours']['auto']['accuracy']:.4f} vs {r['ours']['majority_vote']['accuracy']:.4f})"
+                     for name, r in results.items()
+                     if r["ours"]["auto"]["accuracy"] < r["ours"]["majority_vote"]["accuracy"] - 0.005],
+    }
+
+
+DOCS = ROOT / "docs" / "quality.md"
+DOC_START, DOC_END = "<!-- measured:start -->", "<!-- measured:end -->"
+
+
+def docs_table(results: dict, meta: dict) -> str:
+    """docs/quality.md's measured table: accuracy of every method, auto's choice, its
+    calibration, and the replay against fixed-K majority vote."""
+    L = [DOC_START, "", f"`python bench/quality.py` on {meta['machine']}; accuracy on the gold tasks.", ""]
+    L.append("| dataset | " + " | ".join(SHORT[m] for m in OURS) + " | auto chose | ck best | auto ECE | auto ≥ 0.9: share (right) "
+             "| replay: fixed-K MV acc | adaptive acc | saved |")
+    L.append("|---|" + "---:|" * len(OURS) + "---|---:|---:|---:|---:|---:|---:|")
+    for name, r in results.items():
+        o = r["ours"]
+        ck = [e.get("accuracy") for e in r["crowdkit"].get("methods", {}).values() if e.get("accuracy") is not None]
+        cal = o["auto"]["calibration"]
+        hi = cal["at_least_0.9"]
+        rp = r["replay"]
+        L.append(f"| {name} | " + " | ".join(fmt(o[m]["accuracy"], ".4f") for m in OURS)
+                 + f" | {SHORT.get(o['auto'].get('chosen'), '—')} | {fmt(max(ck) if ck else None, '.4f')} | {cal['ece']:.3f} | "
+                 f"{hi['share_of_tasks']:.0%} ({fmt(hi['accuracy'], '.3f')}) | K={rp['k']}: {rp['fixed']['accuracy']:.4f} | "
+                 f"{rp['adaptive']['accuracy']:.4f} | {rp['saved']:.1%} |")
+    a = meta.get("auto_summary")
+    if a:
+        L += ["", f"Means over {a['n']} sets: auto **{a['auto_mean']:.4f}**, majority vote {a['mv_mean']:.4f}, best of ours "
+              f"in hindsight {a['ours_best_mean']:.4f}, crowd-kit's best in hindsight {fmt(a['ck_best_mean'], '.4f')}. "
+              f"auto more than 0.5 point below MV: {', '.join(a['below_mv']) or 'none'}."]
+    s5 = meta["replay_summary"]
+    L += ["", f"Adaptive overlap on the {s5['n']} sets with ≥ 5 answers per task: mean saving {s5['mean_saved']:.1%}, "
+          f"accuracy ≥ fixed-5 MV on {s5['n_ge']} of them.", "", DOC_END]
+    return "\n".join(L)
+
+
+def write_docs(table: str) -> None:
+    if DOCS.exists():
+        text = DOCS.read_text()
+        if DOC_START in text and DOC_END in text:
+            before, rest = text.split(DOC_START, 1)
+            DOCS.write_text(before + table + rest.split(DOC_END, 1)[1])
+
+
 def write_readme(section: str) -> None:
     if README.exists():
         text = README.read_text()
@@ -378,7 +454,9 @@ def main() -> None:
     if args.from_json:
         saved = json.loads((RESULTS / "quality.json").read_text())
         saved["meta"]["notes"] = NOTES
+        saved["meta"]["auto_summary"] = summarise_auto(saved["datasets"])
         write_readme(markdown(saved["datasets"], saved["meta"]))
+        write_docs(docs_table(saved["datasets"], saved["meta"]))
         print(f"rewrote the Quality engine section of {README}")
         return
     if not DATA.is_dir():
@@ -400,6 +478,7 @@ def main() -> None:
         "mean_best": float(np.mean([(r["replay_best_at_fixed_accuracy"] or {"saved": 0.0})["saved"] for r in five]))
         if five else None,
     }
+    auto_summary = summarise_auto(results)
     ck_version = next((r["crowdkit"].get("version") for r in results.values() if r["crowdkit"].get("version")), "n/a")
     meta = {
         "machine": f"{os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), shared with other jobs, "
@@ -409,6 +488,7 @@ def main() -> None:
         "crowdkit_version": ck_version,
         "target": args.target,
         "replay_summary": summary,
+        "auto_summary": auto_summary,
         "notes": NOTES,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -416,10 +496,17 @@ def main() -> None:
     print(f"wrote {RESULTS / 'quality.json'}")
     if not args.no_readme:
         write_readme(markdown(results, meta))
+        write_docs(docs_table(results, meta))
         print(f"wrote the Quality engine section of {README}")
 
 
 NOTES = [
+    "**auto on fact_eval.** Every model with class-dependent confusion matrices (DS, BDS, CDS, MACE) calls "
+    "3-to-2 'yes' tasks 'no' there: workers rarely say 'no' to a true 'yes' (2.7 %) but often 'yes' to a true "
+    "'no' (17 %), so two 'no' votes outweigh three 'yes'. The gold is 92 % 'yes' (531 of 576) against about 60 % "
+    "of all tasks by any method, so the gold set over-represents exactly the tasks this rule gets wrong; the "
+    "held-out labels cannot see that. auto excludes DS and CDS there (not identifiable: a class nobody answers "
+    "holds their 'ambiguous' cluster) and picks BDS.",
     "**fact_eval, DS below crowd-kit and below MV.** crowd-kit's DawidSkene stops when its evidence lower bound "
     "goes *down* between iterations; on fact_eval that happens after 2 iterations, so its 0.89 is essentially "
     "majority vote plus one EM step. Run to 100 iterations (column *ck DS 100 it.*) crowd-kit gets exactly our "

@@ -13,7 +13,9 @@ from typer.testing import CliRunner
 from assay.cli.quality import quality_app
 from assay.quality.evaluate import DatasetError, load_dataset
 
-METHOD_NAMES = {"majority_vote", "weighted_majority_vote", "dawid_skene", "one_coin_dawid_skene", "glad"}
+METHOD_NAMES = {"majority_vote", "weighted_majority_vote", "dawid_skene", "one_coin_dawid_skene", "glad", "bayesian_dawid_skene",
+                "community_dawid_skene", "mace", "auto"}
+CANDIDATES = {"majority_vote", "one_coin_dawid_skene", "dawid_skene", "bayesian_dawid_skene", "community_dawid_skene", "mace"}
 DATASETS = Path(os.environ.get("ASSAY_DATASETS") or Path(__file__).resolve().parents[2] / "shared" / "datasets")
 runner = CliRunner()
 
@@ -48,9 +50,16 @@ def test_eval_json_has_exactly_the_documented_shape(tmp_path):
     assert set(out) == {"methods"}
     assert set(out["methods"]) == METHOD_NAMES
     for name, m in out["methods"].items():
-        assert set(m) == {"accuracy", "seconds"}, name
+        extra = {"chosen", "scores", "temperature"} if name == "auto" else set()
+        assert set(m) == {"accuracy", "seconds", "ece", "confident_share", "confident_accuracy"} | extra, name
         assert isinstance(m["accuracy"], float) and 0.0 <= m["accuracy"] <= 1.0
         assert isinstance(m["seconds"], float) and m["seconds"] >= 0.0
+        assert 0.0 <= m["ece"] <= 1.0 and 0.0 <= m["confident_share"] <= 1.0
+        assert m["confident_accuracy"] is None or 0.0 <= m["confident_accuracy"] <= 1.0
+    auto = out["methods"]["auto"]
+    assert auto["chosen"] in CANDIDATES and set(auto["scores"]) == CANDIDATES and auto["temperature"] > 0
+    # auto's accuracy is the accuracy of the model it chose (refitted on everything, tempering keeps the labels)
+    assert auto["accuracy"] == out["methods"][auto["chosen"]]["accuracy"]
     # 5 decent annotators out of 6: every method gets most of the 30 gold tasks right
     assert min(m["accuracy"] for m in out["methods"].values()) >= 0.8
 
@@ -82,8 +91,10 @@ def test_replay_json_has_exactly_the_documented_shape(tmp_path):
     r = invoke("replay", str(folder), "--target", "0.95", "--max-labels", "5", "--json")
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
-    assert set(out) == {"adaptive", "fixed"}
-    for key in out:
+    assert set(out) == {"adaptive", "fixed", "saved", "accuracy_change"}
+    assert out["saved"] == pytest.approx(1 - out["adaptive"]["labels"] / out["fixed"]["labels"], abs=1e-6)
+    assert out["accuracy_change"] == pytest.approx(out["adaptive"]["accuracy"] - out["fixed"]["accuracy"], abs=1e-6)
+    for key in ("adaptive", "fixed"):
         assert set(out[key]) == {"accuracy", "labels"}
         assert isinstance(out[key]["accuracy"], float) and 0.0 <= out[key]["accuracy"] <= 1.0
         assert isinstance(out[key]["labels"], int) and not isinstance(out[key]["labels"], bool)
@@ -97,7 +108,7 @@ def test_replay_table(tmp_path):
     folder = write_folder(tmp_path / "d")
     r = invoke("replay", str(folder), "--target", "0.9", "--max-labels", "4")
     assert r.exit_code == 0, r.output
-    assert "fixed 4 + majority vote" in r.stdout and "adaptive" in r.stdout
+    assert "fixed 4 + majority vote" in r.stdout and "adaptive" in r.stdout and "fewer answers, accuracy" in r.stdout
 
 
 @pytest.mark.parametrize(

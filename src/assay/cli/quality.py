@@ -49,10 +49,13 @@ def eval_command(
 
     ds = _load(folder)
     report = evaluate(ds, repeats=repeats)
-    methods = {
-        name: {"accuracy": _num(r["accuracy"]), "seconds": round(float(r["seconds"]), 6)}
-        for name, r in report["methods"].items()
-    }
+    methods = {}
+    for name, r in report["methods"].items():
+        methods[name] = {"accuracy": _num(r["accuracy"]), "seconds": round(float(r["seconds"]), 6), "ece": _num(r["ece"]),
+                         "confident_share": _num(r["confident_share"]), "confident_accuracy": _num(r["confident_accuracy"])}
+        if name == "auto":
+            extra = r["result"].extra
+            methods[name].update(chosen=extra["chosen"], scores=extra["scores"], temperature=round(float(extra["temperature"]), 4))
     if as_json:
         sys.stdout.write(json.dumps({"methods": methods}) + "\n")
         return
@@ -60,10 +63,13 @@ def eval_command(
         f"{ds.path}: {report['n_labels']} answers, {report['n_tasks']} tasks, {report['n_workers']} workers, "
         f"{report['n_classes']} classes; scored on {report['n_gold']} tasks with truth"
     )
-    typer.echo(f"{'method':<26}{'accuracy':>10}{'seconds':>10}")
+    typer.echo(f"{'method':<26}{'accuracy':>10}{'seconds':>10}{'ECE':>8}{'>=0.9':>8}{'right':>8}")
     for name, r in methods.items():
-        acc = "n/a" if r["accuracy"] is None else f"{r['accuracy']:.4f}"
-        typer.echo(f"{name:<26}{acc:>10}{r['seconds']:>10.3f}")
+        cells = [("n/a" if r[k] is None else f"{r[k]:.4f}") for k in ("accuracy", "ece", "confident_share", "confident_accuracy")]
+        typer.echo(f"{name:<26}{cells[0]:>10}{r['seconds']:>10.3f}{cells[1]:>8}{cells[2]:>8}{cells[3]:>8}")
+    if "auto" in methods:
+        typer.echo(f"auto chose {methods['auto']['chosen']} (held-out label log-likelihood per answer; "
+                   f"temperature {methods['auto']['temperature']})")
 
 
 @quality_app.command("replay")
@@ -84,16 +90,20 @@ def replay_command(
     ds = _load(folder)
     rep = replay(ds, target=target, max_labels=max_labels, folds=folds, seed=seed)
     out = {k: {"accuracy": _num(rep[k]["accuracy"]), "labels": int(rep[k]["labels"])} for k in ("adaptive", "fixed")}
+    fixed_labels = out["fixed"]["labels"]
+    out["saved"] = round(1.0 - out["adaptive"]["labels"] / fixed_labels, 6) if fixed_labels else None
+    both = out["adaptive"]["accuracy"] is not None and out["fixed"]["accuracy"] is not None
+    out["accuracy_change"] = round(out["adaptive"]["accuracy"] - out["fixed"]["accuracy"], 6) if both else None
     if as_json:
         sys.stdout.write(json.dumps(out) + "\n")
         return
     n = int(ds.gold.size)
     typer.echo(f"{ds.path}: replaying {n} tasks with truth, target {target}, at most {max_labels} answers per task")
     typer.echo(f"{'policy':<34}{'accuracy':>10}{'labels':>10}{'per task':>10}")
-    for key, name in (("adaptive", "adaptive (Dawid-Skene, cross-fit)"), ("fixed", f"fixed {max_labels} + majority vote")):
+    for key, name in (("adaptive", "adaptive (Bayesian DS, cross-fit)"), ("fixed", f"fixed {max_labels} + majority vote")):
         r = out[key]
         acc = "n/a" if r["accuracy"] is None else f"{r['accuracy']:.4f}"
         typer.echo(f"{name:<34}{acc:>10}{r['labels']:>10}{r['labels'] / max(n, 1):>10.2f}")
-    if out["fixed"]["labels"]:
-        saved = 1.0 - out["adaptive"]["labels"] / out["fixed"]["labels"]
-        typer.echo(f"adaptive uses {saved:.1%} fewer answers")
+    if out["saved"] is not None:
+        change = "" if out["accuracy_change"] is None else f", accuracy {out['accuracy_change'] * 100:+.1f} points"
+        typer.echo(f"adaptive uses {out['saved']:.1%} fewer answers{change}")

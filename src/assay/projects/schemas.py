@@ -10,8 +10,10 @@ from pydantic import ConfigDict, Field
 
 from assay.schemas import RequestBody
 
-AGGREGATIONS = ("auto", "majority_vote", "weighted_majority_vote", "dawid_skene", "one_coin_dawid_skene", "glad")
-Aggregation = Literal["auto", "majority_vote", "weighted_majority_vote", "dawid_skene", "one_coin_dawid_skene", "glad"]
+AGGREGATIONS = ("auto", "majority_vote", "weighted_majority_vote", "dawid_skene", "one_coin_dawid_skene", "glad",
+                "bayesian_dawid_skene", "community_dawid_skene", "mace")
+Aggregation = Literal["auto", "majority_vote", "weighted_majority_vote", "dawid_skene", "one_coin_dawid_skene", "glad",
+                      "bayesian_dawid_skene", "community_dawid_skene", "mace"]
 
 
 class QualityPolicy(RequestBody):

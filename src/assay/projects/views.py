@@ -136,9 +136,9 @@ def project_quality(project_id: str, principal: Principal = Depends(authenticate
 
 @native.post("/projects/{project_id}/quality/refit")
 def refit_truth_model(project_id: str, principal: Principal = Depends(authenticate)):
-    """Fit the project's named truth-inference method now (the background jobs otherwise
-    refit every ASSAY_TRUTH_REFIT_LABELS new labels). 400 when the project's aggregation
-    has no model (auto, majority_vote, weighted_majority_vote)."""
+    """Fit the project's named truth-inference method, or let `auto` choose and fit one, now
+    (the background jobs otherwise refit every ASSAY_TRUTH_REFIT_LABELS new labels). 400
+    when the project's aggregation has no model (majority_vote, weighted_majority_vote)."""
     authorize(principal, ProjectPolicy.manage)
     with get_db().write() as session:
         project = service.get_project_by_id(session, principal, project_id)

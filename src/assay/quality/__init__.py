@@ -19,6 +19,10 @@ _MODULES = {
     "one_coin_dawid_skene": "assay.quality.dawid_skene",
     "update_posteriors": "assay.quality.dawid_skene",
     "glad": "assay.quality.glad",
+    "auto": "assay.quality.auto",
+    "bayesian_dawid_skene": "assay.quality.bayesian_ds",
+    "community_dawid_skene": "assay.quality.community_ds",
+    "mace": "assay.quality.mace",
     "majority_vote": "assay.quality.votes",
     "weighted_majority_vote": "assay.quality.votes",
 }

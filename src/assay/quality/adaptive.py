@@ -8,8 +8,16 @@ posterior reaches ``target`` (after at least ``min_labels`` answers) or ``max_la
 answers were used (or the task has no more). :func:`replay_fixed` is the baseline: the
 majority vote of the first ``k`` answers of every task.
 
+The stop rule uses the worker model *and its uncertainty*: by default the model is Bayesian
+Dawid-Skene (:mod:`assay.quality.bayesian_ds`) and each answer is scored by ``E[log
+confusion]`` under the worker's Dirichlet posterior, so a worker with 3 answers moves the
+posterior far less than one whose record is long (``model="ds"``: the MAP Dawid-Skene point
+estimates, as before). And the model's answer must also lead the votes so far
+(``agree_with_votes``): a task where one trusted worker contradicts two others waits for
+another answer instead of stopping on the model's word alone.
+
 Where the worker models come from (no peeking): **cross-fitting.** The replayed tasks are
-split at random into ``folds`` groups. For each group a Dawid-Skene model is fitted on every
+split at random into ``folds`` groups. For each group the worker model is fitted on every
 answer *except* those of the group's tasks — the tasks being replayed contribute none of
 their answers (neither the ones consumed nor the "future" ones) and truth is never used —
 and the group's tasks are then replayed with those confusion matrices and class prior. A
@@ -27,11 +35,12 @@ from typing import Any
 
 import numpy as np
 
+from assay.quality.bayesian_ds import bayesian_dawid_skene, expected_log
 from assay.quality.dawid_skene import dawid_skene
 from assay.quality.label_data import LabelData, as_label_data
 from assay.quality.posteriors import AggregationResult, choose_labels
 
-__all__ = ["ReplayResult", "replay_adaptive", "replay_fixed", "sequential_posteriors"]
+__all__ = ["ReplayResult", "replay_adaptive", "replay_fixed", "running_sums", "sequential_posteriors"]
 
 
 @dataclass
@@ -78,6 +87,29 @@ def _arrival_positions(task: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return order, pos
 
 
+def running_sums(task: np.ndarray, rows: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For answers grouped by task in arrival order: ``start + rows[first] + ... + rows[i]``
+    over the answers of the same task up to i, and the group id of each row."""
+    n = task.size
+    if n == 0:
+        return np.zeros((0, start.size)), np.zeros(0, dtype=np.int64)
+    first = np.r_[True, task[1:] != task[:-1]]
+    group = np.cumsum(first) - 1
+    pos = np.arange(n) - np.flatnonzero(first)[group]
+    # one pass per position (a handful), vectorised over tasks: exact running sums per task
+    # (no global cumulative sum whose differences would lose precision on long inputs)
+    acc = np.repeat(np.asarray(start, dtype=np.float64)[None, :], group[-1] + 1, axis=0)
+    out = np.empty((n, start.size))
+    by_pos = np.argsort(pos, kind="stable")
+    bounds = np.searchsorted(pos[by_pos], np.arange(pos.max() + 2))
+    for p in range(pos.max() + 1):
+        idx = by_pos[bounds[p] : bounds[p + 1]]
+        g = group[idx]
+        acc[g] += rows[idx]
+        out[idx] = acc[g]
+    return out, group
+
+
 def sequential_posteriors(
     task: np.ndarray, log_rows: np.ndarray, log_prior: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -86,30 +118,17 @@ def sequential_posteriors(
     ``log_rows[i]`` = log P(answer i | truth = k) for every k. Returns the (n, C) posterior
     after answers 0..i of the same task, and the group id of each row.
     """
-    n = task.size
-    if n == 0:
+    if task.size == 0:
         return np.zeros((0, log_prior.size)), np.zeros(0, dtype=np.int64)
-    start = np.r_[True, task[1:] != task[:-1]]
-    group = np.cumsum(start) - 1
-    pos = np.arange(n) - np.flatnonzero(start)[group]
-    # one pass per position (a handful), vectorised over tasks: exact running sums per task
-    # (no global cumulative sum whose differences would lose precision on long inputs)
-    acc = np.repeat(np.asarray(log_prior, dtype=np.float64)[None, :], group[-1] + 1, axis=0)
-    logj = np.empty((n, log_prior.size))
-    by_pos = np.argsort(pos, kind="stable")
-    bounds = np.searchsorted(pos[by_pos], np.arange(pos.max() + 2))
-    for p in range(pos.max() + 1):
-        rows = by_pos[bounds[p] : bounds[p + 1]]
-        g = group[rows]
-        acc[g] += log_rows[rows]
-        logj[rows] = acc[g]
+    logj, group = running_sums(task, log_rows, np.asarray(log_prior, dtype=np.float64))
     logj -= logj.max(axis=1, keepdims=True)
     post = np.exp(logj)
     post /= post.sum(axis=1, keepdims=True)
     return post, group
 
 
-def _stops(data: LabelData, model: AggregationResult, answers: np.ndarray, target: float, max_labels: int, min_labels: int):
+def _stops(data: LabelData, model: AggregationResult, answers: np.ndarray, target: float, max_labels: int, min_labels: int,
+           agree_with_votes: bool = True):
     """Replay the held-out ``answers`` (indices, any order) with ``model``'s confusion
     matrices: for each task the answer at which it stops (``target`` reached after at least
     ``min_labels``, or its last answer within ``max_labels``) as ``(task, chosen class,
@@ -119,12 +138,22 @@ def _stops(data: LabelData, model: AggregationResult, answers: np.ndarray, targe
     keep = pos < max_labels
     answers, pos = answers[keep], pos[keep]
     t, w, lab = data.task[answers], data.worker[answers], data.label[answers]
-    log_rows = np.log(np.maximum(model.confusion[w, :, lab], 1e-300))
+    alpha = model.extra.get("confusion_alpha")
+    if alpha is not None:  # Bayesian fit: E[log confusion] — a worker with few answers is not trusted yet
+        log_rows = expected_log(alpha)[w, :, lab]
+    else:
+        log_rows = np.log(np.maximum(model.confusion[w, :, lab], 1e-300))
     post, group = sequential_posteriors(t, log_rows, np.log(model.class_prior))
     chosen = choose_labels(post, data.class_score)
     conf = post[np.arange(post.shape[0]), chosen]
     last = np.r_[t[1:] != t[:-1], True]
-    stop = ((conf >= target) & (pos + 1 >= min_labels)) | last
+    sure = conf >= target
+    if agree_with_votes:  # the model's answer must also lead the votes so far
+        votes, _ = running_sums(t, np.eye(data.n_classes)[lab], np.zeros(data.n_classes))
+        lead = votes[np.arange(votes.shape[0]), chosen]
+        votes[np.arange(votes.shape[0]), chosen] = -1.0
+        sure &= lead > votes.max(axis=1)
+    stop = (sure & (pos + 1 >= min_labels)) | last
     idx = np.flatnonzero(stop)
     _, first_at = np.unique(group[idx], return_index=True)
     rows = idx[first_at]
@@ -146,6 +175,8 @@ def replay_adaptive(
     folds: int = 5,
     seed: int = 0,
     ds_kwargs: dict[str, Any] | None = None,
+    model: str = "bayesian",
+    agree_with_votes: bool = True,
 ) -> ReplayResult:
     """Replay adaptive overlap with cross-fitted Dawid-Skene worker models (see module doc).
 
@@ -171,17 +202,18 @@ def replay_adaptive(
     for f in range(min(folds, replay.size)):
         held = answer_fold == f
         train = ~held
-        model = dawid_skene(
+        fit = bayesian_dawid_skene if model == "bayesian" else dawid_skene
+        fitted = fit(
             data.task[train], data.worker[train], data.label[train], data.n_tasks, data.n_workers, data.n_classes, **(ds_kwargs or {})
         )
         fold_tasks = replay[fold_of_task[replay] == f]
         # unanswered replay tasks: the prior
-        predictions[fold_tasks] = int(np.argmax(model.class_prior))
-        confidence[fold_tasks] = float(model.class_prior.max())
+        predictions[fold_tasks] = int(np.argmax(fitted.class_prior))
+        confidence[fold_tasks] = float(fitted.class_prior.max())
         held_answers = np.flatnonzero(held)
         if held_answers.size == 0:
             continue
-        stopped_tasks, chosen, n_used, conf = _stops(data, model, held_answers, target, max_labels, min_labels)
+        stopped_tasks, chosen, n_used, conf = _stops(data, fitted, held_answers, target, max_labels, min_labels, agree_with_votes)
         predictions[stopped_tasks] = chosen
         used[stopped_tasks] = n_used
         confidence[stopped_tasks] = conf

@@ -22,14 +22,28 @@ Methods:
 * ``majority_vote``, ``weighted_majority_vote`` — :mod:`assay.quality.votes`.
 * ``dawid_skene``, ``one_coin_dawid_skene`` — :mod:`assay.quality.dawid_skene`.
 * ``glad`` — :mod:`assay.quality.glad`.
+* ``bayesian_dawid_skene`` — :mod:`assay.quality.bayesian_ds` (Dirichlet priors, variational
+  Bayes: holds up on sparse workers).
+* ``community_dawid_skene`` — :mod:`assay.quality.community_ds` (workers pooled into
+  communities, after CBCC).
+* ``mace`` — :mod:`assay.quality.mace` (competence plus a per-worker spam distribution).
+* ``auto`` — :mod:`assay.quality.auto`: chooses among the models above by cross-validated
+  held-out label likelihood, without gold; ``extra["chosen"]`` names the choice.
+
+Each of these returns per-worker confusion matrices, a class prior and a population matrix,
+so a project can score new tasks with any of them (:mod:`assay.quality.online`).
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
+from assay.quality.auto import auto
+from assay.quality.bayesian_ds import bayesian_dawid_skene
+from assay.quality.community_ds import community_dawid_skene
 from assay.quality.dawid_skene import dawid_skene, one_coin_dawid_skene
 from assay.quality.glad import glad
+from assay.quality.mace import mace
 from assay.quality.posteriors import AggregationResult
 from assay.quality.votes import majority_vote, weighted_majority_vote
 
@@ -41,6 +55,10 @@ METHODS: dict[str, Callable[..., AggregationResult]] = {
     "dawid_skene": dawid_skene,
     "one_coin_dawid_skene": one_coin_dawid_skene,
     "glad": glad,
+    "bayesian_dawid_skene": bayesian_dawid_skene,
+    "community_dawid_skene": community_dawid_skene,
+    "mace": mace,
+    "auto": auto,
 }
 
 

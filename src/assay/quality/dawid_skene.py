@@ -31,7 +31,9 @@ from assay.quality.posteriors import (
     softmax_rows,
 )
 
-__all__ = ["dawid_skene", "one_coin_dawid_skene", "symmetric_confusion", "update_posteriors"]
+__all__ = [
+    "dawid_skene", "expected_counts", "log_confusion_stack", "one_coin_dawid_skene", "symmetric_confusion", "update_posteriors",
+]
 
 
 # --------------------------------------------------------------------------- full confusion matrices
@@ -46,13 +48,15 @@ def _ds_confusion(counts: np.ndarray, prior_strength: float, smoothing: float = 
     return conf, population
 
 
-def _logpi_stack(conf: np.ndarray) -> np.ndarray:
-    """(W, K, C) confusion -> (W*C, K) matrix of log P(answer l | truth k) at row w*C+l."""
+def log_confusion_stack(conf: np.ndarray, already_log: bool = False) -> np.ndarray:
+    """(W, K, C) confusion (or its log, ``already_log``) -> (W*C, K) matrix of
+    log P(answer l | truth k) at row w*C+l: the right factor of the E-step ``A @ .``."""
     W, K, C = conf.shape
-    return np.log(np.maximum(conf, TINY)).transpose(0, 2, 1).reshape(W * C, K)
+    logs = conf if already_log else np.log(np.maximum(conf, TINY))
+    return np.ascontiguousarray(logs.transpose(0, 2, 1).reshape(W * C, K))
 
 
-def _expected_counts(data: LabelData, post: np.ndarray) -> np.ndarray:
+def expected_counts(data: LabelData, post: np.ndarray) -> np.ndarray:
     """counts[w, k, l] = sum over answers (w, t, l) of post[t, k]."""
     W, C = data.n_workers, data.n_classes
     # post.T @ A (dense @ sparse, (K, W*C)) is several times faster in scipy than A.T @ post
@@ -63,10 +67,10 @@ def _expected_counts(data: LabelData, post: np.ndarray) -> np.ndarray:
 def _em_round(data: LabelData, post: np.ndarray, has: np.ndarray, prior_strength: float, class_prior_alpha: float):
     """M-step from ``post``, then the E-step: ``(confusion, population, prior, log_joint,
     new posteriors, log-likelihood)``."""
-    counts = _expected_counts(data, post)
+    counts = expected_counts(data, post)
     conf, population = _ds_confusion(counts, prior_strength)
     prior = class_prior(post, has, class_prior_alpha)
-    logj = data.onehot @ _logpi_stack(conf)
+    logj = data.onehot @ log_confusion_stack(conf)
     logj += np.log(prior)[None, :]
     post, ll = softmax_rows(logj)
     return conf, population, prior, logj, post, ll

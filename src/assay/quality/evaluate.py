@@ -189,19 +189,44 @@ def fit(ds: Dataset, method: str, **kw: Any) -> tuple[AggregationResult, float]:
     return result, time.perf_counter() - start
 
 
-def evaluate(ds: Dataset, methods: list[str] | None = None, repeats: int = 1) -> dict[str, Any]:
-    """Accuracy on the gold tasks and fit time (median of ``repeats``) of each aggregator.
+CONFIDENT = 0.9  # the calibration check: answers reported at >= 0.9 should be >= 90 % right
 
-    Returns ``{"methods": {name: {"accuracy", "seconds", "result"}}, ...}``; ``result`` is
-    the :class:`AggregationResult` of the last run."""
+
+def calibration(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> dict[str, float]:
+    """Expected calibration error over ``bins`` equal-width confidence bins, the share of
+    answers reported at >= 0.9 and the share of those that are right (NaN when none)."""
+    if confidence.size == 0:
+        return {"ece": float("nan"), "confident_share": float("nan"), "confident_accuracy": float("nan")}
+    which = np.clip(np.ceil(confidence * bins).astype(np.int64) - 1, 0, bins - 1)
+    conf_sum = np.bincount(which, weights=confidence, minlength=bins)
+    right_sum = np.bincount(which, weights=correct.astype(np.float64), minlength=bins)
+    ece = float(np.abs(conf_sum - right_sum).sum() / confidence.size)
+    high = confidence >= CONFIDENT
+    return {
+        "ece": ece,
+        "confident_share": float(high.mean()),
+        "confident_accuracy": float(correct[high].mean()) if high.any() else float("nan"),
+    }
+
+
+def evaluate(ds: Dataset, methods: list[str] | None = None, repeats: int = 1) -> dict[str, Any]:
+    """Accuracy on the gold tasks, fit time (median of ``repeats``) and calibration
+    (:func:`calibration` of the reported confidences on the gold tasks) of each aggregator.
+
+    Returns ``{"methods": {name: {"accuracy", "seconds", "ece", "confident_share",
+    "confident_accuracy", "result"}}, ...}``; ``result`` is the :class:`AggregationResult`
+    of the last run (for ``auto``, ``result.extra["chosen"]`` names the model it chose)."""
     out: dict[str, Any] = {}
+    gold = ds.gold
     for name in methods or list(METHODS):
         times = []
         result = None
         for _ in range(max(repeats, 1)):
             result, seconds = fit(ds, name)
             times.append(seconds)
-        out[name] = {"accuracy": accuracy(result.labels, ds), "seconds": statistics.median(times), "result": result}
+        correct = result.labels[gold] == ds.truth[gold]
+        out[name] = {"accuracy": accuracy(result.labels, ds), "seconds": statistics.median(times),
+                     **calibration(result.confidence[gold], correct), "result": result}
     return {
         "methods": out,
         "n_tasks": ds.n_tasks,

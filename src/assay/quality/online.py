@@ -100,9 +100,12 @@ class FittedParameters:
 
 
 def fitted_parameters(result, answers_per_worker: np.ndarray | None = None) -> FittedParameters:
-    """From an :class:`assay.quality.posteriors.AggregationResult` of dawid_skene,
-    one_coin_dawid_skene or glad. GLAD's per-task easiness is unknown for a new task: its
-    workers are scored at the median fitted easiness (a symmetric confusion per worker).
+    """From an :class:`assay.quality.posteriors.AggregationResult` of any method with worker
+    confusion matrices (the Dawid-Skene family, MACE, ``auto``), of GLAD, or of majority
+    vote. GLAD's per-task easiness is unknown for a new task: its workers are scored at the
+    median fitted easiness (a symmetric confusion per worker). Majority vote (also when
+    ``auto`` chose it) has no worker model: every worker gets the same symmetric matrix at
+    the pooled accuracy, so the E-step ranks answers by their votes.
     ``answers_per_worker`` weights the population matrix when the method has none."""
     C = result.n_classes
     n_per_worker = np.ones(len(result.worker_skill)) if answers_per_worker is None else np.asarray(answers_per_worker, float)
@@ -112,6 +115,11 @@ def fitted_parameters(result, answers_per_worker: np.ndarray | None = None) -> F
         confusions = _symmetric(np.clip(acc, ACCURACY_FLOOR, ACCURACY_CEILING), C)
     elif result.confusion is not None:
         confusions = result.confusion
+    elif result.method == "majority_vote" or result.extra.get("chosen") == "majority_vote":
+        weights = n_per_worker if n_per_worker.sum() else np.ones(len(result.worker_skill))
+        pooled = float(np.average(result.worker_skill, weights=weights)) if len(weights) else 0.8
+        acc = np.full(len(result.worker_skill), min(ACCURACY_CEILING, max(1.0 / max(C, 1) + 1e-3, pooled)))
+        confusions = _symmetric(acc, C)
     else:
         raise ValueError(f"{result.method} has no worker parameters to score new tasks with")
     if result.population_confusion is not None:
@@ -131,10 +139,11 @@ def _symmetric(acc: np.ndarray, C: int) -> np.ndarray:
     return out
 
 
-def posterior_given(params: FittedParameters, workers: Sequence[int], labels: Sequence[int]) -> np.ndarray:
+def posterior_given(params: FittedParameters, workers: Sequence[int], labels: Sequence[int], temperature: float = 1.0) -> np.ndarray:
     """Posterior over the C classes of one task from its answers (class indices), each
     scored by its worker's fitted confusion matrix (worker index < 0 or beyond the fit:
-    the population matrix). Exactly the E-step of the fitted model for this task."""
+    the population matrix). Exactly the E-step of the fitted model for this task, tempered
+    (``post ∝ post ** (1 / temperature)``) when the fit came with a temperature (``auto``)."""
     if len(workers) != len(labels):
         raise ValueError("one worker per label")
     C = len(params.class_prior)
@@ -144,6 +153,7 @@ def posterior_given(params: FittedParameters, workers: Sequence[int], labels: Se
             raise ValueError(f"label index {lab} out of range for {C} classes")
         matrix = params.confusions[w] if 0 <= w < len(params.confusions) else params.population
         logp += np.log(np.maximum(matrix[:, lab], 1e-300))
+    logp /= temperature
     logp -= logp.max()
     post = np.exp(logp)
     return post / post.sum()

@@ -2,10 +2,11 @@
 confidence, and each labeler's record learns whether they agreed.
 
 The type's own aggregator decides when it has one (spans, boxes, free text); otherwise the
-project's method over whole answers: `auto` — the one-coin posterior with each labeler
-weighted by their accuracy estimate (assay.quality.online); `majority_vote` /
-`weighted_majority_vote` — vote shares; a named truth model (`dawid_skene`, …) — the
-project's fitted model (truth/fitted.py)."""
+project's method over whole answers: `majority_vote` / `weighted_majority_vote` — vote
+shares; a named truth model (`dawid_skene`, `mace`, …) — the project's fitted model
+(truth/fitted.py); `auto` — the model `quality.auto` chose for the project once it has
+been fitted (quality["model"] names it), before that the one-coin posterior with each
+labeler weighted by their accuracy estimate (assay.quality.online)."""
 
 from __future__ import annotations
 
@@ -48,26 +49,31 @@ def consensus_of(session: Session, task: Task, answers: list[tuple[int | None, d
             quality.update(aggregate.details)
         return aggregate.response, _with_contributors(quality, users, agreed), agreed
     keys = [plugin.consensus_key(response, task.params) for response in responses]
-    posterior, method = _posterior(session, task, aggregation, users, keys, accuracies)
+    posterior, method, model = _posterior(session, task, aggregation, users, keys, accuracies)
     # ties go to the answer given first
     winner_key = max(posterior, key=lambda k: (posterior[k], -keys.index(k)))
     agreed = [k == winner_key for k in keys]
     quality = {"confidence": round(posterior[winner_key], 4), "labels": len(answers), "agreeing": sum(agreed), "method": method}
+    if model is not None:
+        quality["model"] = model
     return responses[keys.index(winner_key)], _with_contributors(quality, users, agreed), agreed
 
 
-def _posterior(session: Session, task: Task, aggregation: str, users: list, keys: list, accuracies: list[float]) -> tuple[dict, str]:
-    """(posterior over the distinct answers, method) of whole-answer consolidation."""
+def _posterior(session: Session, task: Task, aggregation: str, users: list, keys: list,
+               accuracies: list[float]) -> tuple[dict, str, str | None]:
+    """(posterior over the distinct answers, method, the model `auto` chose or None) of
+    whole-answer consolidation."""
     from assay.quality.online import consensus  # noqa: PLC0415 - numpy loads on the first consolidation, not at start-up
 
     plugin = get_plugin(task.type)
     if aggregation in ("majority_vote", "weighted_majority_vote"):
-        return vote_shares(keys, None if aggregation == "majority_vote" else accuracies), aggregation
+        return vote_shares(keys, None if aggregation == "majority_vote" else accuracies), aggregation, None
     if aggregation in NAMED_METHODS and plugin.is_categorical(task.params):
-        posterior = fitted_posterior(session, task.project_id, aggregation, users, keys)
-        if posterior is not None:
-            return posterior, aggregation
-    return consensus(keys, accuracies, plugin.answer_space(task.params)).posterior, "one_coin"
+        fitted = fitted_posterior(session, task.project_id, aggregation, users, keys)
+        if fitted is not None:
+            posterior, model = fitted
+            return posterior, aggregation, (model if aggregation == "auto" else None)
+    return consensus(keys, accuracies, plugin.answer_space(task.params)).posterior, "one_coin", None
 
 
 def _accuracies(session: Session, project_id: int, users: list[int | None]) -> list[float]:

@@ -1,12 +1,16 @@
 """Named truth-inference methods per project, kept current without refitting per label.
 
-A project whose `aggregation` is `dawid_skene`, `one_coin_dawid_skene` or `glad` gets a
-fitted model (`TruthModel`) over all its single-choice answers. The background jobs refit
-it once the project has `ASSAY_TRUTH_REFIT_LABELS` more labels than at the last fit (or
-on demand: `POST /api/projects/{id}/quality/refit`); a task consolidated in between is
-scored with the fitted parameters over its own answers (`quality.online.posterior_given`).
-Before the first fit, and for answers outside the fitted classes, the `auto` consensus
-applies and `quality.method` says so.
+A project whose `aggregation` names a truth model (`dawid_skene`, `one_coin_dawid_skene`,
+`glad`, `bayesian_dawid_skene`, `community_dawid_skene`, `mace`) or is `auto` gets a fitted
+model (`TruthModel`) over all its single-choice answers. The background jobs refit it once
+the project has `ASSAY_TRUTH_REFIT_LABELS` more labels than at the last fit (or on demand:
+`POST /api/projects/{id}/quality/refit`); a task consolidated in between is scored with the
+fitted parameters over its own answers (`quality.online.posterior_given`). `auto` chooses
+its model at each fit by held-out label likelihood (`quality.auto`) and stores the choice,
+every candidate's score and its temperature with the parameters; its first fit waits for
+`ASSAY_TRUTH_REFIT_LABELS` labels (a choice needs data to choose on). Before the first fit,
+and for answers outside the fitted classes, the one-coin consensus applies and
+`quality.method` says so.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from assay.truth.fitted import NAMED_METHODS, is_categorical, key_text
 from assay.truth.models import TruthModel
 
 TM = TruthModel.__table__
+LS = LabelerStats.__table__
 _LABELS_SEEN = select(func.coalesce(func.sum(LabelerStats.__table__.c.answered), 0)).where(
     LabelerStats.__table__.c.project_id == bindparam("p"))
 
@@ -60,8 +65,15 @@ def fit_project(session: Session, project: Project) -> TruthModel | None:
         w_idx.append(worker_index.setdefault(user_id, len(worker_index)))
         l_idx.append(class_index.setdefault(key, len(class_index)))
     model = session.scalar(select(TruthModel).where(TruthModel.project_id == project.id))
-    if len(class_index) < 2:
-        return model  # nothing to learn yet: one class or no answers
+    if model is None:
+        model = TruthModel(org_id=project.org_id, project_id=project.id)
+        session.add(model)
+    model.method, model.labels_seen, model.answers = method, int(labels_seen), len(t_idx)
+    if len(class_index) < 2:  # nothing to learn yet (one class, no single-choice answers): the next try waits
+        model.tasks, model.workers, model.seconds, model.fitted_at = len(task_index), len(worker_index), 0.0, utcnow()
+        model.state = {"classes": list(class_index), "class_prior": [], "workers": {}, "population": []}
+        session.flush()
+        return model
     started = time.perf_counter()
     result = aggregate(method, np.array(t_idx), np.array(w_idx), np.array(l_idx), len(task_index), len(worker_index), len(class_index))
     fitted = fitted_parameters(result, np.bincount(np.array(w_idx), minlength=len(worker_index)))
@@ -72,10 +84,9 @@ def fit_project(session: Session, project: Project) -> TruthModel | None:
         "workers": {str(u): np.round(fitted.confusions[i], 6).tolist() for u, i in worker_index.items()},
         "population": np.round(fitted.population, 6).tolist(),
     }
-    if model is None:
-        model = TruthModel(org_id=project.org_id, project_id=project.id)
-        session.add(model)
-    model.method, model.labels_seen, model.answers = method, int(labels_seen), len(t_idx)
+    if method == "auto":
+        state.update(chosen=result.extra["chosen"], scores=result.extra["scores"],
+                     temperature=round(float(result.extra["temperature"]), 6))
     model.tasks, model.workers, model.seconds = len(task_index), len(worker_index), round(seconds, 4)
     model.state, model.fitted_at = state, utcnow()
     session.flush()
@@ -84,17 +95,21 @@ def fit_project(session: Session, project: Project) -> TruthModel | None:
 
 def refit_due(db) -> list[int]:
     """Background job: refit every project whose named method has no fit yet, a fit of
-    another method, or `ASSAY_TRUTH_REFIT_LABELS` more labels than at its last fit."""
+    another method, or `ASSAY_TRUTH_REFIT_LABELS` more labels than at its last fit (`auto`:
+    its first fit too waits for that many labels)."""
     every = get_settings().truth_refit_labels
+    labels_by_project = (select(LS.c.project_id, func.sum(LS.c.answered).label("labels"))
+                         .group_by(LS.c.project_id).subquery())
     with db.read() as session:
         candidates = session.execute(
-            select(Project.id, Project.aggregation, TM.c.method, TM.c.labels_seen)
+            select(Project.id, Project.aggregation, TM.c.method, TM.c.labels_seen, labels_by_project.c.labels)
             .outerjoin(TM, TM.c.project_id == Project.id)
+            .join(labels_by_project, labels_by_project.c.project_id == Project.id)
             .where(Project.aggregation.in_(NAMED_METHODS), Project.archived.is_(False))).all()
         due = []
-        for project_id, project_method, fitted_method, seen in candidates:
-            labels = session.connection().execute(_LABELS_SEEN, {"p": project_id}).scalar_one()
-            if labels == 0:
+        for project_id, project_method, fitted_method, seen, labels in candidates:
+            labels = int(labels or 0)
+            if labels == 0 or (project_method == "auto" and fitted_method is None and labels < every):
                 continue
             if fitted_method != project_method or labels - (seen or 0) >= every:
                 due.append(project_id)
@@ -110,5 +125,9 @@ def model_summary(session: Session, project_id: int) -> dict[str, Any] | None:
     model = session.scalar(select(TruthModel).where(TruthModel.project_id == project_id))
     if model is None:
         return None
-    return {"method": model.method, "fitted_at": iso(model.fitted_at), "answers": model.answers, "tasks": model.tasks,
-            "workers": model.workers, "classes": len(model.state.get("classes", [])), "fit_seconds": model.seconds}
+    summary = {"method": model.method, "fitted_at": iso(model.fitted_at), "answers": model.answers, "tasks": model.tasks,
+               "workers": model.workers, "classes": len(model.state.get("classes", [])), "fit_seconds": model.seconds}
+    if model.method == "auto":  # what auto chose, and every candidate's held-out score (None: not eligible)
+        summary.update(chosen=model.state.get("chosen"), scores=model.state.get("scores"),
+                       temperature=model.state.get("temperature"))
+    return summary
