@@ -20,6 +20,7 @@ class NextBody(RequestBody):
 class SubmitBody(RequestBody):
     response: Any = Field(description="The answer, in the task type's response format.")
     active_seconds: ActiveSeconds | None = None
+    shown_seconds: Annotated[float, Field(ge=0, allow_inf_nan=False, description="Time the task was on screen (active and idle), for timesheets.")] | None = None
 
 
 class SkipBody(RequestBody):

@@ -53,12 +53,12 @@ def submit(session: Session, principal: Principal, assignment_id: str, body: Sub
         return _submit_gold(session, principal, assignment, task, body, now)
     if status == AssignmentStatus.LEASED:
         answer_id = lifecycle.record_answer(session, task, body.response, user_id=principal.user_id,
-                                            active_seconds=body.active_seconds, lease_held=True)
+                                            active_seconds=body.active_seconds, lease_held=True, held_seconds=_held(body))
     elif status in (AssignmentStatus.SUBMITTED, AssignmentStatus.REWORK):
         if status == AssignmentStatus.SUBMITTED and (assignment["expires_at"] <= now or not editable(task)):
             raise Conflict("This submission can no longer be edited.", field="assignment_id")
         answer_id = lifecycle.record_answer(session, task, body.response, user_id=principal.user_id,
-                                            active_seconds=body.active_seconds, replaces=assignment["answer_id"])
+                                            active_seconds=body.active_seconds, replaces=assignment["answer_id"], held_seconds=_held(body))
     else:
         raise Conflict(f"This assignment is {status}.", field="assignment_id")
     conn.execute(_MARK_SUBMITTED, {"a": assignment["id"], "answer": answer_id, "now": now,
@@ -66,6 +66,13 @@ def submit(session: Session, principal: Principal, assignment_id: str, body: Sub
     if status == AssignmentStatus.REWORK and not conn.execute(_REWORK_LEFT, {"t": task.id}).scalar():
         lifecycle.answers_resubmitted(task)
     return {"assignment_id": assignment_id, "task_id": task.public_id, "task_status": task.status, "answer_id": answer_id}
+
+
+def _held(body: SubmitBody) -> float | None:
+    """Time on screen, never less than the active time (a page that sends none: active only)."""
+    if body.shown_seconds is None:
+        return body.active_seconds
+    return max(body.shown_seconds, body.active_seconds or 0.0)
 
 
 def _submit_gold(session: Session, principal: Principal, assignment, task: Task, body: SubmitBody, now) -> dict[str, Any]:

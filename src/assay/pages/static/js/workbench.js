@@ -166,7 +166,7 @@ function primary() {
   return guarded(async () => {
     let response;
     try { response = current.tool.getResponse(); } catch (err) { view.showError(err.message); return; }
-    const result = await api('POST', `/api/assignments/${current.data.assignment.id}/submit`, { response, active_seconds: timer.seconds() });
+    const result = await api('POST', `/api/assignments/${current.data.assignment.id}/submit`, { response, active_seconds: timer.seconds(), shown_seconds: timer.shownSeconds() });
     done += 1;
     await advance();
     if (result.practice) {
