@@ -47,3 +47,22 @@ class PayRate(Base):
     amount: Mapped[float] = mapped_column()
     currency: Mapped[str] = mapped_column(String(3))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+def rate_for(rates: list[PayRate], user_id: int, project_id: int) -> PayRate | None:
+    """The rate that applies: person on project, then person, then project, then the
+    organization's default (neither set); the newest within each."""
+    best, rank = None, -1
+    for rate in sorted(rates, key=lambda r: r.id, reverse=True):
+        score = (2 if rate.user_id == user_id else 0 if rate.user_id is None else -9) + (1 if rate.project_id == project_id else 0 if rate.project_id is None else -9)
+        if score > rank:
+            best, rank = rate, score
+    return best
+
+
+def charge(rate: PayRate | None, answers: float, labels: float, active_seconds: float) -> float:
+    """What work costs at a rate: per answer, per label inside the answers, or per active hour."""
+    if rate is None:
+        return 0.0
+    quantity = {PayUnit.TASK: answers, PayUnit.LABEL: labels, PayUnit.HOUR: active_seconds / 3600}[rate.unit]
+    return round(quantity * rate.amount, 4)

@@ -23,6 +23,10 @@ class SubmitBody(RequestBody):
     shown_seconds: Annotated[float, Field(ge=0, allow_inf_nan=False, description="Time the task was on screen (active and idle), for timesheets.")] | None = None
 
 
+class FlagBody(RequestBody):
+    warning: Annotated[str, Field(min_length=1, max_length=200, description="What the content shows (the warning others see).")] = "flagged by a labeler"
+
+
 class SkipBody(RequestBody):
     reason: Annotated[str, Field(max_length=1000, description="Why the task is skipped.")]
 

@@ -208,6 +208,13 @@ def reset_queue_ranks(session: Session, project_id: int) -> None:
                      [{"tid": r.id, "rank": queue_rank(r.priority)} for r in rows])
 
 
+def set_priority(session: Session, task: Task, priority: int | None) -> None:
+    """A lead changed a task's priority: its place in the queue moves with it."""
+    task.priority = priority
+    task.queue_rank = queue_rank(priority)
+    task.updated_at = utcnow()
+
+
 def set_queue_ranks(session: Session, ranks: dict[int, int]) -> None:
     """The active-learning order: {task id: rank}, for tasks still pending (a task
     completed meanwhile keeps its rank)."""

@@ -214,6 +214,7 @@ class ActivityRollup(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     hour: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    created: Mapped[int] = mapped_column(Integer, default=0)  # tasks created (user 0)
     labels: Mapped[int] = mapped_column(Integer, default=0)  # human answers to customer tasks
     annotations: Mapped[int] = mapped_column(Integer, default=0)  # shapes/spans/… inside them (1 for a choice)
     active_seconds: Mapped[float] = mapped_column(default=0.0)

@@ -12,7 +12,7 @@ from assay.db import upsert, utcnow, written_at_commit
 from assay.tasks.models import ActivityRollup, Task
 
 R = ActivityRollup.__table__
-METRICS = ("labels", "annotations", "active_seconds", "held_seconds", "completed", "reviewed", "rejected", "consolidated", "agreed",
+METRICS = ("created", "labels", "annotations", "active_seconds", "held_seconds", "completed", "reviewed", "rejected", "consolidated", "agreed",
            "gold_answered", "gold_correct", "flagged")
 _DELTAS = "activity_rollup_deltas"
 PROJECT = 0  # the user_id of a project's own row (completions)
@@ -31,8 +31,12 @@ def add(session, task: Task, user_id: int | None, **metrics: float) -> None:
     """Add to this hour's row of (task's project, user). Collected; written at commit."""
     if task.is_test or user_id is None:
         return
+    add_to(session, task.org_id, task.project_id, user_id, **metrics)
+
+
+def add_to(session, org_id: int, project_id: int, user_id: int, **metrics: float) -> None:
     now = utcnow()
-    key = (task.org_id, task.project_id, user_id, now.date(), now.hour)
+    key = (org_id, project_id, user_id, now.date(), now.hour)
     row = session.info.setdefault(_DELTAS, {}).setdefault(key, dict.fromkeys(METRICS, 0))
     for name, value in metrics.items():
         row[name] += value or 0

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column('day', sa.Date(), primary_key=True),
         sa.Column('hour', sa.Integer(), primary_key=True, autoincrement=False),
         sa.Column('org_id', ID, sa.ForeignKey('organizations.id', ondelete='CASCADE'), nullable=False),
+        sa.Column('created', sa.Integer(), nullable=False, server_default='0'),
         sa.Column('labels', sa.Integer(), nullable=False, server_default='0'),
         sa.Column('annotations', sa.Integer(), nullable=False, server_default='0'),
         sa.Column('active_seconds', sa.Float(), nullable=False, server_default='0'),
@@ -89,12 +90,19 @@ def _backfill_rollups() -> None:
         f"FROM task_answers a JOIN tasks t ON t.id = a.task_id WHERE a.source IN ('human', 'gold') AND a.user_id IS NOT NULL "
         f"AND t.is_test = {'false' if pg else '0'} "
         f"GROUP BY t.project_id, a.user_id, {answers[0]}, {answers[1]}, a.org_id")
+    created = day.format(c='created_at'), hour.format(c='created_at')
     done = day.format(c='completed_at'), hour.format(c='completed_at')
+    live = f"kind = 'task' AND is_test = {'false' if pg else '0'}"
+    op.execute(
+        "INSERT INTO activity_rollups (project_id, user_id, day, hour, org_id, created) "
+        f"SELECT project_id, 0, {created[0]}, {created[1]}, org_id, COUNT(*) FROM tasks WHERE {live} "
+        f"GROUP BY project_id, {created[0]}, {created[1]}, org_id")
+    conflict = "ON CONFLICT (project_id, user_id, day, hour) DO UPDATE SET completed = excluded.completed"
     op.execute(
         "INSERT INTO activity_rollups (project_id, user_id, day, hour, org_id, completed) "
         f"SELECT project_id, 0, {done[0]}, {done[1]}, org_id, COUNT(*) FROM tasks "
-        f"WHERE status = 'completed' AND completed_at IS NOT NULL AND kind = 'task' AND is_test = {'false' if pg else '0'} "
-        f"GROUP BY project_id, {done[0]}, {done[1]}, org_id")
+        f"WHERE status = 'completed' AND completed_at IS NOT NULL AND {live} "
+        f"GROUP BY project_id, {done[0]}, {done[1]}, org_id {conflict}")
 
 
 def downgrade() -> None:

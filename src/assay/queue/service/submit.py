@@ -15,7 +15,7 @@ from assay.config import get_settings
 from assay.db import new_public_id, utcnow
 from assay.errors import Conflict, InvalidRequest, NotFound
 from assay.queue.models import Assignment, AssignmentKind, AssignmentStatus
-from assay.queue.schemas import AnswerBody, SkipBody, SubmitBody
+from assay.queue.schemas import AnswerBody, FlagBody, SkipBody, SubmitBody
 from assay.queue.service.leases import my_assignment
 from assay.queue.service.membership import pause_if_below
 from assay.queue.service.workbench import view
@@ -133,3 +133,15 @@ def answer_directly(session: Session, principal: Principal, task: Task, body: An
             public_id=new_public_id(), org_id=task.org_id, project_id=task.project_id, task_id=task.id, user_id=principal.user_id,
             kind=AssignmentKind.LABEL, status=AssignmentStatus.SUBMITTED, expires_at=now, answer_id=answer_id, created_at=now, updated_at=now))
     return answer_id
+
+
+def flag(session: Session, principal: Principal, assignment_id: str, body: FlagBody) -> dict[str, Any]:
+    """A labeler or reviewer flags the content of the task they hold: it carries a content
+    warning from now on (blurred, budgeted, never served to people who opted out)."""
+    assignment = session.connection().execute(_MY_ASSIGNMENT, {"a": assignment_id, "o": principal.org_id, "u": principal.user_id}).mappings().first()
+    if assignment is None:
+        raise NotFound("Assignment not found.", field="assignment_id")
+    task = session.get(Task, assignment["task_id"], with_for_update=True)
+    if task.content_warning is None:
+        task.content_warning = body.warning
+    return {"task_id": task.public_id, "content_warning": task.content_warning}

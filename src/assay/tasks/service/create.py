@@ -20,7 +20,7 @@ from assay.db import new_public_id, utcnow
 from assay.errors import Conflict, InvalidRequest, field_error
 from assay.files.references import check_scaledata_refs, scaledata_refs
 from assay.projects.models import PROJECT_ONLY_PARAMS, Project
-from assay.tasks import counts, lifecycle
+from assay.tasks import counts, lifecycle, rollups
 from assay.tasks.models import PRIORITY_LIMIT, Task, TaskStatus, queue_rank
 from assay.tasks.service.fields import check_tags, check_unique_id
 from assay.tasktypes import check_task_type, get_plugin
@@ -226,6 +226,8 @@ def create_task(session: Session, principal: Principal, type_name: str, body: An
     with unique_ids_guard(session, principal, [row["unique_id"]] if row["unique_id"] is not None else []):
         task_id = session.connection().execute(insert(Task.__table__).values(**values).returning(Task.__table__.c.id)).scalar_one()
     counts.bump(session, principal.org_id, principal.is_test, ctx.project.id, values["batch_id"], TaskStatus.PENDING, 1)
+    if not principal.is_test:
+        rollups.add_to(session, principal.org_id, ctx.project.id, rollups.PROJECT, created=1)
     if principal.is_test:
         task = session.get(Task, task_id)
         lifecycle.auto_complete_test_task(session, task)
@@ -312,6 +314,8 @@ def create_tasks_bulk(session: Session, principal: Principal, body: Any) -> list
     with unique_ids_guard(session, principal, list(seen), prefix_of=seen):
         session.execute(insert(Task.__table__), values)
     counts.bump(session, principal.org_id, principal.is_test, ctx.project.id, common["batch_id"], TaskStatus.PENDING, len(values))
+    if not principal.is_test:
+        rollups.add_to(session, principal.org_id, ctx.project.id, rollups.PROJECT, created=len(values))
     if len(values) >= 5000 and session.get_bind().dialect.name == "postgresql":
         # fresh statistics, or the planner takes a 100k-row project for one row until
         # autovacuum gets to it, and chooses a sort over the (project, id) index
