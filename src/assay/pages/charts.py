@@ -18,7 +18,8 @@ COMMON = {"style": STYLE, "js": [], "width": 640, "height": 260, "margin": 8, "l
 
 
 def _uri(chart) -> str:
-    return "data:image/svg+xml;base64," + base64.b64encode(chart.render()).decode()
+    svg = chart.render()
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode() if isinstance(svg, str) else svg).decode()
 
 
 def _short(day: str) -> str:

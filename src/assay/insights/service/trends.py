@@ -90,7 +90,7 @@ def _people(conn: Connection, org_id: int, project_id: int | None, span: list[da
     for user_id, day, n in conn.execute(stmt):
         per[user_id][day] = int(n or 0)
     top = sorted(per, key=lambda u: -sum(per[u].values()))[:TOP_PEOPLE]
-    emails = dict(conn.execute(select(User.id, User.email).where(User.id.in_(top)))) if top else {}
+    emails = dict(conn.execute(select(User.id, User.email).where(User.id.in_(top))).all()) if top else {}
     return [{"user_id": u, "email": emails.get(u, f"user {u}"), "labels": [per[u].get(d, 0) for d in span]} for u in top]
 
 
