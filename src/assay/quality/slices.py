@@ -2,11 +2,11 @@
 slices of the data (a metadata value such as source or language, or an attribute of the
 labeler) by more than chance?
 
-Pure functions over counts. Each slice's rate gets a Wilson 95 % interval; each slice
-is tested against all the others together (a 2×2 chi-square test of independence, exact
-Fisher's test when an expected count is below 5), and the p-values of one table are
-corrected with Holm's step-down method, which keeps the family-wise error rate at alpha
-whatever the dependence between the tests."""
+Pure functions over counts. Each slice's rate gets a Wilson 95 % interval; every pair of
+slices is compared (a 2×2 chi-square test of independence, exact Fisher's test when an
+expected count is below 5), the p-values of one table are corrected with Holm's step-down
+method (family-wise error rate at alpha whatever the dependence between the tests), and
+a slice is flagged when it differs from more than half of the other slices."""
 
 from __future__ import annotations
 
@@ -61,50 +61,63 @@ class SliceRate:
     rate: float | None
     low: float
     high: float
-    p_value: float  # raw, this slice against the rest
-    p_adjusted: float  # Holm over the slices of this table
+    p_value: float  # raw: this slice against all the others pooled (descriptive)
+    p_adjusted: float  # Holm-adjusted pairwise p that decides the flag (see _flags)
     flagged: bool
 
 
-def compare_rates(counts: dict[str, tuple[int, int]], alpha: float = 0.05) -> list[SliceRate]:
-    """{slice: (successes, n)} → each slice's rate with interval, tested against the rest,
-    flagged where the Holm-adjusted p-value is below alpha."""
+def _pairwise(counts: dict[str, tuple[int, int]]) -> dict[tuple[str, str], float]:
     names = sorted(counts)
-    total_s = sum(s for s, _ in counts.values())
-    total_n = sum(n for _, n in counts.values())
-    raw = [one_vs_rest_p(counts[k][0], counts[k][1], total_s - counts[k][0], total_n - counts[k][1]) for k in names]
-    adjusted = holm(raw) if raw else []
-    out = []
-    for k, p, q in zip(names, raw, adjusted, strict=True):
-        s, n = counts[k]
-        low, high = wilson(s, n)
-        out.append(SliceRate(k, s, n, s / n if n else None, low, high, p, q, q < alpha))
+    return {(a, b): one_vs_rest_p(*counts[a], *counts[b]) for i, a in enumerate(names) for b in names[i + 1:]}
+
+
+def _decisive(names: list[str], adjusted: dict[tuple[str, str], float]) -> dict[str, float]:
+    """A slice differs when it differs (Holm-adjusted) from more than half of the other
+    slices: one outlier among fair slices does not drag the fair ones into the flag, as a
+    one-against-the-rest test would. The decisive p is the one that must clear alpha."""
+    out = {}
+    needed = (len(names) - 1) // 2 + 1
+    for k in names:
+        ps = sorted(p for (a, b), p in adjusted.items() if k in (a, b))
+        out[k] = ps[needed - 1] if len(ps) >= needed else 1.0
     return out
 
 
+def _rows(counts: dict[str, tuple[int, int]], decisive: dict[str, float], alpha: float) -> list[SliceRate]:
+    total_s = sum(s for s, _ in counts.values())
+    total_n = sum(n for _, n in counts.values())
+    rows = []
+    for k in sorted(counts):
+        s, n = counts[k]
+        low, high = wilson(s, n)
+        raw = one_vs_rest_p(s, n, total_s - s, total_n - n)
+        rows.append(SliceRate(k, s, n, s / n if n else None, low, high, raw, decisive[k], decisive[k] < alpha))
+    return rows
+
+
+def _holm_dict(raw: dict) -> dict:
+    keys = list(raw)
+    return dict(zip(keys, holm([raw[k] for k in keys]), strict=True))
+
+
+def compare_rates(counts: dict[str, tuple[int, int]], alpha: float = 0.05) -> list[SliceRate]:
+    """{slice: (successes, n)} → each slice's rate with its Wilson interval, compared with
+    every other slice (Holm over the pairs), flagged where it differs from most of them."""
+    adjusted = _holm_dict(_pairwise(counts))
+    return _rows(counts, _decisive(sorted(counts), adjusted), alpha)
+
+
 def label_distribution(table: dict[str, dict[str, int]], alpha: float = 0.05) -> dict[str, list[SliceRate]]:
-    """{slice: {label: count}} → for each label, its share per slice compared across
-    slices; the Holm correction runs over every (label, slice) test of the table."""
+    """{slice: {label: count}} → for each label, its share per slice compared across the
+    slices; the Holm correction runs over every (label, pair of slices) test of the table."""
     labels = sorted({label for row in table.values() for label in row})
     per_label = {label: {k: (row.get(label, 0), sum(row.values())) for k, row in table.items()} for label in labels}
-    names = sorted(table)
-    raw: list[float] = []
-    for label in labels:
-        counts = per_label[label]
-        s_all = sum(s for s, _ in counts.values())
-        n_all = sum(n for _, n in counts.values())
-        raw += [one_vs_rest_p(counts[k][0], counts[k][1], s_all - counts[k][0], n_all - counts[k][1]) for k in names]
-    adjusted = holm(raw) if raw else []
+    raw = {(label, pair): p for label in labels for pair, p in _pairwise(per_label[label]).items()}
+    adjusted = _holm_dict(raw)
     out: dict[str, list[SliceRate]] = {}
-    i = 0
     for label in labels:
-        rows = []
-        for k in names:
-            s, n = per_label[label][k]
-            low, high = wilson(s, n)
-            rows.append(SliceRate(k, s, n, s / n if n else None, low, high, raw[i], adjusted[i], adjusted[i] < alpha))
-            i += 1
-        out[label] = rows
+        mine = {pair: p for (lab, pair), p in adjusted.items() if lab == label}
+        out[label] = _rows(per_label[label], _decisive(sorted(table), mine), alpha)
     return out
 
 
