@@ -179,3 +179,17 @@ def test_progress_charts_and_pages(server, admin, uniq):
     # an annotator is refused
     assert person.http.get("/api/insights/projects").status_code == 403
     assert httpx.get(f"{server.url}/api/tasks/browse").status_code == 401
+
+
+def test_changing_labels_per_task_applies_to_pending_tasks(server, admin, uniq):
+    name = f"overlap {uniq}"
+    pid = admin.project(name, 1)
+    ids = _tasks(admin, name, [{} for _ in range(3)])
+    r = admin.http.patch(f"/api/projects/{pid}", json={"labels_per_task": 2})
+    assert r.status_code == 200 and r.json()["pending_tasks_updated"] == 3
+    person, _ = _person(server, admin, pid, "overlap")
+    assert len(_drain(person, pid)) == 3
+    assert {admin.http.get(f"/v1/task/{t}").json()["status"] for t in ids} == {"pending"}  # waiting for a second label
+    r = admin.http.patch(f"/api/projects/{pid}", json={"labels_per_task": 1})
+    assert r.json()["pending_tasks_updated"] == 3
+    assert {admin.http.get(f"/v1/task/{t}").json()["status"] for t in ids} == {"completed"}  # one label is enough now

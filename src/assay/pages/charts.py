@@ -47,7 +47,7 @@ def trend_charts(data: dict[str, Any]) -> list[dict[str, str]]:
         _chart(pygal.Line, "Backlog (tasks left at the end of the day)", days, [("tasks left", [r["left"] for r in data["backlog"]])], every,
                fill=True),
         _chart(pygal.Bar, "Labels per hour (last 48 h)", [h["hour"][11:13] for h in data["hourly"]],
-               [("labels", [h["labels"] for h in data["hourly"]])], 6),
+               [("labels", [h["labels"] for h in data["hourly"]])], 6, truncate_label=-1),
         _chart(pygal.Line, "Labels per day by person", days, [(p["email"], p["labels"]) for p in data["people"]], every),
         _chart(pygal.Line, "Agreement and gold accuracy per week", [w["week"] for w in data["weekly"]],
                [("agreement with the consensus", [w["agreement"] for w in data["weekly"]]),

@@ -208,6 +208,25 @@ def reset_queue_ranks(session: Session, project_id: int) -> None:
                      [{"tid": r.id, "rank": queue_rank(r.priority)} for r in rows])
 
 
+def apply_labels_per_task(session: Session, project_id: int, old: int, new: int) -> int:
+    """A project's labels per task changed: pending tasks still asking for the old number
+    (not yet in review, not grown by adaptive overlap) ask for the new one; those that now
+    have enough answers are consolidated at once. Returns how many tasks changed."""
+    changed = session.connection().execute(update(T).where(
+        T.c.project_id == project_id, T.c.status == TaskStatus.PENDING, T.c.kind == TaskKind.TASK, T.c.review_state.is_(None),
+        T.c.required_labels == old, T.c.is_test.is_(False)).values(
+        required_labels=new, open_slots=func.max(0, T.c.open_slots + (new - old)) if session.get_bind().dialect.name == "sqlite"
+        else func.greatest(0, T.c.open_slots + (new - old)))).rowcount
+    if new < old:
+        A = TaskAnswer.__table__
+        ready = select(A.c.task_id).join(T, T.c.id == A.c.task_id).where(
+            T.c.project_id == project_id, T.c.status == TaskStatus.PENDING, T.c.review_state.is_(None), T.c.required_labels == new,
+            A.c.active.is_(True), A.c.source == AnswerSource.HUMAN).group_by(A.c.task_id).having(func.count() >= new)
+        for task_id in session.scalars(ready).all():
+            labels_in(session, session.get(Task, task_id))
+    return changed
+
+
 def set_priority(session: Session, task: Task, priority: int | None) -> None:
     """A lead changed a task's priority: its place in the queue moves with it."""
     task.priority = priority
