@@ -69,6 +69,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/active_learning.py --all
 	$(BIN)/python bench/autoaccept.py --all
 	$(BIN)/python bench/label_errors.py --all
+	$(BIN)/python bench/dashboards.py
 
 # ruff (style, imports at the top of modules) and import-linter (.importlinter: the layers
 # and the independence of the domain services). .ci/run runs this before the tests.

@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from assay.auth.principals import Principal
 from assay.authz import authorize
+from assay.insights.service import progress, slices, trends
 from assay.projects.models import Project
-from assay.projects.service import settings_json
+from assay.projects.service import list_projects, project_json, settings_json
 from assay.queue.policies import QueuePolicy
 from assay.queue.schemas import AnswerBody
 from assay.queue.service.access import task_project_access
@@ -32,3 +33,34 @@ def answer_task(session: Session, principal: Principal, task_id: str, body: Answ
     answer_directly(session, principal, task, body)
     session.flush()
     return listing.render(session, task)
+
+
+def projects_with_progress(session: Session, principal: Principal) -> list[dict[str, Any]]:
+    """The organization's projects (projects) with their progress (insights)."""
+    projects = [p for p in list_projects(session, principal) if not p.archived]
+    done = progress.progress(session.connection(), principal.org_id, [p.id for p in projects])
+    return [{**project_json(p), "review_fraction": p.review_fraction, "progress": done[p.id]} for p in projects]
+
+
+def chart_data(session: Session, principal: Principal, project: Project | None, days: int) -> dict[str, Any]:
+    """A project's (or the organization's) series over time (insights) with the project."""
+    data = trends.trends(session.connection(), principal.org_id, project.id if project else None, days)
+    return {"project": _brief(project) if project else None, **data}
+
+
+def slice_data(session: Session, project: Project, query) -> dict[str, Any]:
+    """Slices of a project's labels by a metadata key (`key`) or a labeler attribute
+    (`labeler`); the first metadata key seen when neither is given."""
+    conn = session.connection()
+    keys = slices.metadata_keys(conn, project.id)
+    if query.get("labeler"):
+        report = slices.by_labeler(conn, project, query["labeler"])
+    elif query.get("key") or keys:
+        report = slices.by_metadata(conn, project, query.get("key") or keys[0])
+    else:
+        report = None
+    return {"project": _brief(project), "metadata_keys": keys, "report": report}
+
+
+def _brief(project: Project) -> dict[str, Any]:
+    return {"id": project.public_id, "name": project.name, "type": project.type}

@@ -41,6 +41,13 @@ ACTIONS = {
     "export": "a project's tasks were exported",
     "review.verdict": "a reviewer accepted, fixed or rejected a task",
     "task.send_back": "a finished task was sent back for review or labeling",
+    "task.bulk": "a lead acted on many tasks from the task browser (send back, cancel, priority, reserve, tags)",
+    "task.flag": "a labeler or reviewer flagged a task's content with a warning",
+    "skill.grant": "a person was granted a skill (or its level changed)",
+    "skill.revoke": "a person's skill was taken away",
+    "rate.set": "a pay rate was set for a person, a project or the organization",
+    "rate.delete": "a pay rate was removed",
+    "wellbeing.settings": "a person's flagged-content opt-out or exposure budget changed",
 }
 
 

@@ -47,6 +47,10 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str | None] = mapped_column(String(300), nullable=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Well-being: never serve this person tasks with a content warning; their own daily
+    # budget of flagged tasks (None: ASSAY_EXPOSURE_BUDGET).
+    avoid_flagged: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    exposure_budget: Mapped[int | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     __table_args__ = (UniqueConstraint("org_id", "email", name="uq_users_org_email"), Index("ix_users_email", "email"))

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from assay.pages import admin, labeler, login
+from assay.pages import admin, cockpit, labeler, login
 from assay.pages.render import static
 
 router = APIRouter(include_in_schema=False)
-for module in (login, labeler, admin):
+for module in (login, labeler, admin, cockpit):
     router.include_router(module.router)
 
 __all__ = ["router", "static"]

@@ -23,7 +23,7 @@ from assay.orgs.service import list_users, user_json
 from assay.pages.render import guarded, render
 from assay.projects import quality
 from assay.projects.policies import ProjectPolicy
-from assay.projects.service import get_project_by_id, list_projects
+from assay.projects.service import get_project_by_id
 from assay.queue.service import membership
 from assay.web import parse_int
 
@@ -58,7 +58,7 @@ def audit_page(request: Request, principal: Principal):
 def projects_page(request: Request, principal: Principal):
     authorize(principal, ProjectPolicy.manage)
     with get_db().read() as session:
-        projects = list_projects(session, principal)
+        projects = flows.projects_with_progress(session, principal)
     return render("admin_projects.html", request, projects=projects)
 
 

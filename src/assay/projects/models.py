@@ -10,7 +10,8 @@ from assay.db import Base, BigIntPK, JSONType, utcnow
 # Project params that configure the project itself (quality policy, instructions) rather
 # than the params its tasks are created with.
 PROJECT_ONLY_PARAMS = frozenset({"instruction", "labels_per_task", "max_labels", "target_confidence", "review_fraction", "review_below",
-                                 "aggregation", "gold_rate", "qualification_size", "pause_below", "pipeline", "consensus_attempts"})
+                                 "aggregation", "gold_rate", "qualification_size", "pause_below", "pipeline", "consensus_attempts",
+                                 "required_skill", "required_skill_level", "content_warning"})
 
 
 class Project(Base):

@@ -16,6 +16,7 @@ from assay.names import check_name
 from assay.projects.models import Project
 from assay.projects.schemas import ProjectSettingsBody, QualityPolicy
 from assay.schemas import validate
+from assay.tasks import lifecycle
 from assay.tasks.models import AnswerSource, Task, TaskAnswer, TaskKind
 from assay.tasktypes import check_task_type
 from assay.timeutil import iso
@@ -117,6 +118,7 @@ def update_settings(session: Session, principal: Principal, project: Project, bo
     given change; instructions, labels per task and max labels make a new params version
     (as setParams does)."""
     given = body.model_fields_set
+    old_labels = project.labels_per_task
     for key in given & set(POLICY_KEYS):
         setattr(project, key, getattr(body, key))
     _check_max_labels(project.max_labels, project.labels_per_task, "max_labels")
@@ -124,6 +126,9 @@ def update_settings(session: Session, principal: Principal, project: Project, bo
     if params:
         _new_params_version(project, params, patch=True)
     session.flush()
+    if project.labels_per_task != old_labels:
+        # pending tasks follow the new overlap (they would silently keep the old one)
+        project.pending_relabelled = lifecycle.apply_labels_per_task(session, project.id, old_labels, project.labels_per_task)
     return project
 
 

@@ -87,8 +87,11 @@ def update_project_settings(project_id: str, body: ProjectSettingsBody, principa
     with get_db().write() as session:
         project = service.update_settings(session, principal, service.get_project_by_id(session, principal, project_id), body)
         changes = {k: (f"{len(body.instruction)} characters" if k == "instruction" else getattr(body, k)) for k in sorted(body.model_fields_set)}
+        relabelled = getattr(project, "pending_relabelled", None)
+        if relabelled is not None:
+            changes["pending_tasks_updated"] = relabelled
         record(session, principal, "project.settings", "project", project.public_id, changes)
-        return JSON(flows.project_settings(session, project))
+        return JSON({**flows.project_settings(session, project), **({"pending_tasks_updated": relabelled} if relabelled is not None else {})})
 
 
 @native.post("/projects/{project_id}/members")

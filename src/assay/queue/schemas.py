@@ -20,6 +20,11 @@ class NextBody(RequestBody):
 class SubmitBody(RequestBody):
     response: Any = Field(description="The answer, in the task type's response format.")
     active_seconds: ActiveSeconds | None = None
+    shown_seconds: Annotated[float, Field(ge=0, allow_inf_nan=False, description="Time the task was on screen (active and idle), for timesheets.")] | None = None
+
+
+class FlagBody(RequestBody):
+    warning: Annotated[str, Field(min_length=1, max_length=200, description="What the content shows (the warning others see).")] = "flagged by a labeler"
 
 
 class SkipBody(RequestBody):

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
+from assay.audit.log import record
 from assay.auth.dependencies import authenticate
 from assay.auth.principals import Principal
 from assay.authz import authorize
 from assay.db import get_db
 from assay.queue.models import AssignmentKind
 from assay.queue.policies import QueuePolicy
-from assay.queue.schemas import NextBody, ReviewBody, SkipBody, SubmitBody
+from assay.queue.schemas import FlagBody, NextBody, ReviewBody, SkipBody, SubmitBody
 from assay.queue.service import access, claim, leases, review, submit, workbench
 from assay.web import JSON, JSONRoute, run_db
 
@@ -64,6 +65,19 @@ def _on_assignment(fn, principal: Principal, assignment_id: str, *args):
     """Assignment routes: the caller's own assignments only (the query is scoped to them)."""
     with get_db().write() as session:
         return fn(session, principal, assignment_id, *args)
+
+
+def _flag(principal: Principal, assignment_id: str, body: FlagBody) -> dict:
+    with get_db().write() as session:
+        result = submit.flag(session, principal, assignment_id, body)
+        record(session, principal, "task.flag", "task", result["task_id"], {"warning": result["content_warning"]})
+        return result
+
+
+@native.post("/assignments/{assignment_id}/flag")
+async def flag_content(assignment_id: str, body: FlagBody, principal: Principal = Depends(authenticate)):
+    authorize(principal, QueuePolicy.work())  # and only the caller's own assignment (scoped query)
+    return JSON(await run_db(_flag, principal, assignment_id, body))
 
 
 @native.post("/assignments/{assignment_id}/heartbeat")

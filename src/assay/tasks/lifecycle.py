@@ -24,7 +24,7 @@ from assay.db import utcnow
 from assay.errors import InvalidRequest, field_error
 from assay.projects.models import Project
 from assay.queue.models import AssignmentKind
-from assay.tasks import counts, queries
+from assay.tasks import counts, queries, rollups
 from assay.tasks.answers import (
     ACTIVE_RESPONSES,
     DEACTIVATE_ANSWER,
@@ -64,6 +64,8 @@ def complete_task(session: Session, task: Task, response: dict[str, Any], qualit
     task.quality = quality
     task.completed_at = now
     task.updated_at = now
+    if task.kind == TaskKind.TASK:
+        rollups.add(session, task, rollups.PROJECT, completed=1)
     session.flush()
     notify(session, task)
     _after_terminal(session, task)
@@ -144,6 +146,9 @@ UPDATE tasks SET open_slots = open_slots - 1 WHERE id = (
   SELECT t.id FROM tasks t
   WHERE t.project_id = :project_id AND t.status = 'pending' AND t.open_slots > 0 AND t.is_test = {false}
     AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id AND a.user_id = :user_id AND a.kind = 'label')
+    AND (t.reserved_for IS NULL OR t.reserved_for = :user_id) {flagged}
+    AND (t.required_skill IS NULL OR EXISTS (SELECT 1 FROM user_skills s
+         WHERE s.user_id = :user_id AND s.name = t.required_skill AND s.level >= t.required_level))
   ORDER BY t.queue_rank, t.id LIMIT 1 {lock}
 ) AND open_slots > 0 RETURNING id
 """
@@ -152,30 +157,35 @@ UPDATE tasks SET review_state = 'leased' WHERE id = (
   SELECT t.id FROM tasks t
   WHERE t.project_id = :project_id AND t.status = 'pending' AND t.review_state = 'waiting'
     AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id AND a.user_id = :user_id AND a.kind = 'label')
+    {flagged}
   ORDER BY t.queue_rank, t.id LIMIT 1 {lock}
 ) AND review_state = 'waiting' RETURNING id
 """
-_CLAIMS: dict[tuple[str, bool], Any] = {}
+_CLAIMS: dict[tuple[str, bool, bool], Any] = {}
 _TAKE_SLOT = update(T).where(T.c.id == bindparam("t"), T.c.open_slots > 0).values(open_slots=T.c.open_slots - 1)
 _RELEASE_SLOT = update(T).where(T.c.id == bindparam("t"), T.c.status == TaskStatus.PENDING, T.c.kind == TaskKind.TASK).values(
     open_slots=T.c.open_slots + 1)
 _RELEASE_REVIEW = update(T).where(T.c.id == bindparam("t"), T.c.review_state == ReviewState.LEASED).values(review_state=ReviewState.WAITING)
 
 
-def _claim_sql(template: str, session: Session) -> Any:
+def _claim_sql(template: str, session: Session, flagged: bool) -> Any:
     pg = session.get_bind().dialect.name == "postgresql"
-    stmt = _CLAIMS.get((template, pg))
+    stmt = _CLAIMS.get((template, pg, flagged))
     if stmt is None:
         # literals, not parameters, so SQLite matches the partial queue index
-        stmt = _CLAIMS[(template, pg)] = text(template.format(false="false" if pg else "0", lock="FOR UPDATE OF t SKIP LOCKED" if pg else ""))
+        stmt = _CLAIMS[(template, pg, flagged)] = text(template.format(
+            false="false" if pg else "0", lock="FOR UPDATE OF t SKIP LOCKED" if pg else "",
+            flagged="" if flagged else "AND t.content_warning IS NULL"))
     return stmt
 
 
-def claim_slot(session: Session, project_id: int, user_id: int, kind: str) -> int | None:
+def claim_slot(session: Session, project_id: int, user_id: int, kind: str, *, flagged: bool = True) -> int | None:
     """Take one label slot (or the review) of the project's first task in queue order that
-    this person has not labeled; the task's id, or None when there is none."""
+    this person has not labeled, may take (reserved for nobody else, their skills meet its
+    requirement) and, with `flagged` False, carries no content warning; the task's id,
+    or None when there is none."""
     template = _LABEL_CLAIM if kind == AssignmentKind.LABEL else _REVIEW_CLAIM
-    return session.connection().execute(_claim_sql(template, session), {"project_id": project_id, "user_id": user_id}).scalar()
+    return session.connection().execute(_claim_sql(template, session, flagged), {"project_id": project_id, "user_id": user_id}).scalar()
 
 
 def take_slot(session: Session, task: Task) -> bool:
@@ -196,6 +206,32 @@ def reset_queue_ranks(session: Session, project_id: int) -> None:
     if rows:
         conn.execute(update(T).where(T.c.id == bindparam("tid")).values(queue_rank=bindparam("rank")),
                      [{"tid": r.id, "rank": queue_rank(r.priority)} for r in rows])
+
+
+def apply_labels_per_task(session: Session, project_id: int, old: int, new: int) -> int:
+    """A project's labels per task changed: pending tasks still asking for the old number
+    (not yet in review, not grown by adaptive overlap) ask for the new one; those that now
+    have enough answers are consolidated at once. Returns how many tasks changed."""
+    changed = session.connection().execute(update(T).where(
+        T.c.project_id == project_id, T.c.status == TaskStatus.PENDING, T.c.kind == TaskKind.TASK, T.c.review_state.is_(None),
+        T.c.required_labels == old, T.c.is_test.is_(False)).values(
+        required_labels=new, open_slots=func.max(0, T.c.open_slots + (new - old)) if session.get_bind().dialect.name == "sqlite"
+        else func.greatest(0, T.c.open_slots + (new - old)))).rowcount
+    if new < old:
+        A = TaskAnswer.__table__
+        ready = select(A.c.task_id).join(T, T.c.id == A.c.task_id).where(
+            T.c.project_id == project_id, T.c.status == TaskStatus.PENDING, T.c.review_state.is_(None), T.c.required_labels == new,
+            A.c.active.is_(True), A.c.source == AnswerSource.HUMAN).group_by(A.c.task_id).having(func.count() >= new)
+        for task_id in session.scalars(ready).all():
+            labels_in(session, session.get(Task, task_id))
+    return changed
+
+
+def set_priority(session: Session, task: Task, priority: int | None) -> None:
+    """A lead changed a task's priority: its place in the queue moves with it."""
+    task.priority = priority
+    task.queue_rank = queue_rank(priority)
+    task.updated_at = utcnow()
 
 
 def set_queue_ranks(session: Session, ranks: dict[int, int]) -> None:
@@ -238,6 +274,7 @@ def record_answer(
     active_seconds: float | None = None,
     replaces: int | None = None,
     lease_held: bool = False,
+    held_seconds: float | None = None,
 ) -> int:
     """Store one labeler's answer (or a new version of their answer `replaces`); once
     the task has the labels it needs, send it to review or complete it. Returns the
@@ -260,6 +297,8 @@ def record_answer(
         "hypothesis_status": hypothesis_status(session, task, clean), "active": True, "created_at": now,
     }).scalar_one()
     task.updated_at = now
+    if source == AnswerSource.HUMAN:
+        rollups.answered(session, task, user_id, clean, active_seconds, held_seconds, edit=replaces is not None)
     if task.status == TaskStatus.COMPLETED:
         # an edit of a finished task (the labeler went back): the answer is re-consolidated
         task.response, task.quality, _ = consensus_of(session, task, [tuple(r) for r in conn.execute(ACTIVE_RESPONSES, {"t": task.id})])
@@ -283,6 +322,8 @@ def record_gold_answer(session: Session, task: Task, response: Any, *, user_id: 
         "active_seconds": active_seconds, "hypothesis_status": None, "active": True, "created_at": utcnow(), "correct": correct,
     }).scalar_one()
     record_gold_result(session, task, user_id, correct)
+    rollups.add(session, task, user_id, gold_answered=1 if task.kind == TaskKind.EVALUATION else 0, gold_correct=int(correct and task.kind == TaskKind.EVALUATION),
+                active_seconds=active_seconds)
     return answer_id, correct
 
 
@@ -319,6 +360,7 @@ def labels_in(session: Session, task: Task) -> None:
         return
     complete_task(session, task, response, quality)
     record_agreement(session, task, [u for u, _ in answers], agreed)
+    rollups.agreement(session, task, [u for u, _ in answers], agreed)
 
 
 def answers_resubmitted(task: Task) -> None:
@@ -362,6 +404,7 @@ def review_task(
         raise InvalidRequest(f"Task {task.public_id} has no answers to review.", field="task_id")
     for answer in answers:
         answer.reviewed_by = reviewer_id
+    rollups.add(session, task, reviewer_id, reviewed=1, rejected=int(action == "reject"), active_seconds=active_seconds)
     if action == "reject":
         return _reject(session, task, answers, reviewer_email, comment, active_seconds)
     if action == "accept":
@@ -374,6 +417,7 @@ def review_task(
     task.review_state = ReviewState.DONE
     complete_task(session, task, final, quality)
     record_agreement(session, task, [a.user_id for a in answers], agreed)
+    rollups.agreement(session, task, [a.user_id for a in answers], agreed)
     return []
 
 

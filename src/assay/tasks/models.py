@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assay.db import Base, BigIntPK, JSONType, utcnow
@@ -107,6 +107,13 @@ class Task(Base):
     # practice item shown first, with feedback. Gold items never complete or call back.
     kind: Mapped[str] = mapped_column(String(12), default="task", server_default="task")
     expected_response: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
+    # Routing the claim reads: a skill (and level) the labeler must hold, a person the task
+    # is reserved for, and a content warning (flagged content is blurred, budgeted, and
+    # never served to people who opted out).
+    required_skill: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    required_level: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    reserved_for: Mapped[int | None] = mapped_column(BigIntPK, nullable=True)
+    content_warning: Mapped[str | None] = mapped_column(String(200), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
@@ -193,3 +200,32 @@ class LabelerStats(Base):
     # evaluation (gold) items answered and answered correctly since the last reinstatement
     gold_answered: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     gold_correct: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class ActivityRollup(Base):
+    """Per project, person (0: the project itself) and hour: what happened, summed in the
+    transaction of each answer, completion and verdict (`tasks.rollups`). Dashboards read
+    these few rows instead of scanning answers."""
+
+    __tablename__ = "activity_rollups"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    hour: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    created: Mapped[int] = mapped_column(Integer, default=0)  # tasks created (user 0)
+    labels: Mapped[int] = mapped_column(Integer, default=0)  # human answers to customer tasks
+    annotations: Mapped[int] = mapped_column(Integer, default=0)  # shapes/spans/… inside them (1 for a choice)
+    active_seconds: Mapped[float] = mapped_column(default=0.0)
+    held_seconds: Mapped[float] = mapped_column(default=0.0)  # lease start to submission: active + idle
+    completed: Mapped[int] = mapped_column(Integer, default=0)  # tasks completed (user 0)
+    reviewed: Mapped[int] = mapped_column(Integer, default=0)  # verdicts given (the reviewer's row)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    consolidated: Mapped[int] = mapped_column(Integer, default=0)  # this person's answers consolidated
+    agreed: Mapped[int] = mapped_column(Integer, default=0)  # … that agreed with the final answer
+    gold_answered: Mapped[int] = mapped_column(Integer, default=0)
+    gold_correct: Mapped[int] = mapped_column(Integer, default=0)
+    flagged: Mapped[int] = mapped_column(Integer, default=0)  # answers to tasks with a content warning
+
+    __table_args__ = (Index("ix_activity_rollups_org_day", "org_id", "day"), Index("ix_activity_rollups_user_day", "user_id", "day"))

@@ -14,6 +14,8 @@ class TaskPolicy:
     use_api: Rule = staticmethod(task_api)
     export: Rule = staticmethod(task_api)
     send_back: Rule = staticmethod(all_of(admin, live))
+    # the task browser and its bulk actions: a lead's, over live work
+    browse: Rule = staticmethod(all_of(admin, live))
 
     @staticmethod
     def read_detail(is_member: bool, was_assigned: bool) -> Rule:

@@ -22,8 +22,8 @@ from assay.queue.schemas import AnswerBody
 from assay.tasks import lifecycle
 from assay.tasks.models import TASK_STATUSES, TaskKind, TaskStatus
 from assay.tasks.policies import TaskPolicy
-from assay.tasks.schemas import SendBackBody
-from assay.tasks.service import create, detail, export, listing, mutations
+from assay.tasks.schemas import BulkActionBody, SendBackBody
+from assay.tasks.service import browse, create, detail, export, listing, mutations
 from assay.web import JSON, BodyRejected, JSONRoute, attachment_disposition, name_param, parse_bool, parse_json, run_db
 
 v1 = APIRouter(prefix="/v1", route_class=JSONRoute)
@@ -165,6 +165,26 @@ def _answer(principal: Principal, task_id: str, body: AnswerBody) -> dict:
 async def submit_answer(task_id: str, body: AnswerBody, principal: Principal = Depends(authenticate)):
     """One human answer without a lease, under the queue's rules (QueuePolicy.answer)."""
     return JSON(await run_db(_answer, principal, task_id, body))
+
+
+@native.get("/tasks/browse")
+async def browse_tasks(request: Request, principal: Principal = Depends(authenticate)):
+    authorize(principal, TaskPolicy.browse)
+    return JSON(await run_db(_read, browse.browse, principal, request.query_params))
+
+
+def _bulk_action(principal: Principal, body: BulkActionBody) -> dict:
+    with get_db().write() as session:
+        result = browse.bulk_action(session, principal, body.task_ids, body.action, body.value, body.comment)
+        record(session, principal, "task.bulk", "task", f"{len(result['changed'])} tasks",
+               {"action": body.action, "value": body.value, "changed": result["changed"][:100], "skipped": len(result["skipped"])})
+        return result
+
+
+@native.post("/tasks/bulk-action")
+async def bulk_action(body: BulkActionBody, principal: Principal = Depends(authenticate)):
+    authorize(principal, TaskPolicy.browse)
+    return JSON(await run_db(_bulk_action, principal, body))
 
 
 @native.get("/tasks/{task_id}")

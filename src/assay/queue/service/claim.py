@@ -15,6 +15,7 @@ from assay.orgs.models import Role
 from assay.queue.models import Assignment, AssignmentKind, AssignmentStatus
 from assay.queue.service.access import GOLD_ANSWERED, GOLD_CANDIDATE
 from assay.queue.service.leases import MAX_HELD, lease_until, sweep_expired
+from assay.queue.service.routing import routing
 from assay.queue.service.workbench import view
 from assay.tasks import lifecycle
 from assay.tasks.models import TaskKind
@@ -47,11 +48,20 @@ def claim(session: Session, principal: Principal, project, kind: str, holding: l
     if task_id is None and qualifying:
         return {"assignment": None, "task": None, "reason": "waiting for more qualification items"}
     if task_id is None:
-        task_id = lifecycle.claim_slot(session, project.id, principal.user_id, kind)
-    if task_id is None:
-        return {"assignment": None, "task": None,
-                "reason": "nothing left to label" if kind == AssignmentKind.LABEL else "nothing waiting for review"}
+        route = routing(session, principal.user_id, project)
+        if route.refused and kind == AssignmentKind.LABEL:
+            return {"assignment": None, "task": None, "reason": route.refused}
+        task_id = lifecycle.claim_slot(session, project.id, principal.user_id, kind, flagged=route.flagged_ok)
+        if task_id is None:
+            return {"assignment": None, "task": None, "reason": _nothing_left(kind, route)}
     return view(session, _lease(session, principal, project, task_id, kind))
+
+
+def _nothing_left(kind: str, route) -> str:
+    left = "nothing left to label" if kind == AssignmentKind.LABEL else "nothing waiting for review"
+    if not route.flagged_ok and route.exposure >= route.budget:
+        return f"{left} without a content warning: you reached today's budget of {route.budget} flagged tasks"
+    return left
 
 
 def _live_leases(session: Session, principal: Principal, project, kind: str, holding: list[str]) -> list[dict]:

@@ -15,7 +15,7 @@ from assay.config import get_settings
 from assay.db import new_public_id, utcnow
 from assay.errors import Conflict, InvalidRequest, NotFound
 from assay.queue.models import Assignment, AssignmentKind, AssignmentStatus
-from assay.queue.schemas import AnswerBody, SkipBody, SubmitBody
+from assay.queue.schemas import AnswerBody, FlagBody, SkipBody, SubmitBody
 from assay.queue.service.leases import my_assignment
 from assay.queue.service.membership import pause_if_below
 from assay.queue.service.workbench import view
@@ -53,12 +53,12 @@ def submit(session: Session, principal: Principal, assignment_id: str, body: Sub
         return _submit_gold(session, principal, assignment, task, body, now)
     if status == AssignmentStatus.LEASED:
         answer_id = lifecycle.record_answer(session, task, body.response, user_id=principal.user_id,
-                                            active_seconds=body.active_seconds, lease_held=True)
+                                            active_seconds=body.active_seconds, lease_held=True, held_seconds=_held(body))
     elif status in (AssignmentStatus.SUBMITTED, AssignmentStatus.REWORK):
         if status == AssignmentStatus.SUBMITTED and (assignment["expires_at"] <= now or not editable(task)):
             raise Conflict("This submission can no longer be edited.", field="assignment_id")
         answer_id = lifecycle.record_answer(session, task, body.response, user_id=principal.user_id,
-                                            active_seconds=body.active_seconds, replaces=assignment["answer_id"])
+                                            active_seconds=body.active_seconds, replaces=assignment["answer_id"], held_seconds=_held(body))
     else:
         raise Conflict(f"This assignment is {status}.", field="assignment_id")
     conn.execute(_MARK_SUBMITTED, {"a": assignment["id"], "answer": answer_id, "now": now,
@@ -66,6 +66,13 @@ def submit(session: Session, principal: Principal, assignment_id: str, body: Sub
     if status == AssignmentStatus.REWORK and not conn.execute(_REWORK_LEFT, {"t": task.id}).scalar():
         lifecycle.answers_resubmitted(task)
     return {"assignment_id": assignment_id, "task_id": task.public_id, "task_status": task.status, "answer_id": answer_id}
+
+
+def _held(body: SubmitBody) -> float | None:
+    """Time on screen, never less than the active time (a page that sends none: active only)."""
+    if body.shown_seconds is None:
+        return body.active_seconds
+    return max(body.shown_seconds, body.active_seconds or 0.0)
 
 
 def _submit_gold(session: Session, principal: Principal, assignment, task: Task, body: SubmitBody, now) -> dict[str, Any]:
@@ -126,3 +133,15 @@ def answer_directly(session: Session, principal: Principal, task: Task, body: An
             public_id=new_public_id(), org_id=task.org_id, project_id=task.project_id, task_id=task.id, user_id=principal.user_id,
             kind=AssignmentKind.LABEL, status=AssignmentStatus.SUBMITTED, expires_at=now, answer_id=answer_id, created_at=now, updated_at=now))
     return answer_id
+
+
+def flag(session: Session, principal: Principal, assignment_id: str, body: FlagBody) -> dict[str, Any]:
+    """A labeler or reviewer flags the content of the task they hold: it carries a content
+    warning from now on (blurred, budgeted, never served to people who opted out)."""
+    assignment = session.connection().execute(_MY_ASSIGNMENT, {"a": assignment_id, "o": principal.org_id, "u": principal.user_id}).mappings().first()
+    if assignment is None:
+        raise NotFound("Assignment not found.", field="assignment_id")
+    task = session.get(Task, assignment["task_id"], with_for_update=True)
+    if task.content_warning is None:
+        task.content_warning = body.warning
+    return {"task_id": task.public_id, "content_warning": task.content_warning}

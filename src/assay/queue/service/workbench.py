@@ -31,7 +31,7 @@ ORG = Organization.__table__
 TOOLS = Path(__file__).resolve().parents[2] / "pages" / "static" / "js" / "tools"
 
 _VIEW = select(
-    T.c.public_id, T.c.type, T.c.status, T.c.kind, T.c.params, T.c.instruction, T.c.metadata, T.c.project_id,
+    T.c.public_id, T.c.type, T.c.status, T.c.kind, T.c.params, T.c.instruction, T.c.metadata, T.c.project_id, T.c.content_warning,
     P.c.public_id.label("project_public_id"),
     P.c.name.label("project_name"), P.c.param_history, ORG.c.public_id.label("org_public_id"),
 ).join(P, P.c.id == T.c.project_id).join(ORG, ORG.c.id == T.c.org_id).where(T.c.id == bindparam("t"))
@@ -63,6 +63,7 @@ def view(session: Session, assignment) -> dict[str, Any]:
             "task_id": row["public_id"], "type": row["type"], "status": row["status"], "practice": row["kind"] == TaskKind.TRAINING,
             "params": _signed_files(get_plugin(row["type"]).workbench_params(params), row["org_public_id"]), "hypothesis": hypothesis,
             "instruction_html": markdown.render(_own_instruction(row["instruction"], history)), "metadata": row["metadata"] or {},
+            "content_warning": row["content_warning"],
         },
         "project": {"id": row["project_public_id"], "name": row["project_name"], "guidelines_html": markdown.render(_guidelines(history))},
         "previous_response": None,

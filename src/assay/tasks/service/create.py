@@ -20,17 +20,18 @@ from assay.db import new_public_id, utcnow
 from assay.errors import Conflict, InvalidRequest, field_error
 from assay.files.references import check_scaledata_refs, scaledata_refs
 from assay.projects.models import PROJECT_ONLY_PARAMS, Project
-from assay.tasks import counts, lifecycle
+from assay.tasks import counts, lifecycle, rollups
 from assay.tasks.models import PRIORITY_LIMIT, Task, TaskStatus, queue_rank
 from assay.tasks.service.fields import check_tags, check_unique_id
 from assay.tasktypes import check_task_type, get_plugin
 from assay.timeutil import iso
 from assay.urls import check_callback_url
 
+ROUTING_KEYS = ("content_warning", "required_skill", "required_skill_level")
 # Request keys that are task settings; every other key is a type parameter.
 TASK_SETTINGS = {
     "project", "batch", "instruction", "callback_url", "metadata", "unique_id",
-    "clear_unique_id_on_error", "tags", "priority", "urgency",
+    "clear_unique_id_on_error", "tags", "priority", "urgency", "content_warning", "required_skill", "required_skill_level",
 }
 
 
@@ -71,6 +72,7 @@ class TaskContext:
         defaults = Project.current_params.fget(self.project)
         self.project_instruction = defaults.get("instruction") if isinstance(defaults.get("instruction"), str) else ""
         self.default_params = {k: v for k, v in defaults.items() if k not in PROJECT_ONLY_PARAMS}
+        self.project_routing = {k: defaults[k] for k in ROUTING_KEYS if defaults.get(k) is not None}
         self.principal = principal
 
     def build_row(self, body: Any, prefix: str = "") -> dict[str, Any]:
@@ -113,6 +115,7 @@ class TaskContext:
                 raise InvalidRequest(prefix + exc.message, field=prefix + (exc.field or "")) from None
             raise
         return {
+            **self._routing(body, fe),
             "type": self.type_name,
             "instruction": instruction,
             "params": params,
@@ -123,6 +126,19 @@ class TaskContext:
             "clear_unique_id_on_error": clear_on_error,
             "priority": priority,
         }
+
+    def _routing(self, body: dict, fe) -> dict[str, Any]:
+        """The task's routing columns: its own `content_warning` / `required_skill` (+ level)
+        or the project's."""
+        given = {**self.project_routing, **{k: body[k] for k in ROUTING_KEYS if body.get(k) is not None}}
+        warning, skill, level = given.get("content_warning"), given.get("required_skill"), given.get("required_skill_level", 1)
+        if warning is not None and (not isinstance(warning, str) or not 0 < len(warning) <= 200):
+            raise fe("content_warning", "must be text of 1 to 200 characters (what the content shows)")
+        if skill is not None and (not isinstance(skill, str) or not 0 < len(skill) <= 64):
+            raise fe("required_skill", "must be a skill name of 1 to 64 characters")
+        if not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 10:
+            raise fe("required_skill_level", "must be an integer from 1 to 10")
+        return {"content_warning": warning, "required_skill": skill, "required_level": level}
 
 
 def _check_scaledata(session: Session, principal: Principal, row: dict[str, Any], prefix: str = "") -> None:
@@ -210,6 +226,8 @@ def create_task(session: Session, principal: Principal, type_name: str, body: An
     with unique_ids_guard(session, principal, [row["unique_id"]] if row["unique_id"] is not None else []):
         task_id = session.connection().execute(insert(Task.__table__).values(**values).returning(Task.__table__.c.id)).scalar_one()
     counts.bump(session, principal.org_id, principal.is_test, ctx.project.id, values["batch_id"], TaskStatus.PENDING, 1)
+    if not principal.is_test:
+        rollups.add_to(session, principal.org_id, ctx.project.id, rollups.PROJECT, created=1)
     if principal.is_test:
         task = session.get(Task, task_id)
         lifecycle.auto_complete_test_task(session, task)
@@ -296,6 +314,8 @@ def create_tasks_bulk(session: Session, principal: Principal, body: Any) -> list
     with unique_ids_guard(session, principal, list(seen), prefix_of=seen):
         session.execute(insert(Task.__table__), values)
     counts.bump(session, principal.org_id, principal.is_test, ctx.project.id, common["batch_id"], TaskStatus.PENDING, len(values))
+    if not principal.is_test:
+        rollups.add_to(session, principal.org_id, ctx.project.id, rollups.PROJECT, created=len(values))
     if len(values) >= 5000 and session.get_bind().dialect.name == "postgresql":
         # fresh statistics, or the planner takes a 100k-row project for one row until
         # autovacuum gets to it, and chooses a sort over the (project, id) index

@@ -15,6 +15,7 @@ export class ActiveTimer {
 
   reset() {
     this.activeMs = 0;
+    this.shownMs = 0; // visible, active or idle: the timesheet's on-screen time
     this.lastTick = performance.now();
     this.lastActivity = this.lastTick;
   }
@@ -25,6 +26,7 @@ export class ActiveTimer {
       // count only the part of this interval that lies within the idle window
       const activeUntil = Math.min(now, this.lastActivity + this.idleMs);
       if (activeUntil > this.lastTick) this.activeMs += activeUntil - this.lastTick;
+      this.shownMs += now - this.lastTick;
     }
     this.lastTick = now;
   }
@@ -32,5 +34,10 @@ export class ActiveTimer {
   seconds() {
     this.tick();
     return Math.round(this.activeMs) / 1000;
+  }
+
+  shownSeconds() {
+    this.tick();
+    return Math.round(this.shownMs) / 1000;
   }
 }

@@ -7,6 +7,7 @@ function valueOf(input) {
   const type = input.dataset.type;
   if (type === 'bool') return input.value === 'true';
   if (type === 'null') return null;
+  if (type === 'optional') return input.value === '' ? null : input.value;
   if (type === 'int') return input.value === '' ? null : Number.parseInt(input.value, 10);
   if (type === 'float') return input.value === '' ? null : Number.parseFloat(input.value);
   return input.value;
@@ -22,8 +23,16 @@ for (const form of document.querySelectorAll('form[data-api]')) {
     }
     const method = form.dataset.method || 'POST';
     const errorBox = form.querySelector('[data-error]');
+    // "/api/people/{user_id}/skills/{name}": the named inputs fill the path, not the body
+    const path = form.dataset.api.replace(/\{(\w+)\}/g, (_, key) => {
+      const value = encodeURIComponent(String(body[key] ?? ''));
+      delete body[key];
+      return value;
+    });
     try {
-      await api(method, form.dataset.api, method === 'DELETE' ? undefined : body);
+      await api(method, path, method === 'DELETE' ? undefined : body);
+      // after the reload the form says "Saved" (the page shows the stored state)
+      if (form.id) sessionStorage.setItem('assay-saved', form.id);
       location.reload();
     } catch (err) {
       if (errorBox) { errorBox.textContent = err.message; errorBox.hidden = false; } else { alert(err.message); }
@@ -31,4 +40,18 @@ for (const form of document.querySelectorAll('form[data-api]')) {
       if (bad) { bad.setAttribute('aria-invalid', 'true'); bad.focus(); }
     }
   });
+}
+
+// "Saved": the form that was sent before this reload confirms it.
+const savedForm = sessionStorage.getItem('assay-saved');
+if (savedForm) {
+  sessionStorage.removeItem('assay-saved');
+  const form = document.getElementById(savedForm);
+  if (form) {
+    const note = document.createElement('p');
+    note.className = 'saved';
+    note.setAttribute('role', 'status');
+    note.textContent = 'Saved';
+    form.append(note);
+  }
 }

@@ -17,6 +17,7 @@ import { EditHistory, isEdited } from './workbench/history.js';
 import { binding, comboOf, findBinding, freeKeys } from './workbench/keys.js';
 import { WorkQueue } from './workbench/queue.js';
 import * as view from './workbench/view.js';
+import { BreakClock, blurred } from './workbench/wellbeing.js';
 
 const { root } = view;
 const project = root.dataset.project;
@@ -27,6 +28,8 @@ const FREE_KEYS = freeKeys(mode);
 let current = null; // the task on screen: {data, tool, history, revising}
 let busy = false;
 let done = 0;
+let revealed = null; // the task whose flagged content the person chose to see
+const breaks = new BreakClock(Number(root.dataset.breakMinutes || 0) * 60 * 1000);
 const timer = new ActiveTimer(Number(root.dataset.idle) * 1000);
 const queue = new WorkQueue({
   claim: (holding) => api('POST', mode === 'review' ? `/api/projects/${project}/review/next` : `/api/projects/${project}/next`, { holding }),
@@ -56,6 +59,8 @@ shellKey('Ctrl+Enter', 'Submit from a text box', () => primary(), { inText: true
 shellKey('Ctrl+z', 'Undo the last change', () => undo());
 shellKey('?', 'Show these keys', () => view.showHelp(allKeys()));
 shellKey('i', 'Show or hide the instructions', () => view.toggleGuide());
+shellKey('v', 'Reveal content behind a warning', () => reveal());
+shellKey('w', 'Flag disturbing content (adds a warning)', () => flag());
 if (mode === 'review') {
   shellKey('a', 'Accept the answer', () => reviewAction('accept'));
   shellKey('f', 'Submit my edits as the fix', () => reviewAction('fix'));
@@ -99,7 +104,7 @@ async function show(data, { revising = false } = {}) {
   view.taskNotice(data, mode, revising);
   if (mode === 'review') view.renderAnswers(data, loadAnswer);
   const initial = data.previous_response ?? data.task.hypothesis ?? null;
-  const container = view.renderTaskFrame(data.task);
+  const container = view.renderTaskFrame(data.task, blurred(data.task, revealed), () => reveal());
   const state = { data, tool: null, history: null, revising };
   current = state;
   const ctx = {
@@ -166,13 +171,31 @@ function primary() {
   return guarded(async () => {
     let response;
     try { response = current.tool.getResponse(); } catch (err) { view.showError(err.message); return; }
-    const result = await api('POST', `/api/assignments/${current.data.assignment.id}/submit`, { response, active_seconds: timer.seconds() });
+    const result = await api('POST', `/api/assignments/${current.data.assignment.id}/submit`, { response, active_seconds: timer.seconds(), shown_seconds: timer.shownSeconds() });
     done += 1;
     await advance();
+    const minutes = breaks.worked(Date.now());
+    if (minutes) view.notice(`You have worked ${minutes} minutes without a break. Consider a short pause.`, 'info');
     if (result.practice) {
       view.notice(result.practice.correct ? 'Practice task: your answer matched the expected one.'
         : `Practice task: the expected answer was ${JSON.stringify(result.practice.expected_response)}.`, result.practice.correct ? 'info' : 'warn');
     }
+  });
+}
+
+function reveal() {
+  if (!current) return;
+  revealed = current.data.task.task_id;
+  view.unblur();
+}
+
+function flag() {
+  return guarded(async () => {
+    const warning = await view.promptText('What does this content show? (the warning others will see)');
+    if (warning === null) return;
+    const result = await api('POST', `/api/assignments/${current.data.assignment.id}/flag`, { warning });
+    current.data.task.content_warning = result.content_warning;
+    view.notice(`Flagged: ${result.content_warning}. Thank you.`, 'info');
   });
 }
 

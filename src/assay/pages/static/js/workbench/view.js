@@ -112,11 +112,21 @@ export function renderNoTool(type) {
 }
 
 // The task's own instruction (server-rendered Markdown) above the tool's container.
-export function renderTaskFrame(task) {
+export function renderTaskFrame(task, hidden, reveal) {
   const container = h('div', { class: `tool tool-${task.type}` });
   const own = task.instruction_html ? trustedServerHtml(h('div', { class: 'task-instruction markdown' }), task.instruction_html) : null;
-  taskEl.replaceChildren(...[own, container].filter(Boolean));
+  // flagged content: blurred (CSS) under a warning until the person reveals it
+  const warning = hidden ? h('div', { class: 'content-warning', id: 'wb-content-warning', role: 'note' },
+    h('strong', {}, 'Content warning: '), task.content_warning, ' ',
+    h('button', { type: 'button', class: 'primary', onclick: reveal }, 'Reveal ', h('kbd', {}, 'V'))) : null;
+  taskEl.classList.toggle('blurred', !!hidden);
+  taskEl.replaceChildren(...[warning, own, container].filter(Boolean));
   return container;
+}
+
+export function unblur() {
+  taskEl.classList.remove('blurred');
+  $('wb-content-warning')?.remove();
 }
 
 // What the notice says about the task just shown (rework, editing, practice, pre-label).

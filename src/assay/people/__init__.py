@@ -1,0 +1,1 @@
+"""People: skills (routing), pay rates and payouts, timesheets, exposure to flagged content."""

@@ -1,0 +1,71 @@
+"""The activity rollups (models.ActivityRollup): what each answer, completion and verdict
+adds to its (project, person, hour) row, collected in the transaction and written just
+before its commit, like the task counters. Test-mode tasks add nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import bindparam
+
+from assay.db import upsert, utcnow, written_at_commit
+from assay.tasks.models import ActivityRollup, Task
+
+R = ActivityRollup.__table__
+METRICS = ("created", "labels", "annotations", "active_seconds", "held_seconds", "completed", "reviewed", "rejected", "consolidated", "agreed",
+           "gold_answered", "gold_correct", "flagged")
+_DELTAS = "activity_rollup_deltas"
+PROJECT = 0  # the user_id of a project's own row (completions)
+
+
+def annotations_in(response: Any) -> int:
+    """How many labels an answer holds: its shapes/spans/… when it lists them, else 1."""
+    if isinstance(response, dict):
+        listed = response.get("annotations")
+        if isinstance(listed, list):
+            return len(listed)
+    return 1
+
+
+def add(session, task: Task, user_id: int | None, **metrics: float) -> None:
+    """Add to this hour's row of (task's project, user). Collected; written at commit."""
+    if task.is_test or user_id is None:
+        return
+    add_to(session, task.org_id, task.project_id, user_id, **metrics)
+
+
+def add_to(session, org_id: int, project_id: int, user_id: int, **metrics: float) -> None:
+    now = utcnow()
+    key = (org_id, project_id, user_id, now.date(), now.hour)
+    row = session.info.setdefault(_DELTAS, {}).setdefault(key, dict.fromkeys(METRICS, 0))
+    for name, value in metrics.items():
+        row[name] += value or 0
+
+
+def answered(session, task: Task, user_id: int | None, response: Any, active_seconds: float | None, held_seconds: float | None,
+             edit: bool) -> None:
+    """One human answer to a customer task (an edit adds its time, not another label)."""
+    add(session, task, user_id, labels=0 if edit else 1, annotations=0 if edit else annotations_in(response), active_seconds=active_seconds,
+        held_seconds=held_seconds, flagged=0 if edit or not task.content_warning else 1)
+
+
+def agreement(session, task: Task, user_ids: list[int | None], agreed: list[bool]) -> None:
+    for user_id, ok in zip(user_ids, agreed, strict=False):
+        add(session, task, user_id, consolidated=1, agreed=1 if ok else 0)
+
+
+def _upsert(conn):
+    keys = {"org_id": bindparam("org_id"), "project_id": bindparam("project_id"), "user_id": bindparam("user_id"), "day": bindparam("day"),
+            "hour": bindparam("hour")}
+    return upsert(conn, "activity_rollups", R, [R.c.project_id, R.c.user_id, R.c.day, R.c.hour],
+                  {**keys, **{m: bindparam(m) for m in METRICS}},
+                  lambda excluded: {m: R.c[m] + excluded[m] for m in METRICS})
+
+
+@written_at_commit(_DELTAS)
+def _write(session, deltas: dict[tuple, dict[str, float]]) -> None:
+    conn = session.connection()
+    stmt = _upsert(conn)
+    # sorted: concurrent transactions lock the rows in the same order (no deadlock)
+    for (org_id, project_id, user_id, day, hour), metrics in sorted(deltas.items()):
+        conn.execute(stmt, {"org_id": org_id, "project_id": project_id, "user_id": user_id, "day": day, "hour": hour, **metrics})
