@@ -161,3 +161,101 @@ def test_every_geometry_drawn_edited_and_stored_exactly(web_server, web_client, 
     stored = web_client.get_task(task.id).response
     assert stored == {"annotations": final}
     assert [s["type"] for s in stored["annotations"]] == ["box", "polygon", "line", "point", "ellipse", "cuboid"]
+
+
+def test_prelabels_then_review_of_two_labelers_with_a_fix(web_server, web_client, web_org, new_page, uniq, tmp_path):
+    name = f"raccoons {uniq}"
+    geometries = {"box": {"objects_to_annotate": ["raccoon"]}}
+    pid = setup_project(web_client, web_org, uniq, name, geometries, review_fraction=1, labels_per_task=2)
+    url = upload(web_client, tmp_path, "yard.png", image_bytes(300, 200, [(50, 40, 100, 80)]))
+    hypothesis = {"annotations": [{"uuid": "pre-1", "type": "box", "label": "raccoon", "left": 50, "top": 40, "width": 100, "height": 80}]}
+    task = web_client.create_task(TaskType.ImageAnnotation, project=name, attachment=url, geometries=geometries, hypothesis=hypothesis)
+    first, second, reviewer = web_org.person("annotator"), web_org.person("annotator"), web_org.person("reviewer")
+    for person in (first, second, reviewer):
+        web_org.add_member(pid, person)
+
+    # the first labeler moves the pre-labelled box 6 px right: the shape says "edited"
+    page = new_page()
+    login(page, web_server, first)
+    open_workbench(page, web_server, pid)
+    wait_image(page, 300)
+    page.keyboard.press("x")
+    assert page.locator(".ia-fate").inner_text() == "pre-label accepted"
+    assert "pre-label" in page.locator("#wb-notice").inner_text()
+    page.keyboard.press(".")  # select the first shape
+    for _ in range(6):
+        page.keyboard.press("ArrowRight")
+    assert page.locator(".ia-fate").inner_text() == "pre-label edited"
+    page.keyboard.press("Enter")
+    wait_ready(page, page.get_attribute("#workbench", "data-assignment"))
+    # the second accepts it as it came
+    page2 = new_page()
+    login(page2, web_server, second)
+    open_workbench(page2, web_server, pid)
+    wait_image(page2, 300)
+    page2.keyboard.press("Enter")
+    wait_ready(page2, page2.get_attribute("#workbench", "data-assignment"))
+    answers = web_org.task(task.id)["answers"]
+    assert sorted(a["hypothesis_status"] for a in answers) == ["accepted", "edited"]
+
+    # the reviewer sees both labelers' boxes in their own colours over the consolidated one
+    page3 = new_page()
+    login(page3, web_server, reviewer)
+    open_workbench(page3, web_server, pid, "review")
+    wait_image(page3, 300)
+    page3.keyboard.press("x")
+    overlays = page3.locator(".ia-overlay")
+    assert overlays.count() == 2
+    colours = {overlays.nth(i).get_attribute("stroke") for i in range(2)}
+    assert len(colours) == 2
+    assert page3.locator(".ia-layer").count() == 3  # two labelers and the consolidated answer
+    screenshot(page3, "imageannotation-review")
+    page3.keyboard.press("Alt+1")
+    assert overlays.count() == 1
+    page3.keyboard.press("Alt+1")
+    assert overlays.count() == 2
+    proposal = shapes(page3)
+    assert len(proposal) == 1 and proposal[0]["left"] == pytest.approx(53, abs=0.01)  # the mean of 56 and 50
+    # the fix: the reviewer drags the right edge 10 px further and submits the fix
+    page3.keyboard.press(".")
+    box = proposal[0]
+    right = (box["left"] + box["width"], box["top"] + box["height"] / 2)
+    target = to_page(page3, right[0] + 10, right[1])
+    drag(page3, to_page(page3, *right), target)
+    fixed = shapes(page3)
+    assert fixed[0]["width"] == pytest.approx(to_image(page3, *target)[0] - box["left"], abs=0.011)
+    assert fixed[0]["width"] == pytest.approx(box["width"] + 10, abs=0.6)
+    page3.keyboard.press("f")
+    wait_ready(page3, page3.get_attribute("#workbench", "data-assignment"))
+    stored = web_client.get_task(task.id)
+    assert stored.status == "completed"
+    assert stored.response == {"annotations": fixed}
+
+
+def test_large_image_opens_as_a_preview_and_sharpens_with_tiles(web_server, web_client, web_org, new_page, uniq, tmp_path):
+    name = f"aerial {uniq}"
+    geometries = {"box": {"objects_to_annotate": ["roof"]}}
+    pid = setup_project(web_client, web_org, uniq, name, geometries)
+    url = upload(web_client, tmp_path, "aerial.jpg", image_bytes(4400, 2200, [(2000, 1000, 300, 200)], fmt="JPEG"))
+    task = web_client.create_task(TaskType.ImageAnnotation, project=name, attachment=url, geometries=geometries)
+    annotator = web_org.person("annotator")
+    web_org.add_member(pid, annotator)
+    page = new_page()
+    login(page, web_server, annotator)
+    open_workbench(page, web_server, pid)
+    wait_image(page, 4400)
+    assert "/preview?" in page.get_attribute(".ia-base", "src")
+    assert page.locator(".ia-tile").count() == 0  # fitted: the preview has pixels enough
+    page.keyboard.press("x")
+    page.wait_for_function("() => [...document.querySelectorAll('.ia-tile')].some((t) => t.complete && t.naturalWidth === 1024)")
+    assert "/tiles/" in page.get_attribute(".ia-tile", "src")
+    # drawn at 1:1, stored in the full image's pixels
+    a, b = to_page(page, 2100, 1050), to_page(page, 2200, 1120)
+    drag(page, a, b)
+    (x0, y0), (x1, y1) = to_image(page, *a), to_image(page, *b)
+    box = shapes(page)[0]
+    assert (box["left"], box["top"], box["width"], box["height"]) == pytest.approx((x0, y0, x1 - x0, y1 - y0), abs=0.011)
+    assert (box["left"], box["top"]) == pytest.approx((2100, 1050), abs=0.6)
+    page.keyboard.press("Enter")
+    wait_ready(page, page.get_attribute("#workbench", "data-assignment"))
+    assert web_client.get_task(task.id).response == {"annotations": [box]}

@@ -5,8 +5,9 @@
 // A tool is a module static/js/tools/<task type>.js whose default export has
 // mount(element, task, ctx) returning {getResponse(), getState(), setState(state)}.
 // ctx: initial (answer to start from: previous answer, review proposal or model
-// pre-label), answers (review: each labeler's {labeler, response}), previousResponse
-// (the answer this page last submitted for a task of the same type), hotkey(key, label,
+// pre-label; fromPrelabel says it is the pre-label), answers (review: each labeler's
+// {labeler, response}), previousResponse (the answer this page last submitted for a task
+// of the same type), hotkey(key, label,
 // fn, {inText, display}), changed() after every edit, freeKeys (keys the shell leaves to
 // tools), mode ('label' | 'review').
 //
@@ -109,6 +110,7 @@ async function show(data, { revising = false } = {}) {
     initial: initial ? structuredClone(initial) : null,
     mode,
     answers: data.answers || [],
+    fromPrelabel: data.previous_response == null && data.task.hypothesis != null,
     previousResponse: lastSubmitted?.type === data.task.type ? structuredClone(lastSubmitted.response) : null,
     freeKeys: FREE_KEYS,
     hotkey: (key, label, fn, opts) => toolKeys.push(binding(key, label, fn, opts)),

@@ -56,7 +56,7 @@ function bindKeys(ctx, a, act) {
 
 export default {
   mount(el, task, ctx) {
-    const a = new ImageAnswer(task.params, ctx.initial);
+    const a = new ImageAnswer(task.params, ctx.initial, { prelabel: !!ctx.fromPrelabel });
     const colorOf = (label) => PALETTE[Math.max(0, a.allLabels.indexOf(label)) % PALETTE.length];
     const labelKeys = ctx.freeKeys.filter((k) => /\d/.test(k));
     let ownHidden = false;

@@ -31,7 +31,8 @@ export function newUuid() {
 
 export class ImageAnswer {
   // params: the task's (geometries, annotation_attributes); initial: an answer to start from
-  constructor(params, initial, { uuid = newUuid } = {}) {
+  // prelabel: whether `initial` is a pre-label (its shapes then show accepted / edited)
+  constructor(params, initial, { uuid = newUuid, prelabel = true } = {}) {
     const geometries = params?.geometries || {};
     this.geometries = GEOMETRIES.filter((g) => geometries[g] && typeof geometries[g] === 'object');
     this.specs = Object.fromEntries(this.geometries.map((g) => [g, geometries[g]]));
@@ -42,7 +43,7 @@ export class ImageAnswer {
     this.tool = this.geometries[0] || 'box';
     this.label = this.labels[this.tool]?.[0] || null;
     this.state = { shapes: [], hidden: [], locked: [], selected: null, prelabeled: [] };
-    this.load(initial);
+    this.load(initial, { asPrelabel: prelabel });
   }
 
   load(answer, { asPrelabel = true } = {}) {

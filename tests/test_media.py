@@ -1,0 +1,84 @@
+"""Previews and tiles of uploaded images over real HTTP (SQLite and PostgreSQL): behind the
+file's own signed link, the sizes as the browser shows the image (EXIF rotation applied),
+a preview only for large images, tiles that put the full image back together, nothing
+for a bad or another organization's signature; and the service's cache on disk."""
+
+from __future__ import annotations
+
+import io
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from PIL import Image
+from scaleapi.tasks import TaskType
+
+from tests.vision_support import image_bytes
+
+
+def signed_link(client, project: str, url: str) -> str:
+    task = client.create_task(TaskType.ImageAnnotation, project=project, attachment=url,
+                              geometries={"box": {"objects_to_annotate": ["thing"]}})
+    docs = [t for t in client.tasks(project=project, include_attachment_url=True).docs if t.id == task.id]
+    return docs[0].as_dict()["attachment_url"]
+
+
+def media(link: str, what: str) -> str:
+    parts = urlsplit(link)
+    org, file_id = parts.path.split("/")[-2:]
+    return f"{parts.scheme}://{parts.netloc}/api/media/{org}/{file_id}/{what}?{parts.query}"
+
+
+@pytest.fixture()
+def image_project(client, uniq):
+    name = f"images {uniq}"
+    client.create_project(project_name=name, task_type=TaskType.ImageAnnotation, params={"instruction": "Boxes."})
+    return name
+
+
+def test_large_image_preview_and_tiles_behind_the_signed_link(server, client, image_project):
+    data = image_bytes(2500, 1100, [(2100, 1030, 300, 50)], fmt="JPEG")
+    uploaded = client.upload_file(io.BytesIO(data))
+    link = signed_link(client, image_project, uploaded.attachment_url)
+    info = httpx.get(media(link, "info")).json()
+    assert info == {"width": 2500, "height": 1100, "preview": {"width": 2048, "height": 901}, "tile_size": 1024}
+    preview = httpx.get(media(link, "preview"))
+    assert preview.status_code == 200 and preview.headers["content-type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(preview.content)).size == (2048, 901)
+    # the tiles cover the image: 3 columns × 2 rows, the last ones cut to what is left
+    sizes = {}
+    for col in range(3):
+        for row in range(2):
+            r = httpx.get(media(link, f"tiles/{col}/{row}"))
+            assert r.status_code == 200, r.text
+            sizes[col, row] = Image.open(io.BytesIO(r.content)).size
+    assert sizes[0, 0] == (1024, 1024) and sizes[2, 1] == (2500 - 2048, 1100 - 1024)
+    corner = Image.open(io.BytesIO(httpx.get(media(link, "tiles/2/1")).content)).convert("RGB")
+    assert corner.getpixel((200, 40))[2] > 140  # the blue bar drawn near the bottom right
+    assert httpx.get(media(link, "tiles/3/0")).status_code == 404
+    # a wrong signature, or none, opens nothing
+    assert httpx.get(media(link, "preview").replace("signature=", "signature=0")).status_code == 404
+    assert httpx.get(media(link, "info").split("?")[0]).status_code == 404
+
+
+def test_small_image_has_no_preview_and_exif_rotation_counts(server, client, image_project):
+    img = Image.new("RGB", (300, 200), (10, 20, 30))
+    exif = img.getexif()
+    exif[0x0112] = 6  # shown rotated a quarter turn: 200 × 300
+    out = io.BytesIO()
+    img.save(out, "JPEG", exif=exif)
+    link = signed_link(client, image_project, client.upload_file(io.BytesIO(out.getvalue())).attachment_url)
+    assert httpx.get(media(link, "info")).json() == {"width": 200, "height": 300, "preview": None, "tile_size": None}
+
+
+def test_other_organizations_link_opens_nothing(server, client, image_project, uniq):
+    other = server.client(server.new_key(f"media-other-{uniq}"))
+    other.create_project(project_name="theirs", task_type=TaskType.ImageAnnotation, params={"instruction": "Boxes."})
+    theirs = signed_link(other, "theirs", other.upload_file(io.BytesIO(image_bytes(3000, 100, fmt="JPEG"))).attachment_url)
+    mine = signed_link(client, image_project, client.upload_file(io.BytesIO(image_bytes(3000, 100, fmt="JPEG"))).attachment_url)
+    # their file id under my organization and signature: not found
+    their_file = urlsplit(theirs).path.split("/")[-1]
+    my_org, my_file = urlsplit(mine).path.split("/")[-2:]
+    forged = media(mine, "preview").replace(f"/{my_org}/{my_file}/", f"/{my_org}/{their_file}/")
+    assert httpx.get(forged).status_code == 404
+    assert httpx.get(media(theirs, "preview")).status_code == 200
