@@ -3,13 +3,14 @@
 // shares, undo, skip, going back, heartbeats and active time.
 //
 // A tool is a module static/js/tools/<task type>.js whose default export has
-// mount(element, task, ctx) returning {getResponse(), getState(), setState(state)}.
+// mount(element, task, ctx) returning {getResponse(), getState(), setState(state)};
+// getResponse may return a promise (the segmentation tool uploads its mask first).
 // ctx: initial (answer to start from: previous answer, review proposal or model
-// pre-label; fromPrelabel says it is the pre-label), answers (review: each labeler's
-// {labeler, response}), previousResponse (the answer this page last submitted for a task
-// of the same type), hotkey(key, label,
-// fn, {inText, display}), changed() after every edit, freeKeys (keys the shell leaves to
-// tools), mode ('label' | 'review').
+// pre-label; fromPrelabel says it is the pre-label), assignmentId (for the assists),
+// answers (review: each labeler's {labeler, response}), previousResponse (the answer this
+// page last submitted for a task of the same type), hotkey(key, label, fn, {inText,
+// display}), changed() after every edit, freeKeys (keys the shell leaves to tools), mode
+// ('label' | 'review').
 //
 // Pieces: workbench/keys.js (which binding a key runs), workbench/history.js (undo),
 // workbench/queue.js (claims, prefetch, going back) are pure and tested in Node;
@@ -109,6 +110,7 @@ async function show(data, { revising = false } = {}) {
   const ctx = {
     initial: initial ? structuredClone(initial) : null,
     mode,
+    assignmentId: data.assignment.id,
     answers: data.answers || [],
     fromPrelabel: data.previous_response == null && data.task.hypothesis != null,
     previousResponse: lastSubmitted?.type === data.task.type ? structuredClone(lastSubmitted.response) : null,
@@ -166,13 +168,15 @@ async function advance() { await show(await queue.advance()); }
 function primary() {
   if (mode === 'review') {
     // Enter accepts the proposal as is, or submits the reviewer's edits as a fix
-    let edited = false;
-    try { edited = isEdited(current.tool.getResponse(), current.data.previous_response); } catch { edited = true; }
-    return reviewAction(edited ? 'fix' : 'accept');
+    return (async () => {
+      let edited = false;
+      try { edited = isEdited(await current.tool.getResponse(), current.data.previous_response); } catch { edited = true; }
+      return reviewAction(edited ? 'fix' : 'accept');
+    })();
   }
   return guarded(async () => {
     let response;
-    try { response = current.tool.getResponse(); } catch (err) { view.showError(err.message); return; }
+    try { response = await current.tool.getResponse(); } catch (err) { view.showError(err.message); return; }
     const result = await api('POST', `/api/assignments/${current.data.assignment.id}/submit`, { response, active_seconds: timer.seconds() });
     lastSubmitted = { type: current.data.task.type, response };
     done += 1;
@@ -213,7 +217,7 @@ function reviewAction(action) {
   return guarded(async () => {
     const body = { action, active_seconds: timer.seconds() };
     if (action === 'fix') {
-      try { body.response = current.tool.getResponse(); } catch (err) { view.showError(err.message); return; }
+      try { body.response = await current.tool.getResponse(); } catch (err) { view.showError(err.message); return; }
     }
     if (action === 'reject') {
       const comment = await view.promptText('What should the labeler change?');
