@@ -17,8 +17,8 @@ from assay.bootstrap import bootstrap
 from assay.callbacks.delivery import OutboxWorker
 from assay.config import get_settings
 from assay.files import views as files
-from assay.media import views as media
 from assay.jobs import BackgroundJobs
+from assay.media import views as media
 from assay.orgs import views as orgs
 from assay.projects import views as projects
 from assay.queue import views as queue
