@@ -23,7 +23,8 @@ MAX_FUNCTION_LINES = 80
 # tiles behind the same links (the signature is the authorization), the login form and
 # logout, the schema.
 PUBLIC_ROUTES = {"/api/health", "/api/files/{org_id}/{file_id}", "/api/media/{org_id}/{file_id}/info", "/api/media/{org_id}/{file_id}/preview",
-                 "/api/media/{org_id}/{file_id}/tiles/{col}/{row}", "/login", "/logout", "/api/openapi.json"}
+                 "/api/media/{org_id}/{file_id}/tiles/{col}/{row}", "/api/media/{org_id}/{file_id}/video",
+                 "/api/media/{org_id}/{file_id}/frames/{n}", "/login", "/logout", "/api/openapi.json"}
 
 
 def import_cycles(graph) -> list[list[str]]:
