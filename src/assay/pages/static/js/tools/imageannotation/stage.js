@@ -24,7 +24,15 @@ export class Stage {
     this.view = new Viewport();
     this.overlays = []; // [{name, color, shapes, visible}]
     this.picture = new ImageLayer({
-      ready: (width, height) => { this.view.image = { width, height }; this.resize(); this.view.fit(); this.apply(); on.ready(); },
+      ready: (width, height) => {
+        // a new picture of the same size (the next video frame) keeps the zoom and pan
+        const same = this.view.image.width === width && this.view.image.height === height;
+        this.view.image = { width, height };
+        this.resize();
+        if (!same) this.view.fit();
+        this.apply();
+        on.ready();
+      },
       failed: on.failed,
     });
     this.canvas = h('div', { class: 'ia-canvas' }, this.picture.el);
