@@ -5,29 +5,9 @@
 import {
   boxBetween, boxCorners, cuboidFromBox, ellipseInBox, insertionIndex, moveEllipseVertex, resizeBox, rotationToward, rounded, translate,
 } from './geometry-state.js';
+import { GEOMETRIES, MIN_VERTICES, geometryName, labelNames, newUuid } from './labels-state.js';
 
-export const GEOMETRIES = ['box', 'polygon', 'line', 'point', 'ellipse', 'cuboid'];
-const MIN_VERTICES = { polygon: 3, line: 2 };
-const NAMES = { box: 'Box', polygon: 'Polygon', line: 'Line', point: 'Point', ellipse: 'Ellipse', cuboid: 'Cuboid' };
-export const geometryName = (g) => NAMES[g] || g;
-
-// Every selectable name of `objects_to_annotate` (choices and their subchoices, in order).
-export function labelNames(items, out = []) {
-  for (const item of items || []) {
-    if (typeof item === 'string') out.push(item);
-    else if (item && typeof item === 'object') {
-      if (typeof item.choice === 'string') out.push(item.choice);
-      labelNames(item.subchoices, out);
-    }
-  }
-  return out;
-}
-
-export function newUuid() {
-  const c = globalThis.crypto;
-  if (c?.randomUUID) return c.randomUUID();
-  return `${Date.now().toString(16)}-${Math.random().toString(16).slice(2)}`;
-}
+export { GEOMETRIES, geometryName, labelNames, newUuid };
 
 export class ImageAnswer {
   // params: the task's (geometries, annotation_attributes); initial: an answer to start from
