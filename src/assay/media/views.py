@@ -111,7 +111,7 @@ def track_assist(assignment_id: str, body: TrackBody, principal: Principal = Dep
         task = _task_of(session, principal, assignment_id)
         count, source = _frames(session, principal, task)
         if body.frame >= count - 1:
-            raise field_error("frame", f"must be before the last frame ({count - 1})", body.frame)
+            raise field_error("frame", f"must be before the last frame ({count - 1})")
         last = min(count - 1, body.frame + body.frames)
         frames = [video.frame_array(source(n)) for n in range(body.frame, last + 1)]
     return JSON({"first_frame": body.frame + 1, "boxes": assists.track(frames, body.box.model_dump(), body.method)})
