@@ -137,8 +137,9 @@ export default {
     el.append(h('div', { class: 'ia-layout' }, h('div', { class: 'ia-main' }, side.toolbar, stage.el, side.messageEl, legend.el), side.el));
     stage.picture.load(task.params.attachment);
     render();
-    // for tests and scripts: the view's transform (screen = image × scale + offset)
+    // for tests and scripts: the view's transform (screen = image × scale + offset), the stage
     el.iaView = stage.view;
+    el.iaStage = stage;
 
     return {
       getResponse() {
