@@ -44,8 +44,8 @@ def test_every_geometry_drawn_edited_and_stored_exactly(web_server, web_client, 
     name = f"streets {uniq}"
     pid = setup_project(web_client, web_org, uniq, name, GEOMETRIES)
     url = upload(web_client, tmp_path, "street.png", image_bytes(400, 300, [(40, 40, 120, 60)]))
-    task = web_client.create_task(TaskType.ImageAnnotation, project=name, attachment=url, geometries=GEOMETRIES,
-                                  annotation_attributes={"occluded": {"choices": ["yes", "no"]}})
+    task, following = (web_client.create_task(TaskType.ImageAnnotation, project=name, attachment=url, geometries=GEOMETRIES,
+                                              annotation_attributes={"occluded": {"choices": ["yes", "no"]}}) for _ in range(2))
     annotator = web_org.person("annotator")
     web_org.add_member(pid, annotator)
     page = new_page()
@@ -154,6 +154,10 @@ def test_every_geometry_drawn_edited_and_stored_exactly(web_server, web_client, 
     assert len(shapes(page)) == 5
     page.keyboard.press("Control+z")
     assert len(shapes(page)) == 6
+    page.keyboard.press("Control+y")  # redo the delete, then undo it again
+    assert len(shapes(page)) == 5
+    page.keyboard.press("Control+z")
+    assert len(shapes(page)) == 6
 
     final = shapes(page)
     page.keyboard.press("Enter")
@@ -161,6 +165,16 @@ def test_every_geometry_drawn_edited_and_stored_exactly(web_server, web_client, 
     stored = web_client.get_task(task.id).response
     assert stored == {"annotations": final}
     assert [s["type"] for s in stored["annotations"]] == ["box", "polygon", "line", "point", "ellipse", "cuboid"]
+
+    # the next task of the sequence starts from a copy of these shapes (U), with new uuids
+    assert page.evaluate("window.assayWorkbench.current().task.task_id") == following.id
+    wait_image(page, 400)
+    assert shapes(page) == []
+    page.keyboard.press("u")
+    copied = shapes(page)
+    strip = [{k: v for k, v in s.items() if k != "uuid"} for s in final]
+    assert [{k: v for k, v in s.items() if k != "uuid"} for s in copied] == strip
+    assert not {s["uuid"] for s in copied} & {s["uuid"] for s in final}
 
 
 def test_prelabels_then_review_of_two_labelers_with_a_fix(web_server, web_client, web_org, new_page, uniq, tmp_path):

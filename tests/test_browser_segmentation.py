@@ -1,6 +1,6 @@
 """The segmentation tool in a real browser: a mask painted with the brush, a polygon
-filled, an object found by GrabCut from a dragged box, undone and redone by keys, and
-submitted: the answer is Scale's (PNG files of the organization named in `annotations`
+filled, an object found by GrabCut from a dragged box, undone by keys, submitted, and
+opened again by a reviewer who accepts it: the answer is Scale's (PNG files of the organization named in `annotations`
 and `labelMapping`), and the COCO RLE of each label read back through /api matches the
 pixels painted."""
 
@@ -34,10 +34,12 @@ def test_paint_fill_grabcut_and_submit_a_mask(web_server, web_client, web_org, n
     name = f"segments {uniq}"
     web_client.create_project(project_name=name, task_type=TaskType.SegmentAnnotation, params={"instruction": "Paint every object."})
     pid = web_org.project_id(name)
+    web_org.settings(pid, review_fraction=1)
     url = upload(web_client, tmp_path, "scene.png", image_bytes(300, 200, [(150, 100, 110, 80)], color=(30, 60, 160)))
     task = web_client.create_task(TaskType.SegmentAnnotation, project=name, attachment=url, labels=["sky", "car", "road"])
-    annotator = web_org.person("annotator")
+    annotator, reviewer = web_org.person("annotator"), web_org.person("reviewer")
     web_org.add_member(pid, annotator)
+    web_org.add_member(pid, reviewer)
     page = new_page()
     login(page, web_server, annotator)
     open_workbench(page, web_server, pid)
@@ -67,6 +69,16 @@ def test_paint_fill_grabcut_and_submit_a_mask(web_server, web_client, web_org, n
     screenshot(page, "segmentannotation")
     page.keyboard.press("Enter")
     wait_ready(page, page.get_attribute("#workbench", "data-assignment"))
+
+    # the reviewer's tool starts from the submitted mask (its indexed PNG through a signed
+    # link) and accepts it as it is
+    review = new_page()
+    login(review, web_server, reviewer)
+    open_workbench(review, web_server, pid, "review")
+    review.wait_for_function("() => Number(document.querySelector(\".ia-label[data-label='car'] .muted\")?.textContent.split(' ')[0]) > 0")
+    assert (painted(review, "car"), painted(review, "road")) == (car, 5000)
+    review.keyboard.press("a")
+    wait_ready(review, review.get_attribute("#workbench", "data-assignment"))
 
     response = web_client.get_task(task.id).response
     assert set(response["labelMapping"]) == {"sky", "car", "road"}

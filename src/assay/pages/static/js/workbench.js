@@ -59,6 +59,7 @@ const shellKey = (key, label, fn, opts) => shellKeys.push(binding(key, label, fn
 shellKey('Enter', mode === 'review' ? 'Accept (or submit the fix)' : 'Submit', () => primary(), { inText: true });
 shellKey('Ctrl+Enter', 'Submit from a text box', () => primary(), { inText: true });
 shellKey('Ctrl+z', 'Undo the last change', () => undo());
+shellKey('Ctrl+y', 'Redo what was undone', () => redo());
 shellKey('?', 'Show these keys', () => view.showHelp(allKeys()));
 shellKey('i', 'Show or hide the instructions', () => view.toggleGuide());
 if (mode === 'review') {
@@ -140,6 +141,13 @@ function undo() {
   if (previous == null) { view.status('Nothing to undo'); return; }
   current.tool.setState(JSON.parse(previous));
   view.status('Undone');
+}
+
+function redo() {
+  const next = current?.history?.redo();
+  if (next == null) { view.status('Nothing to redo'); return; }
+  current.tool.setState(JSON.parse(next));
+  view.status('Redone');
 }
 
 function loadAnswer(i) {
