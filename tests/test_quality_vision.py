@@ -103,3 +103,40 @@ def test_matched_iou_counts_misses_and_the_interval_brackets_the_mean():
     overall = result["overall"]
     assert 0.8 < overall["mean_iou"] < 1 and overall["low"] <= overall["mean_iou"] <= overall["high"]
     assert result["labels"]["car"]["objects"] == 30
+
+
+def test_tracks_consolidate_by_per_frame_iou():
+    from assay.quality.tracks import consolidate_tracks
+
+    def track(label, x0, frames=10, hidden=()):
+        boxes, visible = interpolate_track([0, frames - 1], np.array([[x0, 0, 20, 20], [x0 + 90, 0, 20, 20]]), frames)
+        visible[list(hidden)] = False
+        return label, boxes, visible
+
+    far = ("bus", *interpolate_track([0], np.array([[0, 200, 20, 20]]), 10))
+    answers = [[track("car", 0), far], [track("car", 2, hidden=[9])], [track("truck", 1), track("car", 500)]]
+    kept = consolidate_tracks(answers, [1, 1, 1])
+    assert len(kept) == 1, "the far and lone tracks lack a majority"
+    t = kept[0]
+    assert t.label == "car" and t.members == [0, 1, 2] and t.support == 1
+    assert t.boxes[0].tolist() == [1, 0, 20, 20]
+    assert t.visible.all() and t.boxes[9][0] == pytest.approx((90 + 91) / 2)  # frame 9: labeler 1 hid it
+    # a labeler with most of the weight decides the label, and keeps their lone track too
+    heavy = consolidate_tracks(answers, [1, 1, 5])
+    assert sorted((t.label, t.members) for t in heavy) == [("car", [2]), ("truck", [0, 1, 2])]
+
+
+def test_video_aggregator_uses_track_matching():
+    from assay.tasktypes import get_plugin
+
+    plugin = get_plugin("videoannotation")
+    params = {"attachments": [f"https://example.com/{i}.jpg" for i in range(3)], "geometries": {"box": {"objects_to_annotate": ["car"]}}}
+
+    def answer(dx):
+        return {"annotations": {"frames": [{"annotations": [{"uuid": "a", "type": "box", "label": "car", "left": 10 + 5 * f + dx, "top": 10,
+                                                              "width": 20, "height": 20}]} for f in range(3)]}}
+
+    result = plugin.aggregate([answer(0), answer(2)], [1, 1], params)
+    assert result.method == "track_matching" and result.contributors == [0, 1]
+    assert [f["annotations"][0]["left"] for f in result.response["annotations"]["frames"]] == [11, 16, 21]
+    assert plugin.aggregate([answer(0), {"annotations": {"url": "https://example.com/a.json"}}], [1, 1], params) is None
