@@ -82,3 +82,52 @@ def test_other_organizations_link_opens_nothing(server, client, image_project, u
     forged = media(mine, "preview").replace(f"/{my_org}/{my_file}/", f"/{my_org}/{their_file}/")
     assert httpx.get(forged).status_code == 404
     assert httpx.get(media(theirs, "preview")).status_code == 200
+
+
+def mp4(frames: int = 10, width: int = 160, height: int = 96) -> bytes:
+    """A short H.264 clip of a dark square moving 6 px a frame (PyAV)."""
+    import av
+    import numpy as np
+
+    out = io.BytesIO()
+    with av.open(out, "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for k in range(frames):
+            img = np.full((height, width, 3), 220, np.uint8)
+            img[30:60, 10 + 6 * k: 40 + 6 * k] = 30
+            for packet in stream.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return out.getvalue()
+
+
+def test_video_frames_decoded_once_and_tracked(server, client, uniq):
+    pytest.importorskip("av", reason="video decoding needs the 'vision' extra (PyAV)")
+    pytest.importorskip("cv2", reason="the tracker needs the 'vision' extra")
+    from tests.browser import Org
+
+    name = f"clips {uniq}"
+    client.create_project(project_name=name, task_type=TaskType.VideoAnnotation, params={"instruction": "Track it."})
+    url = client.upload_file(io.BytesIO(mp4())).attachment_url
+    task = client.create_task(TaskType.VideoAnnotation, project=name, attachment=url, geometries={"box": {"objects_to_annotate": ["square"]}})
+    docs = [t for t in client.tasks(project=name, include_attachment_url=True).docs if t.id == task.id]
+    link = docs[0].as_dict()["attachment_url"]
+    info = httpx.get(media(link, "video")).json()
+    assert (info["frames"], info["width"], info["height"]) == (10, 160, 96)
+    frame = httpx.get(media(link, "frames/9"))
+    assert frame.status_code == 200 and frame.headers["content-type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(frame.content)).size == (160, 96)
+    assert httpx.get(media(link, "frames/10")).status_code == 404
+    # the tracker runs over the decoded frames of the task's own video
+    org = Org(server)
+    pid = org.project_id(name)
+    annotator = org.person("annotator")
+    org.add_member(pid, annotator)
+    http = org.login(annotator)
+    assignment = http.post(f"/api/projects/{pid}/next", json={}).json()["assignment"]["id"]
+    r = http.post(f"/api/assignments/{assignment}/track", json={"box": {"left": 10, "top": 30, "width": 30, "height": 30}, "frame": 0, "frames": 20})
+    assert r.status_code == 200, r.text
+    boxes = r.json()["boxes"]
+    assert len(boxes) == 9 and boxes[-1]["left"] == pytest.approx(10 + 6 * 9, abs=3)
