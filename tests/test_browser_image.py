@@ -273,3 +273,19 @@ def test_large_image_opens_as_a_preview_and_sharpens_with_tiles(web_server, web_
     page.keyboard.press("Enter")
     wait_ready(page, page.get_attribute("#workbench", "data-assignment"))
     assert web_client.get_task(task.id).response == {"annotations": [box]}
+
+
+def test_a_type_without_a_tool_says_so_and_leases_nothing(web_server, web_client, web_org, new_page, uniq):
+    name = f"legacy {uniq}"
+    web_client.create_project(project_name=name, task_type=TaskType.Comparison, params={"instruction": "Which is better?"})
+    pid = web_org.project_id(name)
+    task = web_client.create_task(TaskType.Comparison, project=name, attachments=["a", "b"], choices=["first", "second"])
+    annotator = web_org.person("annotator")
+    web_org.add_member(pid, annotator)
+    page = new_page()
+    login(page, web_server, annotator)
+    assert "no labeling tool yet" in page.locator("#projects").inner_text()
+    page.goto(f"{web_server.url}/label/{pid}")
+    page.wait_for_function("() => document.getElementById('workbench').dataset.state === 'error'")
+    assert "no labeling tool for comparison tasks" in page.locator("#wb-task").inner_text()
+    assert web_org.task(task.id)["assignments"] == []
