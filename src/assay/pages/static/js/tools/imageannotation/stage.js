@@ -29,7 +29,7 @@ export class Stage {
         const same = this.view.image.width === width && this.view.image.height === height;
         this.view.image = { width, height };
         this.resize();
-        if (!same) this.view.fit();
+        if (!same || !this.fitted) this.fitOnce();
         this.apply();
         on.ready();
       },
@@ -48,7 +48,13 @@ export class Stage {
     this.svg.append(this.overlayG, this.shapesG, this.draftG, this.handlesG, this.crossG);
     this.el = h('div', { class: 'ia-stage', tabindex: '-1', 'aria-label': 'Image: draw and edit shapes here' }, this.canvas, this.svg);
     this.nodes = new Map(); // uuid -> <g>
-    new ResizeObserver(() => { if (this.resize()) this.apply(); }).observe(this.el);
+    // a stage laid out after its picture arrived is fitted then
+    new ResizeObserver(() => { if (this.resize()) { if (!this.fitted) this.fitOnce(); this.apply(); } }).observe(this.el);
+  }
+
+  fitOnce() {
+    this.view.fit();
+    this.fitted = this.view.screen.width > 0 && this.view.image.width > 0;
   }
 
   resize() {
