@@ -12,7 +12,7 @@ from scaleapi.tasks import TaskType
 
 from assay.quality.masks import rle_decode
 from tests.browser import login, open_workbench, screenshot, wait_ready
-from tests.vision_support import click, drag, image_bytes, upload
+from tests.vision_support import click, drag, image_bytes, require_vision, upload
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +30,7 @@ def painted(page, label: str) -> int:
 
 
 def test_paint_fill_grabcut_and_submit_a_mask(web_server, web_client, web_org, new_page, uniq, tmp_path):
-    pytest.importorskip("cv2", reason="GrabCut needs the 'vision' extra (opencv-contrib-python-headless)")
+    require_vision("cv2")
     name = f"segments {uniq}"
     web_client.create_project(project_name=name, task_type=TaskType.SegmentAnnotation, params={"instruction": "Paint every object."})
     pid = web_org.project_id(name)

@@ -9,7 +9,7 @@ import pytest
 from scaleapi.tasks import TaskType
 
 from tests.browser import login, open_workbench, screenshot, wait_ready
-from tests.vision_support import drag, image_bytes, to_image, to_page, upload, wait_image
+from tests.vision_support import drag, image_bytes, require_vision, to_image, to_page, upload, wait_image
 
 pytestmark = pytest.mark.browser
 
@@ -26,7 +26,7 @@ def frame_at(page) -> int:
 
 
 def test_track_keyframes_interpolation_and_tracker(web_server, web_client, web_org, new_page, uniq, tmp_path):
-    pytest.importorskip("cv2", reason="the tracker needs the 'vision' extra (opencv-contrib-python-headless)")
+    require_vision("cv2")
     name = f"traffic {uniq}"
     web_client.create_project(project_name=name, task_type=TaskType.VideoAnnotation, params={"instruction": "Track every car."})
     pid = web_org.project_id(name)

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from scaleapi.tasks import TaskType
 
-from tests.vision_support import image_bytes
+from tests.vision_support import image_bytes, require_vision
 
 
 def signed_link(client, project: str, url: str) -> str:
@@ -104,8 +104,8 @@ def mp4(frames: int = 10, width: int = 160, height: int = 96) -> bytes:
 
 
 def test_video_frames_decoded_once_and_tracked(server, client, uniq):
-    pytest.importorskip("av", reason="video decoding needs the 'vision' extra (PyAV)")
-    pytest.importorskip("cv2", reason="the tracker needs the 'vision' extra")
+    require_vision("av")
+    require_vision("cv2")
     from tests.browser import Org
 
     name = f"clips {uniq}"

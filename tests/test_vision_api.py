@@ -12,9 +12,8 @@ from scaleapi.exceptions import ScaleInvalidRequest
 from scaleapi.tasks import TaskType
 
 from tests.browser import Org
-from tests.vision_support import image_bytes
+from tests.vision_support import image_bytes, require_vision
 
-pytest.importorskip("PIL")
 BOX = {"box": {"objects_to_annotate": ["car", "bus"]}}
 
 
@@ -41,7 +40,7 @@ def setup(client, org, uniq, task_type, name, labels_per_task=1):
 
 
 def test_assists_work_only_on_the_callers_assignment_and_files(server, client, org, uniq):
-    pytest.importorskip("cv2", reason="the assists need the 'vision' extra")
+    require_vision("cv2")
     name = f"seg {uniq}"
     pid, (http,) = setup(client, org, uniq, TaskType.SegmentAnnotation, name)
     url = client.upload_file(io.BytesIO(image_bytes(120, 80, [(40, 20, 40, 40)], color=(20, 20, 160)))).attachment_url
@@ -85,7 +84,7 @@ def test_assists_work_only_on_the_callers_assignment_and_files(server, client, o
 
 
 def test_tracker_follows_a_box_over_frame_attachments(server, client, org, uniq):
-    pytest.importorskip("cv2", reason="the tracker needs the 'vision' extra")
+    require_vision("cv2")
     name = f"video {uniq}"
     pid, (http,) = setup(client, org, uniq, TaskType.VideoAnnotation, name)
     frames = [client.upload_file(io.BytesIO(image_bytes(160, 100, [(10 + 6 * k, 30, 24, 24)], color=(20, 20, 20)))).attachment_url for k in range(8)]

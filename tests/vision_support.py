@@ -4,11 +4,28 @@ the official client, and the image tool's screen ↔ image arithmetic read from 
 
 from __future__ import annotations
 
+import importlib
 import io
 
+import pytest
 from PIL import Image, ImageDraw
 
+from tests.support import IN_CI
+
 VIEW = "document.querySelector('.tool').iaView"
+
+
+def require_vision(module: str) -> None:
+    """OpenCV (cv2) or PyAV (av), from the optional `vision` extra: a test without it is
+    skipped with the reason, except in CI, where the extra is installed and its absence
+    is a failure."""
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        reason = f"{module} is missing: install the 'vision' extra (pip install -e '.[vision]')"
+        if IN_CI:
+            pytest.fail(f"CI=true but {reason}")
+        pytest.skip(reason)
 
 
 def image_bytes(width: int, height: int, rects: list[tuple[int, int, int, int]] = (), fmt: str = "PNG", color=(90, 120, 160)) -> bytes:
