@@ -56,7 +56,7 @@ test-unit test-service test-api test-e2e test-browser: $(VENV)/.installed-test
 # never a dependency of assay.
 CK := .bench-ck
 bench: $(VENV)/.installed-test
-	$(BIN)/python -m pip install --quiet -e ".[test,bench,embeddings]"
+	$(BIN)/python -m pip install --quiet -e ".[test,bench,embeddings,vision]"
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/assignment_queue.py
 	$(BIN)/python bench/callbacks.py
@@ -70,6 +70,8 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/autoaccept.py --all
 	$(BIN)/python bench/label_errors.py --all
 	$(BIN)/python bench/dashboards.py
+	$(BIN)/python bench/vision.py
+	$(BIN)/python bench/raccoon_e2e.py
 
 # ruff (style, imports at the top of modules) and import-linter (.importlinter: the layers
 # and the independence of the domain services). .ci/run runs this before the tests.

@@ -19,9 +19,12 @@ from tests.support import flat_routes
 SRC = Path(__file__).resolve().parents[1] / "src" / "assay"
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 80
-# Routes that need no principal: the health check, signed file links (the signature is
-# the authorization), the login form and logout, the schema.
-PUBLIC_ROUTES = {"/api/health", "/api/files/{org_id}/{file_id}", "/login", "/logout", "/api/openapi.json"}
+# Routes that need no principal: the health check, signed file links and the previews and
+# tiles behind the same links (the signature is the authorization), the login form and
+# logout, the schema.
+PUBLIC_ROUTES = {"/api/health", "/api/files/{org_id}/{file_id}", "/api/media/{org_id}/{file_id}/info", "/api/media/{org_id}/{file_id}/preview",
+                 "/api/media/{org_id}/{file_id}/tiles/{col}/{row}", "/api/media/{org_id}/{file_id}/video",
+                 "/api/media/{org_id}/{file_id}/frames/{n}", "/login", "/logout", "/api/openapi.json"}
 
 
 def import_cycles(graph) -> list[list[str]]:

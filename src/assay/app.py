@@ -19,6 +19,7 @@ from assay.config import get_settings
 from assay.files import views as files
 from assay.insights import views as insights
 from assay.jobs import BackgroundJobs
+from assay.media import views as media
 from assay.orgs import views as orgs
 from assay.people import views as people
 from assay.projects import views as projects
@@ -56,7 +57,7 @@ def create_app(run_bootstrap: bool = True) -> FastAPI:
                   dependencies=[Depends(check_request_text)])
     install_error_handlers(app)
 
-    for module in (tasks, batches, projects, files, orgs, queue, backends, audit, insights, people):
+    for module in (tasks, batches, projects, files, media, orgs, queue, backends, audit, insights, people):
         for name in ("v1", "native"):
             router = getattr(module, name, None)
             if router is not None:

@@ -1,13 +1,15 @@
-"""The demo organization's projects and tasks. All content is generated here (short
-sentences written for this demo and procedurally drawn PNG images), so it ships with
-the package and needs no network."""
+"""The demo organization's projects and tasks. Text is written for this demo, the video
+frames are drawn here, and the photos are eight raccoon pictures shipped in
+`demo_data/raccoon/` with their hand-drawn boxes: nothing needs the network."""
 
 from __future__ import annotations
 
+import csv
 import io
-import random
-import struct
-import zlib
+import math
+from pathlib import Path
+
+from PIL import Image, ImageDraw
 
 from assay.auth.principals import Principal
 from assay.db import get_db
@@ -15,6 +17,12 @@ from assay.errors import Conflict
 from assay.files import service as files
 from assay.projects import service as projects
 from assay.tasks.service import create as tasks
+
+RACCOONS = Path(__file__).resolve().parent / "demo_data" / "raccoon"
+RACCOON_PROJECT = "Demo: raccoons (boxes)"
+MASK_PROJECT = "Demo: raccoon masks (segmentation)"
+VIDEO_PROJECT = "Demo: rolling ball (video)"
+RACCOON_GOLD = 3  # the first photos' true boxes become evaluation (gold) items
 
 REVIEWS = [
     "The acting was wooden and the plot went nowhere.",
@@ -76,43 +84,78 @@ PROMPTS = [
 ]
 
 
-def _png(width: int, height: int, boxes: list[tuple[int, int, int, int, tuple[int, int, int]]], background=(225, 232, 240)) -> bytes:
-    rows = []
-    for y in range(height):
-        row = bytearray(b"\x00")
-        for x in range(width):
-            color = background
-            for left, top, w, h, c in boxes:
-                if left <= x < left + w and top <= y < top + h:
-                    color = c
-            row += bytes(color)
-        rows.append(bytes(row))
-    raw = b"".join(rows)
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b"")
-
-
-def _upload_png(principal: Principal, name: str, data: bytes) -> str:
+def _upload(principal: Principal, name: str, data: bytes, mime: str, project: str) -> str:
     file_id, path, size, sha = files.store_stream(principal, io.BytesIO(data))
     with get_db().write() as session:
-        row = files.record_file(session, principal, file_id, path, size, sha, name, "image/png", {"project_name": "Demo: shapes (boxes)"})
+        row = files.record_file(session, principal, file_id, path, size, sha, name, mime, {"project_name": project})
         return files.file_json(row, principal.org_public_id)["attachment_url"]
+
+
+def _ball_frames(count: int = 24, width: int = 192, height: int = 128) -> list[bytes]:
+    """A ball rolling left to right and bouncing once: the video demo's frames (PNG)."""
+    frames = []
+    for k in range(count):
+        img = Image.new("RGB", (width, height), (214, 226, 238))
+        draw = ImageDraw.Draw(img)
+        draw.rectangle([0, height - 18, width, height], fill=(96, 140, 84))
+        x = 12 + k * (width - 40) / (count - 1)
+        y = height - 34 - abs(math.sin(math.pi * k / (count / 2))) * 60
+        draw.ellipse([x, y, x + 16, y + 16], fill=(200, 60, 40))
+        out = io.BytesIO()
+        img.save(out, "PNG")
+        frames.append(out.getvalue())
+    return frames
+
+
+def _raccoon_boxes() -> list[tuple[str, dict]]:
+    """(file name, the true box as an imageannotation annotation) for each shipped photo."""
+    with (RACCOONS / "boxes.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    out = []
+    for i, row in enumerate(rows):
+        x0, y0, x1, y1 = (int(row[k]) for k in ("xmin", "ymin", "xmax", "ymax"))
+        out.append((Path(row["image"]).name, {"uuid": f"raccoon-{i + 1}", "type": "box", "label": "raccoon",
+                                              "left": x0, "top": y0, "width": x1 - x0, "height": y1 - y0}))
+    return out
+
+
+def _vision_demo(principal: Principal, counts: dict[str, int]) -> None:
+    """Raccoon boxes (a few as gold, one with a pre-label), raccoon masks, a ball to track."""
+    db = get_db()
+    geometries = {"box": {"objects_to_annotate": ["raccoon"], "min_width": 8, "min_height": 8}}
+    photos = [(name, box, _upload(principal, name, (RACCOONS / name).read_bytes(), "image/jpeg", RACCOON_PROJECT)) for name, box in _raccoon_boxes()]
+    frames = [_upload(principal, f"ball-{k}.png", data, "image/png", VIDEO_PROJECT) for k, data in enumerate(_ball_frames())]
+    with db.write() as session:
+        for i, (_, box, url) in enumerate(photos):
+            body = {"project": RACCOON_PROJECT, "attachment": url, "attachment_type": "image", "geometries": geometries}
+            if i < RACCOON_GOLD:
+                tasks.create_gold_task(session, principal, "imageannotation", {**body, "expected_response": {"annotations": [box]}}, "evaluation")
+                continue
+            if i == RACCOON_GOLD:  # a model's pre-label, a little off: accept it or fix it
+                body["hypothesis"] = {"annotations": [{**box, "left": box["left"] + 6, "width": max(8, box["width"] - 10)}]}
+            tasks.create_task(session, principal, "imageannotation", body)
+        counts["imageannotation"] = len(photos) - RACCOON_GOLD
+        for _, _, url in photos[-2:]:
+            tasks.create_task(session, principal, "segmentannotation", {"project": MASK_PROJECT, "attachment": url, "labels": ["raccoon", "ground", "plants"]})
+        counts["segmentannotation"] = 2
+        tasks.create_task(session, principal, "videoannotation", {
+            "project": VIDEO_PROJECT, "attachments": frames, "geometries": {"box": {"objects_to_annotate": ["ball"]}},
+            "events_to_annotate": ["bounce"],
+        })
+        counts["videoannotation"] = 1
 
 
 def create_demo(principal: Principal) -> dict[str, int]:
     """Create the demo projects and tasks in the principal's organization."""
     db = get_db()
-    rng = random.Random(7)
     counts: dict[str, int] = {}
     specs = [
         ("Demo: movie review sentiment", "categorization", {"instruction": "Is this movie review positive or negative?", "categories": ["positive", "negative"], "attachment_type": "text", "review_fraction": 0.25}),
         ("Demo: news entities", "namedentityrecognition", {"instruction": "Mark every person, organization and place.", "labels": [{"name": "PERSON"}, {"name": "ORG"}, {"name": "LOC"}]}),
         ("Demo: support ticket triage", "textcollection", {"instruction": "Route the ticket and summarise it."}),
-        ("Demo: shapes (boxes)", "imageannotation", {"instruction": "Draw a box around every square and every bar."}),
+        (RACCOON_PROJECT, "imageannotation", {"instruction": "Draw a tight box around every raccoon (Q draws boxes, Enter submits)."}),
+        (MASK_PROJECT, "segmentannotation", {"instruction": "Paint the raccoon, the ground and the plants. G: drag a box and GrabCut finds the raccoon."}),
+        (VIDEO_PROJECT, "videoannotation", {"instruction": "Track the ball: box it on the first frame, then press T to follow it; fix frames where it drifts."}),
         ("Demo: answer preference", "chat", {"instruction": "Which answer would you rather get? Correctness first, then clarity.", "evaluation": "pairwise"}),
     ]
     with db.write() as session:
@@ -147,20 +190,5 @@ def create_demo(principal: Principal) -> dict[str, int]:
                 "responses": [{"content": a}, {"content": b}],
             })
         counts["chat"] = len(PROMPTS)
-    image_urls = []
-    for i in range(6):
-        boxes = []
-        for _ in range(rng.randint(1, 3)):
-            w, h = rng.randint(12, 30), rng.randint(12, 30)
-            boxes.append((rng.randint(0, 96 - w), rng.randint(0, 72 - h), w, h, rng.choice([(200, 60, 60), (60, 120, 200), (60, 160, 90)])))
-        image_urls.append(_upload_png(principal, f"shapes-{i}.png", _png(96, 72, boxes)))
-    with db.write() as session:
-        for url in image_urls:
-            tasks.create_task(session, principal, "imageannotation", {
-                "project": "Demo: shapes (boxes)",
-                "attachment": url,
-                "attachment_type": "image",
-                "geometries": {"box": {"objects_to_annotate": ["square", "bar"], "min_width": 4, "min_height": 4}},
-            })
-    counts["imageannotation"] = len(image_urls)
+    _vision_demo(principal, counts)
     return counts

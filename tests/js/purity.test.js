@@ -22,7 +22,7 @@ const source = (f) => readFileSync(f, 'utf8').replace(/\/\/.*$/gm, '').replace(/
 test('every tool with a state module has one, and the named pure modules exist', () => {
   const names = [...PURE].map((f) => relative(JS, f)).sort();
   for (const want of [...NAMED, 'tools/namedentityrecognition/state.js', 'tools/textcollection/state.js', 'tools/documenttranscription/state.js',
-    'tools/audiotranscription/state.js', 'tools/chat/pairwise-state.js', 'tools/chat/ranking-state.js', 'tools/chat/rubric-state.js',
+    'tools/audiotranscription/state.js', 'tools/imageannotation/state.js', 'tools/segmentannotation/state.js', 'tools/videoannotation/state.js', 'tools/chat/pairwise-state.js', 'tools/chat/ranking-state.js', 'tools/chat/rubric-state.js',
     'tools/chat/ideal-response-state.js']) {
     assert.ok(names.includes(want), `${want} is missing`);
   }

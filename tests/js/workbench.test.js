@@ -61,6 +61,22 @@ test('EditHistory undoes edits in reverse order and stops at the start', () => {
   assert.equal(history.undo(), 's0');
 });
 
+test('EditHistory redoes what was undone until the next edit', () => {
+  const history = new EditHistory('s0');
+  history.record('s1');
+  history.record('s2');
+  assert.equal(history.redo(), null);
+  assert.equal(history.undo(), 's1');
+  assert.equal(history.undo(), 's0');
+  assert.equal(history.redo(), 's1');
+  assert.equal(history.redo(), 's2');
+  assert.equal(history.redo(), null);
+  assert.equal(history.undo(), 's1');
+  history.record('s3');
+  assert.equal(history.redo(), null, 'a new edit forgets what was undone');
+  assert.equal(history.undo(), 's1');
+});
+
 test('EditHistory keeps at most `limit` steps, dropping the oldest', () => {
   const history = new EditHistory(0, 3);
   for (let i = 1; i <= 5; i += 1) history.record(i);

@@ -23,7 +23,7 @@ from assay.config import get_settings
 from assay.db import new_public_id
 from assay.errors import NotFound, PayloadTooLarge, field_error
 from assay.files.models import StoredFile
-from assay.files.references import link_signature
+from assay.files.references import link_signature, scaledata_parts
 from assay.netguard import UrlRefused, fetch
 from assay.orgs.models import Organization
 from assay.timeutil import iso
@@ -141,3 +141,23 @@ def signed_file(session: Session, org_public_id: str, file_public_id: str, expir
     if row is None or not path.exists():
         raise NotFound("File not found or link expired.")
     return path, row
+
+
+def own_file_path(session: Session, principal: Principal, url: Any, field: str = "attachment") -> Path:
+    """The stored path of a scaledata:// URL naming a file of the caller's organization;
+    400 naming `field` for anything else (another organization's file, an outside URL)."""
+    parts = scaledata_parts(url) if isinstance(url, str) else None
+    if parts is None or parts[0] != principal.org_public_id:
+        raise field_error(field, "this assist works on files uploaded to this server by the task's organization")
+    row = session.scalar(select(StoredFile).where(StoredFile.org_id == principal.org_id, StoredFile.public_id == parts[1]))
+    path = _path(principal.org_public_id, parts[1])
+    if row is None or not path.exists():
+        raise field_error(field, "no such uploaded file")
+    return path
+
+
+def store_bytes(session: Session, principal: Principal, data: bytes, filename: str, mime_type: str) -> str:
+    """Keeps `data` as a file of the caller's organization; returns its scaledata:// URL."""
+    file_id, path, size, sha = store_stream(principal, io.BytesIO(data))
+    row = record_file(session, principal, file_id, path, size, sha, filename, mime_type, {})
+    return f"scaledata://{principal.org_public_id}/{row.public_id}"

@@ -35,6 +35,7 @@ def _workbench(request: Request, principal: Principal, project_id: str, mode: st
     settings = get_settings()
     tool_css = (HERE / "static" / "css" / "tools" / f"{project.type}.css").exists()
     return render("workbench.html", request, project=project, mode=mode, type_title=get_plugin(project.type).title, tool_css=tool_css,
+                  has_tool=workbench.tool_available(project.type),
                   heartbeat_seconds=settings.heartbeat_seconds, idle_after_seconds=settings.idle_after_seconds,
                   break_after_minutes=settings.break_after_minutes)
 

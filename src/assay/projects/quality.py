@@ -31,6 +31,7 @@ from assay.orgs.models import User
 from assay.projects.models import Project
 from assay.quality.agreement import fleiss_kappa_from_labels, krippendorff_alpha_from_labels, pairwise_cohen_kappa
 from assay.quality.online import smoothed_accuracy
+from assay.quality.shape_agreement import matched_iou_agreement
 from assay.quality.sparse_agreement import sparse_nominal, sparse_pairwise_kappa
 from assay.queue.models import ProjectMember
 from assay.tasks.consolidation import labeler_accuracy
@@ -395,6 +396,20 @@ def _agreement(project: Project, data: _ProjectAnswers, annotators: list[dict[st
     return agreement
 
 
+def _geometry_agreement(data: _ProjectAnswers) -> dict[str, Any] | None:
+    """imageannotation: mean matched IoU between labelers' boxes (unrotated) on the tasks
+    with two or more answers, overall and per label, with a bootstrap interval over tasks."""
+    by_task: dict[int, list[list[tuple]]] = {}
+    for a in data.answers:
+        shapes = (a.response or {}).get("annotations") if isinstance(a.response, dict) else None
+        boxes = [(s["left"], s["top"], s["width"], s["height"], s["label"]) for s in shapes or []
+                 if isinstance(s, dict) and s.get("type") == "box" and not s.get("rotation")]
+        by_task.setdefault(a.task_id, []).append(boxes)
+    images = [answers for answers in by_task.values() if len(answers) >= 2]
+    result = matched_iou_agreement(images, n_bootstrap=1000)
+    return {"basis": "mean matched IoU of boxes between labelers (unmatched boxes count 0)", "tasks": len(images), **result}
+
+
 # ----------------------------------------------------------------------------- the report
 
 def quality_report(session: Session, project: Project) -> dict[str, Any]:
@@ -417,4 +432,5 @@ def quality_report(session: Session, project: Project) -> dict[str, Any]:
         "aggregation": project.aggregation,
         "truth_model": model_summary(session, project.id),
         "agreement": agreement,
+        "geometry": _geometry_agreement(data) if project.type == "imageannotation" else None,
     }

@@ -52,8 +52,12 @@ def hypothesis_status(session: Session, task: Task, clean: dict[str, Any]) -> st
         return "accepted" if plugin.consensus_key(hypothesis, task.params) == plugin.consensus_key(clean, task.params) else "rejected"
     suggested = [orjson.dumps(a, option=orjson.OPT_SORT_KEYS) for a in hypothesis.get("annotations") or [] if isinstance(a, dict)]
     if suggested:
-        given = {orjson.dumps(a, option=orjson.OPT_SORT_KEYS) for a in clean.get("annotations") or [] if isinstance(a, dict)}
-        return "edited" if given.intersection(suggested) else "rejected"
+        given = [a for a in clean.get("annotations") or [] if isinstance(a, dict)]
+        if {orjson.dumps(a, option=orjson.OPT_SORT_KEYS) for a in given}.intersection(suggested):
+            return "edited"
+        # a shape moved or relabelled in the tool keeps its uuid: still an edit of the pre-label
+        uuids = {a.get("uuid") for a in hypothesis.get("annotations") or [] if isinstance(a, dict) and a.get("uuid")}
+        return "edited" if any(a.get("uuid") in uuids for a in given) else "rejected"
     return "edited"
 
 

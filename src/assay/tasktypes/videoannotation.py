@@ -27,7 +27,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import Discriminator, Field, Tag, ValidationInfo, model_validator
 
-from assay.tasktypes.base import ParamsModel, ResponseModel, TaskTypePlugin
+from assay.tasktypes.base import Aggregate, ParamsModel, ResponseModel, TaskTypePlugin
 from assay.tasktypes.fields import (
     URL,
     NonEmptyStr,
@@ -194,3 +194,63 @@ class VideoAnnotation(TaskTypePlugin):
                 "end": rng.randint(start, n_frames - 1),
             }]
         return out
+
+    def aggregate(self, responses: list[dict[str, Any]], weights: list[float], params: dict[str, Any]) -> Aggregate | None:
+        """Inline answers of box tracks consolidate by per-frame IoU matching
+        (assay.quality.tracks.consolidate_tracks): an object kept by labelers holding more
+        than half the weight, drawn on the frames where most of them draw it, at their
+        weighted mean box, with their majority label. Confidence: the mean over kept tracks
+        of support x mean per-frame IoU. Answers by URL, other geometries, events or unequal
+        frame counts fall back to whole-answer consensus (None)."""
+        from assay.quality.tracks import consolidate_tracks  # noqa: PLC0415 - numpy/scipy load on the first consolidation
+
+        tracks = _box_tracks(responses)
+        if tracks is None:
+            return None
+        n_frames, answers = tracks
+        kept = consolidate_tracks(answers, weights)
+        frames: list[dict[str, Any]] = [{"annotations": []} for _ in range(n_frames)]
+        for i, track in enumerate(kept):
+            for f in range(n_frames):
+                if track.visible[f]:
+                    left, top, width, height = (round(float(v), 2) for v in track.boxes[f])
+                    frames[f]["annotations"].append({"uuid": f"track-{i + 1}", "type": "box", "label": track.label,
+                                                     "left": left, "top": top, "width": width, "height": height})
+        if kept:
+            confidence = sum(t.support * t.similarity for t in kept) / len(kept)
+            contributors = sorted({m for t in kept for m in t.members})
+        else:
+            contributors = [i for i, a in enumerate(answers) if not a]
+            confidence = len(contributors) / len(answers)
+        return Aggregate(self.validate_response({"annotations": {"frames": frames}}, params), confidence, contributors, "track_matching")
+
+
+def _box_tracks(responses: list[dict[str, Any]]):
+    """(frames, per answer [(label, boxes (n, 4), visible (n,))]) when every answer is the
+    inline form with boxes only and no events; None otherwise."""
+    import numpy as np  # noqa: PLC0415 - only when a video task consolidates
+
+    counts = set()
+    out = []
+    for response in responses:
+        ann = response.get("annotations")
+        if not isinstance(ann, dict) or not isinstance(ann.get("frames"), list) or response.get("events"):
+            return None
+        counts.add(len(ann["frames"]))
+        out.append(ann["frames"])
+    if len(counts) != 1:
+        return None
+    n = counts.pop()
+    answers = []
+    for frames in out:
+        by_uuid: dict[str, tuple] = {}
+        for f, frame in enumerate(frames):
+            for a in frame.get("annotations") or []:
+                if a.get("type") != "box" or a.get("rotation"):
+                    return None
+                label, boxes, visible = by_uuid.setdefault(a["uuid"], (a["label"], np.full((n, 4), np.nan), np.zeros(n, dtype=bool)))
+                boxes[f] = (a["left"], a["top"], a["width"], a["height"])
+                visible[f] = True
+        answers.append(list(by_uuid.values()))
+    return n, answers
+

@@ -72,6 +72,10 @@ def view(session: Session, assignment) -> dict[str, Any]:
         out["previous_response"] = conn.execute(_ANSWER_RESPONSE, {"a": assignment["answer_id"]}).scalar()
     if assignment["kind"] == AssignmentKind.REVIEW:
         out.update(_review_view(session, assignment["task_id"]))
+    # answers that name uploaded files (segmentation masks) open through signed links too
+    out["previous_response"] = _signed_files(out["previous_response"], row["org_public_id"])
+    for answer in out.get("answers") or []:
+        answer["response"] = _signed_files(answer["response"], row["org_public_id"])
     return out
 
 

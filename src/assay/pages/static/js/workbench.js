@@ -3,10 +3,14 @@
 // shares, undo, skip, going back, heartbeats and active time.
 //
 // A tool is a module static/js/tools/<task type>.js whose default export has
-// mount(element, task, ctx) returning {getResponse(), getState(), setState(state)}.
+// mount(element, task, ctx) returning {getResponse(), getState(), setState(state)};
+// getResponse may return a promise (the segmentation tool uploads its mask first).
 // ctx: initial (answer to start from: previous answer, review proposal or model
-// pre-label), hotkey(key, label, fn, {inText, display}), changed() after every edit,
-// freeKeys (keys the shell leaves to tools), mode ('label' | 'review').
+// pre-label; fromPrelabel says it is the pre-label), assignmentId (for the assists),
+// answers (review: each labeler's {labeler, response}), previousResponse (the answer this
+// page last submitted for a task of the same type), hotkey(key, label, fn, {inText,
+// display}), changed() after every edit, freeKeys (keys the shell leaves to tools), mode
+// ('label' | 'review').
 //
 // Pieces: workbench/keys.js (which binding a key runs), workbench/history.js (undo),
 // workbench/queue.js (claims, prefetch, going back) are pure and tested in Node;
@@ -30,6 +34,7 @@ let busy = false;
 let done = 0;
 let revealed = null; // the task whose flagged content the person chose to see
 const breaks = new BreakClock(Number(root.dataset.breakMinutes || 0) * 60 * 1000);
+let lastSubmitted = null; // {type, response}: tools may copy the previous task's answer (sequences)
 const timer = new ActiveTimer(Number(root.dataset.idle) * 1000);
 const queue = new WorkQueue({
   claim: (holding) => api('POST', mode === 'review' ? `/api/projects/${project}/review/next` : `/api/projects/${project}/next`, { holding }),
@@ -57,6 +62,7 @@ const shellKey = (key, label, fn, opts) => shellKeys.push(binding(key, label, fn
 shellKey('Enter', mode === 'review' ? 'Accept (or submit the fix)' : 'Submit', () => primary(), { inText: true });
 shellKey('Ctrl+Enter', 'Submit from a text box', () => primary(), { inText: true });
 shellKey('Ctrl+z', 'Undo the last change', () => undo());
+shellKey('Ctrl+y', 'Redo what was undone', () => redo());
 shellKey('?', 'Show these keys', () => view.showHelp(allKeys()));
 shellKey('i', 'Show or hide the instructions', () => view.toggleGuide());
 shellKey('v', 'Reveal content behind a warning', () => reveal());
@@ -110,6 +116,10 @@ async function show(data, { revising = false } = {}) {
   const ctx = {
     initial: initial ? structuredClone(initial) : null,
     mode,
+    assignmentId: data.assignment.id,
+    answers: data.answers || [],
+    fromPrelabel: data.previous_response == null && data.task.hypothesis != null,
+    previousResponse: lastSubmitted?.type === data.task.type ? structuredClone(lastSubmitted.response) : null,
     freeKeys: FREE_KEYS,
     hotkey: (key, label, fn, opts) => toolKeys.push(binding(key, label, fn, opts)),
     changed: () => {
@@ -138,6 +148,13 @@ function undo() {
   view.status('Undone');
 }
 
+function redo() {
+  const next = current?.history?.redo();
+  if (next == null) { view.status('Nothing to redo'); return; }
+  current.tool.setState(JSON.parse(next));
+  view.status('Redone');
+}
+
 function loadAnswer(i) {
   const answer = current?.data?.answers?.[i];
   if (!answer) return;
@@ -164,14 +181,17 @@ async function advance() { await show(await queue.advance()); }
 function primary() {
   if (mode === 'review') {
     // Enter accepts the proposal as is, or submits the reviewer's edits as a fix
-    let edited = false;
-    try { edited = isEdited(current.tool.getResponse(), current.data.previous_response); } catch { edited = true; }
-    return reviewAction(edited ? 'fix' : 'accept');
+    return (async () => {
+      let edited = false;
+      try { edited = isEdited(await current.tool.getResponse(), current.data.previous_response); } catch { edited = true; }
+      return reviewAction(edited ? 'fix' : 'accept');
+    })();
   }
   return guarded(async () => {
     let response;
-    try { response = current.tool.getResponse(); } catch (err) { view.showError(err.message); return; }
+    try { response = await current.tool.getResponse(); } catch (err) { view.showError(err.message); return; }
     const result = await api('POST', `/api/assignments/${current.data.assignment.id}/submit`, { response, active_seconds: timer.seconds(), shown_seconds: timer.shownSeconds() });
+    lastSubmitted = { type: current.data.task.type, response };
     done += 1;
     await advance();
     const minutes = breaks.worked(Date.now());
@@ -228,7 +248,7 @@ function reviewAction(action) {
   return guarded(async () => {
     const body = { action, active_seconds: timer.seconds() };
     if (action === 'fix') {
-      try { body.response = current.tool.getResponse(); } catch (err) { view.showError(err.message); return; }
+      try { body.response = await current.tool.getResponse(); } catch (err) { view.showError(err.message); return; }
     }
     if (action === 'reject') {
       const comment = await view.promptText('What should the labeler change?');
@@ -247,6 +267,7 @@ setInterval(() => {
 }, heartbeatMs);
 
 async function start() {
+  if (root.dataset.tool === 'no') { view.renderNoTool(root.dataset.type); root.dataset.state = 'error'; return; } // claim nothing
   root.dataset.state = 'loading';
   try { await show(await queue.claim()); } catch (err) { view.showError(err.message); root.dataset.state = 'error'; }
 }
@@ -256,6 +277,7 @@ window.assayWorkbench = {
   current: () => current?.data || null,
   prefetched: () => queue.prefetched?.data || null,
   activeSeconds: () => timer.seconds(),
+  response: () => current?.tool?.getResponse(),
 };
 
 start();

@@ -1,10 +1,12 @@
-// Undo for the workbench: the tool's state is snapshotted (JSON) after every edit; undo
-// hands back the snapshot before the last edit. Pure, tested in Node.
+// Undo and redo for the workbench: the tool's state is snapshotted (JSON) after every
+// edit; undo hands back the snapshot before the last edit, redo the one undone (a new edit
+// forgets what was undone). Pure, tested in Node.
 export const UNDO_LIMIT = 200;
 
 export class EditHistory {
   constructor(snapshot, limit = UNDO_LIMIT) {
     this.steps = []; // snapshots before each edit, oldest first
+    this.undone = []; // snapshots undone, most recent last
     this.last = snapshot; // the snapshot of what is on screen
     this.limit = limit;
   }
@@ -12,6 +14,7 @@ export class EditHistory {
   get canUndo() { return this.steps.length > 0; }
 
   record(snapshot) {
+    this.undone = [];
     this.steps.push(this.last);
     if (this.steps.length > this.limit) this.steps.shift();
     this.last = snapshot;
@@ -20,7 +23,16 @@ export class EditHistory {
   // The snapshot to restore, or null when there is nothing to undo.
   undo() {
     if (!this.steps.length) return null;
+    this.undone.push(this.last);
     this.last = this.steps.pop();
+    return this.last;
+  }
+
+  // The snapshot to restore again, or null when nothing was undone since the last edit.
+  redo() {
+    if (!this.undone.length) return null;
+    this.steps.push(this.last);
+    this.last = this.undone.pop();
     return this.last;
   }
 }

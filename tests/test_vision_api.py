@@ -1,0 +1,120 @@
+"""The vision assists and reports over real HTTP (SQLite and PostgreSQL): GrabCut, the
+tracker and mask uploads only on the caller's own assignment and their organization's
+files, bad bodies refused naming the field with nothing stored, and the quality report's
+matched-IoU agreement for boxes."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from scaleapi.exceptions import ScaleInvalidRequest
+from scaleapi.tasks import TaskType
+
+from tests.browser import Org
+from tests.vision_support import image_bytes, require_vision
+
+BOX = {"box": {"objects_to_annotate": ["car", "bus"]}}
+
+
+@pytest.fixture()
+def org(server):
+    return Org(server)
+
+
+def claim(http, pid: str) -> dict:
+    data = http.post(f"/api/projects/{pid}/next", json={}).json()
+    assert data["assignment"], data
+    return data
+
+
+def setup(client, org, uniq, task_type, name, labels_per_task=1):
+    client.create_project(project_name=name, task_type=task_type, params={"instruction": "Draw.", "labels_per_task": labels_per_task})
+    pid = org.project_id(name)
+    people = []
+    for _ in range(labels_per_task):
+        person = org.person("annotator")
+        org.add_member(pid, person)
+        people.append(org.login(person))
+    return pid, people
+
+
+def test_assists_work_only_on_the_callers_assignment_and_files(server, client, org, uniq):
+    require_vision("cv2")
+    name = f"seg {uniq}"
+    pid, (http,) = setup(client, org, uniq, TaskType.SegmentAnnotation, name)
+    url = client.upload_file(io.BytesIO(image_bytes(120, 80, [(40, 20, 40, 40)], color=(20, 20, 160)))).attachment_url
+    task = client.create_task(TaskType.SegmentAnnotation, project=name, attachment=url, labels=["car", "road"])
+    assignment = claim(http, pid)["assignment"]["id"]
+
+    r = http.post(f"/api/assignments/{assignment}/grabcut", json={"box": {"left": 30, "top": 10, "width": 60, "height": 60}})
+    assert r.status_code == 200, r.text
+    region = r.json()
+    assert (region["left"], region["top"], region["width"], region["height"]) == (30, 10, 60, 60)
+    assert sum(region["runs"]) == 3600 and sum(region["runs"][1::2]) == pytest.approx(1600, rel=0.1)
+    # someone else's assignment: 404; a bad box: 400 naming it
+    other = org.login(org.person("annotator"))
+    assert other.post(f"/api/assignments/{assignment}/grabcut", json={"box": {"left": 0, "top": 0, "width": 5, "height": 5}}).status_code == 404
+    bad = http.post(f"/api/assignments/{assignment}/grabcut", json={"box": {"left": 0, "top": 0, "width": 1, "height": 5}})
+    assert bad.status_code == 400 and bad.json()["field"] == "box.width"
+
+    # a mask whose runs do not cover the image is refused, nothing stored
+    files_before = org.http.get(f"/api/tasks/{task.id}").json()
+    bad = http.post(f"/api/assignments/{assignment}/masks", json={"width": 120, "height": 80, "runs": [[1, 10]],
+                                                                  "labels": [{"label": "car", "index": 1, "color": "#ff0000"}]})
+    assert bad.status_code == 400 and "runs" in bad.json()["error"]
+    bad = http.post(f"/api/assignments/{assignment}/masks", json={"width": 120, "height": 80, "runs": [[2, 9600]],
+                                                                  "labels": [{"label": "car", "index": 1, "color": "#ff0000"}]})
+    assert bad.status_code == 400
+    assert org.http.get(f"/api/tasks/{task.id}").json() == files_before
+    ok = http.post(f"/api/assignments/{assignment}/masks", json={"width": 120, "height": 80, "runs": [[0, 4800], [1, 4800]],
+                                                                 "labels": [{"label": "road", "index": 1, "color": "#00FF00"}]})
+    assert ok.status_code == 200, ok.text
+    response = ok.json()
+    assert response["labelMapping"] == {"road": {"index": 1, "color": "#00ff00"}}
+    assert http.post(f"/api/assignments/{assignment}/submit", json={"response": response}).status_code == 200
+    masks = org.http.get(f"/api/tasks/{task.id}/masks").json()["masks"]
+    assert masks["road"]["size"] == [80, 120] and sum(masks["road"]["counts"][1::2]) == 4800
+
+    # a task whose image is another organization's file cannot be assisted
+    other_org = server.client(server.new_key(f"vision-other-{uniq}"))
+    theirs = other_org.upload_file(io.BytesIO(image_bytes(50, 50))).attachment_url
+    with pytest.raises(ScaleInvalidRequest, match="not a file of this organization"):
+        client.create_task(TaskType.SegmentAnnotation, project=name, attachment=theirs, labels=["car"])
+
+
+def test_tracker_follows_a_box_over_frame_attachments(server, client, org, uniq):
+    require_vision("cv2")
+    name = f"video {uniq}"
+    pid, (http,) = setup(client, org, uniq, TaskType.VideoAnnotation, name)
+    frames = [client.upload_file(io.BytesIO(image_bytes(160, 100, [(10 + 6 * k, 30, 24, 24)], color=(20, 20, 20)))).attachment_url for k in range(8)]
+    client.create_task(TaskType.VideoAnnotation, project=name, attachments=frames, geometries=BOX)
+    assignment = claim(http, pid)["assignment"]["id"]
+    r = http.post(f"/api/assignments/{assignment}/track", json={"box": {"left": 10, "top": 30, "width": 24, "height": 24}, "frame": 0, "frames": 10})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["first_frame"] == 1 and len(body["boxes"]) == 7
+    assert body["boxes"][-1]["left"] == pytest.approx(10 + 6 * 7, abs=3)
+    bad = http.post(f"/api/assignments/{assignment}/track", json={"box": {"left": 10, "top": 30, "width": 24, "height": 24}, "frame": 7})
+    assert bad.status_code == 400 and bad.json()["field"] == "frame"
+    bad = http.post(f"/api/assignments/{assignment}/track", json={"box": {"left": 10, "top": 30, "width": 24, "height": 24}, "frame": 0, "method": "x"})
+    assert bad.status_code == 400 and bad.json()["field"] == "method"
+
+
+def test_quality_report_has_matched_iou_per_label(server, client, org, uniq):
+    name = f"boxes {uniq}"
+    pid, people = setup(client, org, uniq, TaskType.ImageAnnotation, name, labels_per_task=2)
+    for i in range(6):
+        client.create_task(TaskType.ImageAnnotation, project=name, attachment=f"https://example.com/{i}.jpg", geometries=BOX)
+    for shift, http in zip((0, 2), people):
+        for _ in range(6):
+            data = claim(http, pid)
+            response = {"annotations": [{"uuid": "a", "type": "box", "label": "car", "left": 10 + shift, "top": 10, "width": 20, "height": 20}]}
+            assert http.post(f"/api/assignments/{data['assignment']['id']}/submit", json={"response": response}).status_code == 200
+    geo = org.http.get(f"/api/projects/{pid}/quality").json()["geometry"]
+    assert geo["tasks"] == 6
+    assert geo["overall"]["mean_iou"] == pytest.approx(18 * 20 / (22 * 20))
+    assert geo["labels"]["car"]["objects"] == 6
+    assert geo["overall"]["low"] == pytest.approx(geo["overall"]["mean_iou"])  # every task alike: no spread
+    page = org.login(org.person("admin")).get(f"/admin/projects/{pid}/quality")
+    assert page.status_code == 200 and "Geometry agreement" in page.text
