@@ -16,6 +16,7 @@ from assay.batches import views as batches
 from assay.bootstrap import bootstrap
 from assay.callbacks.delivery import OutboxWorker
 from assay.config import get_settings
+from assay.exports import views as exports
 from assay.files import views as files
 from assay.jobs import BackgroundJobs
 from assay.orgs import views as orgs
@@ -54,7 +55,7 @@ def create_app(run_bootstrap: bool = True) -> FastAPI:
                   dependencies=[Depends(check_request_text)])
     install_error_handlers(app)
 
-    for module in (tasks, batches, projects, files, orgs, queue, backends, audit):
+    for module in (tasks, batches, projects, files, orgs, queue, backends, audit, exports):
         for name in ("v1", "native"):
             router = getattr(module, name, None)
             if router is not None:
