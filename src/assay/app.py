@@ -18,6 +18,7 @@ from assay.callbacks.delivery import OutboxWorker
 from assay.config import get_settings
 from assay.exports import views as exports
 from assay.files import views as files
+from assay.imports import views as imports
 from assay.jobs import BackgroundJobs
 from assay.orgs import views as orgs
 from assay.projects import views as projects
@@ -55,7 +56,7 @@ def create_app(run_bootstrap: bool = True) -> FastAPI:
                   dependencies=[Depends(check_request_text)])
     install_error_handlers(app)
 
-    for module in (tasks, batches, projects, files, orgs, queue, backends, audit, exports):
+    for module in (tasks, batches, projects, files, orgs, queue, backends, audit, exports, imports):
         for name in ("v1", "native"):
             router = getattr(module, name, None)
             if router is not None:

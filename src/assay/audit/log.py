@@ -38,7 +38,8 @@ ACTIONS = {
     "model.run": "a model round was run on demand",
     "model.label_errors": "a label-error scan was run",
     "truth.refit": "a project's truth model was refitted on demand",
-    "export": "a project's tasks were exported",
+    "export": "a project's tasks were exported (a download or a background export job)",
+    "import": "tasks were imported into a project from a file (CSV, JSON, COCO, YOLO, CoNLL, media)",
     "review.verdict": "a reviewer accepted, fixed or rejected a task",
     "task.send_back": "a finished task was sent back for review or labeling",
 }
