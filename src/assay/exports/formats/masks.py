@@ -1,7 +1,7 @@
 """Semantic segmentation masks: `SegmentationClass/<image>.png`, one 8-bit PNG per image
 whose pixel value is the class id (0: unlabeled; the project's labels from 1 in order),
 `labelmap.txt` (id and name per line) and the images with the media. Instance masks of
-one label share its class id."""
+one label share its class id; where masks overlap, the label later in the list wins."""
 
 from __future__ import annotations
 
@@ -21,7 +21,9 @@ def class_mask(row: dict[str, Any], labels: vision.Labels, context: Context):
     mapping = response.get("labelMapping") or {}
     indexed = vision.read_pixels(context, (annotations.get("combined") or {}).get("indexedImage"))
     out = None if indexed is None else np.zeros(indexed.shape, dtype=np.uint8)
-    for label, urls in (annotations.get("labeled") or {}).items():
+    # painted in class-id order (a later label wins where masks overlap), whatever order the
+    # answer's keys come in (PostgreSQL's JSONB reorders them)
+    for label, urls in sorted((annotations.get("labeled") or {}).items(), key=lambda item: labels.id(item[0])):
         class_id = labels.id(label) + 1
         entries = mapping.get(label)
         urls = urls if isinstance(urls, list) else [urls]
