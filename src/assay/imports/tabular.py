@@ -48,10 +48,25 @@ def parse_csv(data: bytes, task_type: str, mapping: dict[str, str]) -> Parsed:
                 except orjson.JSONDecodeError as exc:
                     out.errors.append(RowError(start, mapping.get(key, key), f"is not valid JSON ({exc})"))
                     bad = True
-            values[key] = cell
+            values[key] = _typed(mapping.get(key, key), cell)
         if not bad:
             _add(out, start, values, task_type, mapping)
     return out
+
+
+INTEGER_CELLS = ("priority",)
+BOOLEAN_CELLS = ("clear_unique_id_on_error", "allow_multiple", "allow_overlap", "allow_ties", "segments", "verbatim")
+
+
+def _typed(key: str, cell: Any) -> Any:
+    """CSV cells are text: the settings and params that take a number or a boolean get one
+    when the cell reads as one (anything else stays text, and validation names it)."""
+    if isinstance(cell, str):
+        if key in INTEGER_CELLS and cell.strip().lstrip("-").isdigit():
+            return int(cell)
+        if key in BOOLEAN_CELLS and cell.strip().lower() in ("true", "false"):
+            return cell.strip().lower() == "true"
+    return cell
 
 
 def parse_jsonl(data: bytes, task_type: str, mapping: dict[str, str]) -> Parsed:
