@@ -5,7 +5,8 @@ Starts a real `assay serve` per backend (fresh database), creates a categorizati
 image-box project through the API, stores N completed tasks in each straight into the
 database (the export is what is measured, not labeling), then downloads
 `GET /api/projects/{id}/export?format=…` over HTTP, timing the whole download and sampling
-the server's RSS. Writes bench/results/export.json.
+the server's RSS (a freshly started server for each format and size, so each peak is
+that export's alone). Writes bench/results/export.json.
 
 usage: python bench/export.py [--backends sqlite,postgres] [--sizes 10000,100000] [--repeat 3] [--formats jsonl,csv,parquet,coco]
 """
@@ -114,11 +115,15 @@ def run_backend(backend: str, sizes: list[int], repeat: int, formats: list[str])
                     with server.database().write() as session:
                         from sqlalchemy import text
                         session.execute(text("ANALYZE tasks"))
-                idle = RssSampler(server.proc.pid).current()
                 for fmt, kind in (("jsonl", "categorization"), ("csv", "categorization"), ("parquet", "categorization"),
                                   ("coco", "imageannotation")):
                     if fmt not in formats:
                         continue
+                    # a fresh server per format: its peak RSS is this export's alone (memory
+                    # an earlier export took is never given back to the OS)
+                    server.stop()
+                    server.start()
+                    idle = RssSampler(server.proc.pid).current()
                     runs = [download(server, projects[kind], fmt, server.live_key) for _ in range(repeat)]
                     seconds = statistics.median(r[0] for r in runs)
                     entry = {"tasks": size, "seconds_median": round(seconds, 3), "tasks_per_s": round(size / seconds),

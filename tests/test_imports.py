@@ -145,3 +145,22 @@ def test_video_tracks_as_mot_and_cvat(tenant):
     assert [t.get("label") for t in tracks] == ["car", "car"]
     first = [(b.get("frame"), b.get("outside"), b.get("xtl"), b.get("xbr")) for b in tracks[0].findall("box")]
     assert first == [("0", "0", "0.00", "10.00"), ("1", "0", "4.00", "14.00"), ("2", "1", "4.00", "14.00")]
+
+
+def test_cli_import_and_export_with_progress(tenant, tmp_path):
+    http = tenant.http()
+    name = tenant.project("categorization", categories=["pos", "neg"])
+    bad = tmp_path / "bad.csv"
+    bad.write_text(BAD_CSV)
+    refused = tenant.server.cli("import", name, str(bad), "--org", tenant.name, "--mode", "gold", check=False)
+    assert refused.returncode != 0 and "line 3: attachment" in refused.stderr and "nothing was imported" in refused.stderr
+    good = tmp_path / "good.csv"
+    good.write_text("text,label\nnice,pos\nbad,neg\n")
+    done = tenant.server.cli("import", name, str(good), "--org", tenant.name, "--mode", "prelabels")
+    assert "imported 2 tasks" in done.stderr
+    out = tmp_path / "out.jsonl"
+    tenant.server.cli("export", name, "-o", str(out), "--org", tenant.name, "--status", "all")
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [t["params"]["hypothesis"] for t in lines] == [{"category": "pos"}, {"category": "neg"}]
+    actions = [e["action"] for e in http.get("/api/audit").json()["events"]]
+    assert "import" in actions and "export" in actions

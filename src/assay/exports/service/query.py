@@ -37,15 +37,18 @@ NAMES = ("id", "public_id", "created_at", "updated_at", "type", "status", "instr
 def _columns(raw: bool, sqlite: bool) -> list:
     """Parsed columns, or for a writer that only re-serializes (JSON lines) the JSON
     columns as their stored text (spliced into the output as orjson Fragments, never
-    parsed) and, on SQLite, the times as their stored text (ISO by slicing): parsing them
-    is most of an export's CPU."""
+    parsed) and the times as text (SQLite's stored text, ISO by slicing; PostgreSQL's
+    to_char): parsing and formatting them is most of an export's CPU."""
     out = []
     for name in NAMES:
         column = T.c[name]
-        if raw and (name in JSON_COLUMNS or (sqlite and name in TIME_COLUMNS)):
+        if raw and name in JSON_COLUMNS:
             column = cast(column, Text).label(name)
+        elif raw and name in TIME_COLUMNS:
+            column = cast(column, Text).label(name) if sqlite else func.to_char(column, PG_ISO).label(name)
         out.append(column)
     return [*out, B.c.name.label("batch_name")]
+PG_ISO = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'
 RAW_POSITIONS = tuple(NAMES.index(name) for name in JSON_COLUMNS)
 ANSWER_SOURCES = (AnswerSource.HUMAN, AnswerSource.REVIEW_FIX, AnswerSource.TEST_BOT)
 
@@ -113,7 +116,7 @@ def rows(conn: Connection, s: Scope, raw: bool = False) -> Iterator[list[dict[st
     base = (select(*_columns(raw, sqlite)).select_from(T.outerjoin(B, B.c.id == T.c.batch_id)).where(*_where(s))
             .order_by(T.c.id).limit(PAGE))
     build = _raw_task if raw else _task
-    when = _sqlite_iso if raw and sqlite else iso
+    when = (_sqlite_iso if sqlite else _as_is) if raw else iso
     while True:
         page = conn.execute(base.where(T.c.id > last)).all()
         if not page:
@@ -138,6 +141,10 @@ def _kept(row: dict[str, Any], r: ExportRequest) -> bool:
 def _sqlite_iso(text: str | None) -> str | None:
     """SQLite's stored time ('2026-01-01 12:00:00.123456') as Scale's ISO form."""
     return None if text is None else f"{text[:10]}T{text[11:23]}Z"
+
+
+def _as_is(text: str | None) -> str | None:
+    return text
 
 
 def _fragment(text: str | None) -> orjson.Fragment | None:
