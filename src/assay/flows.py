@@ -13,7 +13,7 @@ from assay.auth.principals import Principal
 from assay.authz import authorize
 from assay.files import service as files
 from assay.projects.models import Project
-from assay.projects.service import settings_json
+from assay.projects.service import settings_json, staffing_json
 from assay.queue.policies import QueuePolicy
 from assay.queue.schemas import AnswerBody
 from assay.queue.service.access import task_project_access
@@ -25,7 +25,7 @@ from assay.tasks.service import listing
 
 def project_settings(session: Session, project: Project) -> dict[str, Any]:
     """A project's settings (projects) with its members and their gold records (queue)."""
-    return {**settings_json(project), "members": members_json(session, project)}
+    return {**settings_json(project), "members": members_json(session, project), **staffing_json(session, project)}
 
 
 def answer_task(session: Session, principal: Principal, task_id: str, body: AnswerBody) -> dict[str, Any]:

@@ -64,7 +64,7 @@ def export_command(
             row = projects.get_project(session, principal, project)
             fmt = run.check_format(row, request)
             record(session, principal, "export", "project", row.public_id, {"format": fmt.name, "to": str(output)[:200], **request.filters()})
-        with db.connect() as conn:
+        with query.reading(db) as conn:
             scope = query.scope(conn, row, False, request)
             total = query.count(conn, scope)
             out = sys.stdout.buffer if str(output) == "-" else open(output, "wb")

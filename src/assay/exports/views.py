@@ -74,7 +74,7 @@ def export_tasks(project_id: str, request: Request, principal: Principal = Depen
     context = run.context_for(project, principal.org_public_id, params)
 
     def chunks():
-        with db.connect() as conn:
+        with query.reading(db) as conn:
             yield from run.chunks(fmt, run.pages(conn, scope, fmt), context)
 
     headers = {"content-disposition": attachment_disposition(run.filename(project, fmt, params)), "x-export-matched": str(total)}

@@ -104,7 +104,7 @@ def _write(db: Database, job: ExportJob, project: Project, org_public_id: str, p
         with db.write() as session:
             session.execute(update(J).where(J.c.id == job.id).values(done=done))
 
-    with db.connect() as conn:
+    with query.reading(db) as conn:
         scope = query.scope(conn, project, job.is_test, request)
         total = query.count(conn, scope)
         with db.write() as session:

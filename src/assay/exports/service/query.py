@@ -5,6 +5,7 @@ answers of each page — never a query per task. Rows are `/v1` task JSON, plus 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterator
@@ -14,6 +15,7 @@ from sqlalchemy import Text, and_, cast, false, func, or_, select, true
 from sqlalchemy.engine import Connection
 
 from assay.batches.models import Batch
+from assay.db import Database
 from assay.errors import field_error
 from assay.exports.schemas import ExportRequest
 from assay.orgs.models import User
@@ -26,31 +28,53 @@ B = Batch.__table__
 A = TaskAnswer.__table__
 U = User.__table__
 PAGE = 2000
+EXPORT_CACHE_KB = 8192
 JSON_COLUMNS = ("params", "metadata", "audits", "response", "tags", "expected_response")
 TIME_COLUMNS = ("created_at", "updated_at", "completed_at")
 # the columns an export reads (not the queue's bookkeeping), in _task's order
 NAMES = ("id", "public_id", "created_at", "updated_at", "type", "status", "instruction", "params", "callback_url", "is_test", "metadata",
          "audits", "response", "callback_succeeded", "unique_id", "tags", "priority", "customer_review_status", "quality", "completed_at",
          "kind", "expected_response")
+PG_ISO = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'
+RAW_POSITIONS = tuple(NAMES.index(name) for name in JSON_COLUMNS)
+QUALITY = NAMES.index("quality")
+PARSED_POSITIONS = (*RAW_POSITIONS, QUALITY)
+ANSWER_SOURCES = (AnswerSource.HUMAN, AnswerSource.REVIEW_FIX, AnswerSource.TEST_BOT)
 
 
-def _columns(raw: bool, sqlite: bool) -> list:
-    """Parsed columns, or for a writer that only re-serializes (JSON lines) the JSON
-    columns as their stored text (spliced into the output as orjson Fragments, never
+@contextmanager
+def reading(db: Database) -> Iterator[Connection]:
+    """A connection for one export. On SQLite its page cache is kept small while the
+    export runs (a whole project passes through it once; the pool's 64 MB cache would
+    otherwise fill and stay in the server's memory)."""
+    with db.connect() as conn:
+        if not db.is_sqlite:
+            yield conn
+            return
+        before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+        conn.exec_driver_sql(f"PRAGMA cache_size=-{EXPORT_CACHE_KB}")
+        try:
+            yield conn
+        finally:
+            conn.rollback()
+            conn.exec_driver_sql("PRAGMA shrink_memory")
+            conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
+
+
+def _columns(sqlite: bool) -> list:
+    """The JSON columns as their stored text (parsed with orjson here, or for a writer
+    that only re-serializes them spliced into its output as orjson Fragments, never
     parsed) and the times as text (SQLite's stored text, ISO by slicing; PostgreSQL's
-    to_char): parsing and formatting them is most of an export's CPU."""
+    to_char): SQLAlchemy's processing of them was most of an export's CPU."""
     out = []
     for name in NAMES:
         column = T.c[name]
-        if raw and name in JSON_COLUMNS:
+        if name in JSON_COLUMNS or name == "quality":
             column = cast(column, Text).label(name)
-        elif raw and name in TIME_COLUMNS:
+        elif name in TIME_COLUMNS:
             column = cast(column, Text).label(name) if sqlite else func.to_char(column, PG_ISO).label(name)
         out.append(column)
     return [*out, B.c.name.label("batch_name")]
-PG_ISO = 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'
-RAW_POSITIONS = tuple(NAMES.index(name) for name in JSON_COLUMNS)
-ANSWER_SOURCES = (AnswerSource.HUMAN, AnswerSource.REVIEW_FIX, AnswerSource.TEST_BOT)
 
 
 @dataclass(frozen=True)
@@ -109,14 +133,14 @@ def count(conn: Connection, s: Scope) -> int:
 
 
 def rows(conn: Connection, s: Scope, raw: bool = False) -> Iterator[list[dict[str, Any]]]:
-    """Pages of export rows, oldest task first. `raw`: JSON values as orjson Fragments
-    (for a writer that only serializes them again)."""
+    """Pages of export rows, oldest task first. `raw`: JSON values (but `quality`) as
+    orjson Fragments, for a writer that only serializes them again."""
     last = 0
     sqlite = conn.dialect.name == "sqlite"
-    base = (select(*_columns(raw, sqlite)).select_from(T.outerjoin(B, B.c.id == T.c.batch_id)).where(*_where(s))
+    base = (select(*_columns(sqlite)).select_from(T.outerjoin(B, B.c.id == T.c.batch_id)).where(*_where(s))
             .order_by(T.c.id).limit(PAGE))
-    build = _raw_task if raw else _task
-    when = (_sqlite_iso if sqlite else _as_is) if raw else iso
+    build = _raw_task if raw else _parsed_task
+    when = _sqlite_iso if sqlite else _as_is
     while True:
         page = conn.execute(base.where(T.c.id > last)).all()
         if not page:
@@ -155,10 +179,22 @@ def _raw_task(r: Any, project_name: str, when) -> dict[str, Any]:
     values = list(r)
     for i in RAW_POSITIONS:
         values[i] = _fragment(values[i])
+    values[QUALITY] = _loads(values[QUALITY])
     return _task(values, project_name, when)
 
 
-def _task(r: Any, project_name: str, iso=iso) -> dict[str, Any]:
+def _parsed_task(r: Any, project_name: str, when) -> dict[str, Any]:
+    values = list(r)
+    for i in PARSED_POSITIONS:
+        values[i] = _loads(values[i])
+    return _task(values, project_name, when)
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else orjson.loads(text)
+
+
+def _task(r: Any, project_name: str, iso) -> dict[str, Any]:
     """One row as `/v1` task JSON (tasks.serialize.task_json's shape, built straight from
     the tuple: this runs 100,000 times an export)."""
     (id_, public_id, created_at, updated_at, type_, status, instruction, params, callback_url, is_test, metadata, audits, response,
