@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from PIL import Image
 
 from tests.security.hostile import Tenant
 
+# datasets reads and writes local files only here; never let it try the hub
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 if not SHARED.exists():
     SHARED = Path("/work/shared/datasets")

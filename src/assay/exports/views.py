@@ -67,7 +67,7 @@ def export_tasks(project_id: str, request: Request, principal: Principal = Depen
         fmt = run.check_format(project, params)
         record(session, principal, "export", "project", project.public_id,
                {"format": fmt.name, "status": params.status, "test": principal.is_test, **params.filters()})
-    with db.connect() as conn:
+    with query.reading(db) as conn:
         scope = query.scope(conn, project, principal.is_test, params)
         total = query.count(conn, scope)
         note = run.empty_note(conn, project, principal.is_test, params) if total == 0 else None
