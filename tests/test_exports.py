@@ -157,3 +157,23 @@ def test_test_keys_export_test_tasks_and_an_empty_export_says_why(world):
     test_job = test_http.post(f"/api/projects/{pid}/exports", json={}).json()
     assert test_job["id"] not in [j["id"] for j in world["http"].get(f"/api/projects/{pid}/exports").json()["exports"]]
     assert world["http"].get(f"/api/exports/{test_job['id']}").status_code == 404
+
+
+def test_export_jobs_migration_goes_up_and_down(backend, database_factory, tmp_path):
+    from alembic import command
+    from sqlalchemy import create_engine, inspect
+
+    from assay.migrate import alembic_config
+
+    url = database_factory(backend) or f"sqlite:///{tmp_path / 'm.db'}"
+    engine = create_engine(url)
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+        assert "export_jobs" in inspect(conn).get_table_names()
+        command.downgrade(cfg, "0010")
+        assert "export_jobs" not in inspect(conn).get_table_names()
+        command.upgrade(cfg, "head")
+        assert {c["name"] for c in inspect(conn).get_columns("export_jobs")} >= {"public_id", "format", "filters", "done", "total", "note"}
+    engine.dispose()
