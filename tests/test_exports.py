@@ -107,10 +107,12 @@ def test_filters(world):
 
 def test_jobs_progress_download_history_and_audit(world):
     http, pid = world["http"], world["pid"]
-    r = http.post(f"/api/projects/{pid}/exports", json={"format": "csv", "status": "all"})
+    r = http.post(f"/api/projects/{pid}/exports", json={"format": "csv", "status": "all", "since": "2000-01-01T00:00:00Z",
+                                                                 "date_field": "created_at"})
     assert r.status_code == 202, r.text
     job = r.json()
-    assert job["status"] in ("queued", "running", "done") and job["filters"] == {"status": "all"}
+    assert job["status"] in ("queued", "running", "done") and job["filters"] == {"status": "all", "since": "2000-01-01T00:00:00Z",
+                                                                                  "date_field": "created_at"}
     deadline = time.time() + 30
     while job["status"] not in ("done", "failed") and time.time() < deadline:
         job = http.get(f"/api/exports/{job['id']}").json()

@@ -26,8 +26,9 @@ class ExportRequest(RequestBody):
     format: Annotated[str, Field(min_length=1, max_length=20, description="One of the formats of GET /api/export-formats.")] = "jsonl"
     status: StatusFilter = "completed"
     batch: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    # ISO-8601 text in a JSON body (strict mode would take only datetime objects)
+    since: Annotated[datetime, Field(strict=False)] | None = None
+    until: Annotated[datetime, Field(strict=False)] | None = None
     date_field: Literal["completed_at", "created_at"] = "completed_at"
     min_confidence: Annotated[float, Field(ge=0, le=1)] | None = None
     include_gold: bool = False

@@ -64,7 +64,10 @@ def check(session: Session, principal: Principal, project: Project, rows: list[A
         if len(preview) < PREVIEW_ROWS:
             preview.append({"line": row.line, "params": built["params"], "metadata": built["metadata_"], "unique_id": uid, "label": row.label,
                             "media": row.media})
-    taken = existing_unique_ids(session, principal, list(seen)[:50_000])
+    taken: dict[str, str] = {}
+    ids = list(seen)
+    for start in range(0, len(ids), 500):
+        taken.update(existing_unique_ids(session, principal, ids[start:start + 500]))
     errors += [{"line": seen[uid], "field": "unique_id", "error": f"{uid!r} is already used by task_id {task_id}"} for uid, task_id in taken.items()]
     return sorted(errors, key=lambda e: e["line"]), preview
 
