@@ -58,6 +58,7 @@ CK := .bench-ck
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet -e ".[test,bench,embeddings,vision]"
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/export.py
 	$(BIN)/python bench/assignment_queue.py
 	$(BIN)/python bench/callbacks.py
 	$(BIN)/python bench/aggregate.py

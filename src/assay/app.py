@@ -16,7 +16,9 @@ from assay.batches import views as batches
 from assay.bootstrap import bootstrap
 from assay.callbacks.delivery import OutboxWorker
 from assay.config import get_settings
+from assay.exports import views as exports
 from assay.files import views as files
+from assay.imports import views as imports
 from assay.insights import views as insights
 from assay.jobs import BackgroundJobs
 from assay.media import views as media
@@ -57,7 +59,7 @@ def create_app(run_bootstrap: bool = True) -> FastAPI:
                   dependencies=[Depends(check_request_text)])
     install_error_handlers(app)
 
-    for module in (tasks, batches, projects, files, media, orgs, queue, backends, audit, insights, people):
+    for module in (tasks, batches, projects, files, media, orgs, queue, backends, audit, insights, people, exports, imports):
         for name in ("v1", "native"):
             router = getattr(module, name, None)
             if router is not None:

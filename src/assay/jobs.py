@@ -1,5 +1,5 @@
 """Background jobs: periodic work that must never run inside a request (refitting a
-project's truth model, training built-in models, predicting pre-labels). One daemon thread
+project's truth model, training built-in models, predicting pre-labels, export jobs). One daemon thread
 runs each registered job every `ASSAY_JOBS_POLL_SECONDS`; a failing job is logged and
 retried on the next tick, never stopping the others. Jobs are idempotent, so several
 processes (`assay serve` plus `assay worker`s) running them at once only repeat work."""
@@ -13,13 +13,14 @@ from typing import Callable
 from assay.backends.service.rounds import tick as model_tick
 from assay.config import get_settings
 from assay.db import get_db
+from assay.exports.service.jobs import run_queued as run_exports
 from assay.truth.service import refit_due
 
 log = logging.getLogger("assay.jobs")
 
 
 def _jobs() -> list[tuple[str, Callable]]:
-    return [("truth-refit", refit_due), ("models", model_tick)]
+    return [("truth-refit", refit_due), ("models", model_tick), ("exports", run_exports)]
 
 
 class BackgroundJobs:

@@ -5,6 +5,7 @@ from assay.backends.models import Prediction, ProjectModel  # noqa: F401
 from assay.batches.models import Batch  # noqa: F401
 from assay.callbacks.models import OutboxEntry  # noqa: F401
 from assay.db import Base  # noqa: F401
+from assay.exports.models import ExportJob  # noqa: F401
 from assay.files.models import StoredFile  # noqa: F401
 from assay.orgs.models import ApiKey, Organization, User  # noqa: F401
 from assay.projects.models import Project  # noqa: F401

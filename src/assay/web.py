@@ -248,7 +248,7 @@ class RequestGuard:
         path = scope["path"]
         api = path.startswith(("/v1/", "/api/"))
         limit = self.max_request_bytes if api else ANONYMOUS_BODY_BYTES
-        if path.endswith("/files/upload"):
+        if path.endswith(("/files/upload", "/imports", "/imports/preview")):
             limit = self.max_upload_bytes + 1024 * 1024
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length and length.isdigit() and int(length) > limit:

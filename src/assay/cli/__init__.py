@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from assay.cli import audit, keys, people, projects, quality, server
+from assay.cli import audit, data, keys, people, projects, quality, server
 from assay.cli.common import app
 
 app.add_typer(keys.app, name="keys")
@@ -13,5 +13,7 @@ app.add_typer(projects.app, name="projects")
 app.add_typer(quality.quality_app, name="quality")
 server.register(app)
 app.command()(audit.audit)
+app.command("export")(data.export_command)
+app.command("import")(data.import_command)
 
 __all__ = ["app", "typer"]

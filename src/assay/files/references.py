@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -88,3 +89,19 @@ def scaledata_refs(value: Any, path: str) -> list[tuple[str, str]]:
     if isinstance(value, list):
         return [ref for i, item in enumerate(value) for ref in scaledata_refs(item, f"{path}[{i}]")]
     return []
+
+
+def stored_path(org_public_id: str, file_public_id: str) -> Path:
+    """Where an uploaded file's bytes lie: DATA_DIR/files/<organization>/<file>."""
+    return get_settings().files_dir / org_public_id / file_public_id
+
+
+def local_path(url: str, org_public_id: str) -> Path | None:
+    """The stored bytes of a scaledata:// URL naming a file of `org_public_id` (exports
+    read their images from here); None for another organization's file, a missing file or
+    any other URL."""
+    parts = scaledata_parts(url)
+    if parts is None or parts[0] != org_public_id:
+        return None
+    path = stored_path(*parts)
+    return path if path.is_file() else None

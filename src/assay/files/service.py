@@ -23,7 +23,7 @@ from assay.config import get_settings
 from assay.db import new_public_id
 from assay.errors import NotFound, PayloadTooLarge, field_error
 from assay.files.models import StoredFile
-from assay.files.references import link_signature, scaledata_parts
+from assay.files.references import link_signature, scaledata_parts, stored_path
 from assay.netguard import UrlRefused, fetch
 from assay.orgs.models import Organization
 from assay.timeutil import iso
@@ -31,16 +31,12 @@ from assay.timeutil import iso
 FORM_FIELDS = ("display_name", "reference_id", "project_name")
 
 
-def _path(org_public_id: str, file_public_id: str) -> Path:
-    return get_settings().files_dir / org_public_id / file_public_id
-
-
 def store_stream(principal: Principal, stream: BinaryIO) -> tuple[str, Path, int, str]:
     """Copy a stream to disk under a new file id, enforcing the size limit.
     Returns (file id, path, size, sha256)."""
     limit = get_settings().max_upload_bytes
     file_id = new_public_id()
-    path = _path(principal.org_public_id, file_id)
+    path = stored_path(principal.org_public_id, file_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part")
     digest = hashlib.sha256()
@@ -137,7 +133,7 @@ def signed_file(session: Session, org_public_id: str, file_public_id: str, expir
         raise NotFound("File not found or link expired.")
     row = session.scalar(select(StoredFile).join(Organization, Organization.id == StoredFile.org_id)
                          .where(Organization.public_id == org_public_id, StoredFile.public_id == file_public_id))
-    path = _path(org_public_id, file_public_id)
+    path = stored_path(org_public_id, file_public_id)
     if row is None or not path.exists():
         raise NotFound("File not found or link expired.")
     return path, row
@@ -150,7 +146,7 @@ def own_file_path(session: Session, principal: Principal, url: Any, field: str =
     if parts is None or parts[0] != principal.org_public_id:
         raise field_error(field, "this assist works on files uploaded to this server by the task's organization")
     row = session.scalar(select(StoredFile).where(StoredFile.org_id == principal.org_id, StoredFile.public_id == parts[1]))
-    path = _path(principal.org_public_id, parts[1])
+    path = stored_path(principal.org_public_id, parts[1])
     if row is None or not path.exists():
         raise field_error(field, "no such uploaded file")
     return path

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from assay.pages import admin, cockpit, labeler, login
+from assay.pages import admin, cockpit, data, labeler, login
 from assay.pages.render import static
 
 router = APIRouter(include_in_schema=False)
-for module in (login, labeler, admin, cockpit):
+# data before admin: /admin/projects/new is not a project id
+for module in (login, labeler, data, admin, cockpit):
     router.include_router(module.router)
 
 __all__ = ["router", "static"]

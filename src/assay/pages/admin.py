@@ -16,6 +16,8 @@ from assay.authz import authorize
 from assay.backends.schemas import BACKENDS, FEATURES, STRATEGIES
 from assay.backends.service.settings import model_json
 from assay.db import get_db
+from assay.exports.formats import FORMATS
+from assay.exports.service.jobs import job_json, list_jobs
 from assay.markdown import render as markdown
 from assay.orgs.models import ROLES, Role
 from assay.orgs.policies import UserPolicy
@@ -72,8 +74,10 @@ def project_page(request: Request, principal: Principal, project_id: str):
         model = model_json(session, project)
         member_ids = {m["id"] for m in settings["members"]}
         candidates = [u for u in list_users(session, principal.org_id) if u.id not in member_ids and u.role != Role.CUSTOMER and u.active]
+        exports = [job_json(j) for j in list_jobs(session, project, principal.is_test)]
+    formats = [f.json() for f in FORMATS.values() if not f.task_types or project.type in f.task_types]
     return render("admin_project.html", request, project=settings, candidates=candidates, instruction_html=markdown(settings["instruction"]),
-                  model=model, backends=BACKENDS, features=FEATURES, strategies=STRATEGIES)
+                  model=model, backends=BACKENDS, features=FEATURES, strategies=STRATEGIES, exports=exports, formats=formats)
 
 
 def _heat(value: float | None, buckets: int = 5) -> int:

@@ -51,3 +51,22 @@ class GoldItemBody(RequestBody):
 
     kind: Literal["evaluation", "training"] = "evaluation"
     expected_response: dict = Field(description="The correct answer, in the task type's response format.")
+
+
+class NewProjectBody(RequestBody):
+    """`POST /api/projects`: a project from a template (projects/templates.py): its name,
+    the labels (or criteria, or strength levels) the template builds its params from, the
+    instructions (Markdown) and the quality policy."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    template: Annotated[str, Field(min_length=1, max_length=40, description="A template id of GET /api/project-templates.")]
+    labels: Annotated[list[Annotated[str, Field(min_length=1, max_length=200)]], Field(min_length=1, max_length=500)] | None = None
+    instruction: Annotated[str, Field(max_length=100_000)] = ""
+    labels_per_task: Annotated[int, Field(ge=1, le=100)] = 1
+    review_fraction: Annotated[float, Field(ge=0, le=1)] = 0.0
+
+
+class MarkdownBody(RequestBody):
+    text: Annotated[str, Field(max_length=100_000)]

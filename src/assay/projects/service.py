@@ -14,7 +14,9 @@ from assay.db import new_public_id, utcnow
 from assay.errors import Conflict, NotFound, field_error
 from assay.names import check_name
 from assay.projects.models import Project
-from assay.projects.schemas import ProjectSettingsBody, QualityPolicy
+from assay.projects.schemas import NewProjectBody, ProjectSettingsBody, QualityPolicy
+from assay.projects.templates import TEMPLATES
+from assay.queue.models import ProjectMember
 from assay.schemas import validate
 from assay.tasks import lifecycle
 from assay.tasks.models import AnswerSource, Task, TaskAnswer, TaskKind
@@ -169,3 +171,36 @@ def gold_items(session: Session, project: Project) -> list[dict[str, Any]]:
     ).all()
     return [{"task_id": r[0], "kind": r[1], "params": r[2], "expected_response": r[3], "created_at": iso(r[4]), "answered": r[5], "correct": r[6]}
             for r in rows]
+
+
+def create_from_template(session: Session, principal: Principal, body: NewProjectBody) -> Project:
+    """A project of a template's type with the params it builds from the labels given
+    (duplicates refused), the instructions and the quality policy."""
+    template = TEMPLATES.get(body.template)
+    if template is None:
+        raise field_error("template", f"must be one of {', '.join(TEMPLATES)}")
+    labels = [label.strip() for label in (body.labels or list(template.labels)) if label.strip()]
+    if not labels:
+        raise field_error("labels", "give at least one label")
+    repeated = next((label for i, label in enumerate(labels) if label in labels[:i]), None)
+    if repeated is not None:
+        raise field_error("labels", f"{repeated!r} is given twice")
+    params = {**template.params(labels), "labels_per_task": body.labels_per_task, "review_fraction": body.review_fraction}
+    if body.instruction.strip():
+        params["instruction"] = body.instruction
+    return create_project(session, principal, {"name": body.name, "type": template.type, "params": params})
+
+
+def labelers(session: Session, project: Project) -> int:
+    """How many people can label the project (members who are not paused)."""
+    return session.scalar(select(func.count()).select_from(ProjectMember).where(ProjectMember.project_id == project.id,
+                                                                                 ProjectMember.paused_at.is_(None))) or 0
+
+
+NO_LABELERS = "nobody can label this project yet: an admin must add people to it (project page, Members)"
+
+
+def staffing_json(session: Session, project: Project) -> dict[str, Any]:
+    """`labelers`, and a `warning` when nobody can label the project."""
+    count = labelers(session, project)
+    return {"labelers": count, **({"warning": NO_LABELERS} if count == 0 else {})}

@@ -14,9 +14,11 @@ from assay.auth.principals import Principal
 from assay.authz import authorize
 from assay.db import get_db
 from assay.errors import field_error
+from assay.markdown import render as markdown
 from assay.projects import quality, service
 from assay.projects.policies import ProjectPolicy
-from assay.projects.schemas import GoldItemBody, MemberBody, ProjectSettingsBody
+from assay.projects.schemas import GoldItemBody, MarkdownBody, MemberBody, NewProjectBody, ProjectSettingsBody
+from assay.projects.templates import TEMPLATES
 from assay.queue.service import membership
 from assay.tasks.service.create import create_gold_task
 from assay.truth.fitted import NAMED_METHODS
@@ -51,7 +53,9 @@ def list_projects(request: Request, principal: Principal = Depends(authenticate)
 def get_project(name: str, principal: Principal = Depends(authenticate)):
     authorize(principal, ProjectPolicy.use_api)
     with get_db().read() as session:
-        return JSON(service.project_json(service.get_project(session, principal, name_param(name))))
+        project = service.get_project(session, principal, name_param(name))
+        # beside Scale's fields: how many people can label it, and a warning when nobody can
+        return JSON({**service.project_json(project), **service.staffing_json(session, project)})
 
 
 @v1.post("/projects/{name}/setParams")
@@ -71,6 +75,32 @@ def project_settings_list(principal: Principal = Depends(authenticate)):
     authorize(principal, ProjectPolicy.manage)
     with get_db().read() as session:
         return JSON({"projects": [flows.project_settings(session, p) for p in service.list_projects(session, principal)]})
+
+
+@native.get("/project-templates")
+def project_templates(principal: Principal = Depends(authenticate)):
+    """JSON twin of the new-project page: the templates (type, suggested labels, starting
+    instructions, the params they build)."""
+    authorize(principal, ProjectPolicy.manage)
+    return JSON({"templates": [t.json() for t in TEMPLATES.values()]})
+
+
+@native.post("/projects")
+def create_project_from_template(body: NewProjectBody, principal: Principal = Depends(authenticate)):
+    """A project from a template: `{name, template, labels?, instruction?, labels_per_task?, review_fraction?}`."""
+    authorize(principal, ProjectPolicy.manage)
+    with get_db().write() as session:
+        project = service.create_from_template(session, principal, body)
+        record(session, principal, "project.create", "project", project.public_id, {"name": project.name, "type": project.type,
+                                                                                    "template": body.template})
+        return JSON(flows.project_settings(session, project), status_code=201)
+
+
+@native.post("/markdown")
+def markdown_preview(body: MarkdownBody, principal: Principal = Depends(authenticate)):
+    """Instructions as the workbench shows them: Markdown rendered with raw HTML disabled."""
+    authorize(principal, ProjectPolicy.manage)
+    return JSON({"html": markdown(body.text)})
 
 
 @native.get("/projects/{project_id}")

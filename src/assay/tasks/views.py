@@ -1,5 +1,5 @@
 """Scale v1 task endpoints, and the native task endpoints (bulk create, answers, the task
-page's twin, send back, export). Handlers load, authorize, call a service, return JSON."""
+page's twin, send back; exports are exports/views.py). Handlers load, authorize, call a service, return JSON."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Request
-from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from assay import flows
@@ -17,14 +16,13 @@ from assay.auth.principals import Principal
 from assay.authz import authorize
 from assay.db import get_db
 from assay.errors import field_error
-from assay.projects.service import get_project_by_id
 from assay.queue.schemas import AnswerBody
 from assay.tasks import lifecycle
-from assay.tasks.models import TASK_STATUSES, TaskKind, TaskStatus
+from assay.tasks.models import TaskKind
 from assay.tasks.policies import TaskPolicy
 from assay.tasks.schemas import BulkActionBody, SendBackBody
-from assay.tasks.service import browse, create, detail, export, listing, mutations
-from assay.web import JSON, BodyRejected, JSONRoute, attachment_disposition, name_param, parse_bool, parse_json, run_db
+from assay.tasks.service import browse, create, detail, listing, mutations
+from assay.web import JSON, BodyRejected, JSONRoute, name_param, parse_bool, parse_json, run_db
 
 v1 = APIRouter(prefix="/v1", route_class=JSONRoute)
 native = APIRouter(prefix="/api", route_class=JSONRoute)
@@ -208,27 +206,3 @@ def send_back(task_id: str, body: SendBackBody | None = None, principal: Princip
         lifecycle.send_back(session, task, body.comment if body else None)
         record(session, principal, "task.send_back", "task", task.public_id, {"comment": body.comment} if body and body.comment else {})
         return JSON({"task_id": task.public_id, "status": task.status, "review_state": task.review_state, "open_slots": task.open_slots})
-
-
-@native.get("/projects/{project_id}/export")
-def export_tasks(project_id: str, format: str = "jsonl", status: str | None = TaskStatus.COMPLETED, principal: Principal = Depends(authenticate)):
-    """The project's tasks as `/v1` task JSON lines (`format=jsonl`) or a flat CSV
-    (`format=csv`), completed ones by default (`status=` for another, `status=all`); a test
-    key exports test tasks."""
-    authorize(principal, TaskPolicy.export)
-    if format not in export.FORMATS:
-        raise field_error("format", "must be jsonl or csv")
-    if status not in (*TASK_STATUSES, "all"):
-        raise field_error("status", f"must be one of {', '.join((*TASK_STATUSES, 'all'))}")
-    db = get_db()
-    with db.write() as session:
-        project = get_project_by_id(session, principal, project_id)
-        record(session, principal, "export", "project", project.public_id, {"format": format, "status": status, "test": principal.is_test})
-
-    def chunks():
-        with db.read() as session:
-            rows = export.export_rows(session, project, None if status == "all" else status, principal.is_test)
-            yield from (export.csv_chunks(rows) if format == "csv" else export.jsonl_chunks(rows))
-
-    media = "text/csv; charset=utf-8" if format == "csv" else "application/x-ndjson"
-    return StreamingResponse(chunks(), media_type=media, headers={"content-disposition": attachment_disposition(f"{project.name}.{format}")})
