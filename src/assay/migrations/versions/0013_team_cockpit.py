@@ -1,7 +1,7 @@
 """team lead's cockpit: activity rollups, skills, pay rates, task routing and content warnings
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-04 12:00:00.000000
 
 `activity_rollups` holds one row per (project, person, day, hour) with the counts the
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0013'
-down_revision = '0010'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
