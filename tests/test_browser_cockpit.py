@@ -30,7 +30,7 @@ def test_flagged_content_is_blurred_until_revealed(web_server, web_client, web_o
     assert "violence" in page.locator("#wb-content-warning").inner_text()
     assert page.locator("#wb-task .tool").evaluate("e => getComputedStyle(e).filter").startswith("blur")
     screenshot(page, "workbench-content-warning")
-    page.keyboard.press("v")
+    page.keyboard.press("Alt+v")
     assert "blurred" not in (page.locator("#wb-task").get_attribute("class") or "")
     assert page.locator("#wb-content-warning").count() == 0
 

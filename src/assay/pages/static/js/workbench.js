@@ -65,8 +65,9 @@ shellKey('Ctrl+z', 'Undo the last change', () => undo());
 shellKey('Ctrl+y', 'Redo what was undone', () => redo());
 shellKey('?', 'Show these keys', () => view.showHelp(allKeys()));
 shellKey('i', 'Show or hide the instructions', () => view.toggleGuide());
-shellKey('v', 'Reveal content behind a warning', () => reveal());
-shellKey('w', 'Flag disturbing content (adds a warning)', () => flag());
+// Alt+: V and W are the image tools' select and hide keys
+shellKey('Alt+v', 'Reveal content behind a warning', () => reveal());
+shellKey('Alt+w', 'Flag disturbing content (adds a warning)', () => flag());
 if (mode === 'review') {
   shellKey('a', 'Accept the answer', () => reviewAction('accept'));
   shellKey('f', 'Submit my edits as the fix', () => reviewAction('fix'));

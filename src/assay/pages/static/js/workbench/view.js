@@ -118,7 +118,7 @@ export function renderTaskFrame(task, hidden, reveal) {
   // flagged content: blurred (CSS) under a warning until the person reveals it
   const warning = hidden ? h('div', { class: 'content-warning', id: 'wb-content-warning', role: 'note' },
     h('strong', {}, 'Content warning: '), task.content_warning, ' ',
-    h('button', { type: 'button', class: 'primary', onclick: reveal }, 'Reveal ', h('kbd', {}, 'V'))) : null;
+    h('button', { type: 'button', class: 'primary', onclick: reveal }, 'Reveal ', h('kbd', {}, 'Alt+V'))) : null;
   taskEl.classList.toggle('blurred', !!hidden);
   taskEl.replaceChildren(...[warning, own, container].filter(Boolean));
   return container;
