@@ -43,3 +43,11 @@ def test_every_page_is_documented_with_its_twin():
     assert len(routes) > 8
     missing = [f"`GET {path}`" for path, methods, _ in routes if "GET" in methods and f"`GET {path}`" not in text]
     assert not missing, f"pages missing from docs/pages.md: {missing}"
+
+
+def test_every_audit_action_is_documented():
+    from assay.audit.log import ACTIONS
+
+    text = (DOCS / "api.md").read_text()
+    listed = text.split("Actions: ", 1)[1].split(". ", 1)[0].split(", ")
+    assert sorted(listed) == sorted(ACTIONS), "docs/api.md's list of audit actions differs from assay.audit.log.ACTIONS"
