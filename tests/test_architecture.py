@@ -158,3 +158,12 @@ def test_modules_and_functions_are_small():
                 long_functions.append(f"{path.relative_to(SRC)}:{node.name} ({node.end_lineno - node.lineno + 1} lines)")
     assert not long_modules, f"modules over {MAX_MODULE_LINES} lines: {long_modules}"
     assert not long_functions, f"functions over {MAX_FUNCTION_LINES} lines: {long_functions}"
+
+
+def test_integer_path_parameters_are_bounded():
+    """A 30-digit id in a path must be a 400, not an overflow in the database (web.RowId)."""
+    schema = create_app(run_bootstrap=False).app.openapi()
+    unbounded = [f"{method.upper()} {path} {p['name']}" for path, methods in schema["paths"].items() for method, op in methods.items()
+                 for p in op.get("parameters", []) if p["in"] == "path" and p["schema"].get("type") == "integer"
+                 and "maximum" not in p["schema"]]
+    assert not unbounded, f"integer path parameters without a bound (use web.RowId): {unbounded}"

@@ -13,6 +13,8 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from tests.db_access import query
 from tests.queue_support import CATEGORIES, Admin, Annotator, double_assignments, queue_violations, status_counts
 from tests.support import wait_until
@@ -169,6 +171,8 @@ def test_many_annotators_never_share_a_slot(server_factory, uniq, receiver):
     admin.close()
 
 
+# PostgreSQL only: SQLite serialises writers, so the two transactions cannot interleave there
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 def test_resuming_an_expired_lease_while_another_request_sweeps_it(backend, server_factory, uniq):
     """Race on PostgreSQL: `claim` reads the caller's held (expired, not yet swept) lease
     without a lock and extends it, while a concurrent claim's `sweep_expired` deletes that

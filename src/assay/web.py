@@ -63,8 +63,12 @@ def attachment_disposition(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-# Integer path parameters that name rows: a database id, never a 30-digit number.
-UserId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+# Integer path parameters that name rows: a database id, never a 30-digit number
+# (tests/test_architecture.py checks every integer path parameter is bounded).
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+UserId = RowId
+# A tile's column or row, a video frame's number.
+GridIndex = Annotated[int, Path(ge=0, le=1_000_000)]
 
 
 def name_param(value: str) -> str:

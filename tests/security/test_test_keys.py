@@ -54,9 +54,12 @@ def _fill(path: str, world: dict) -> str | None:
         values["name"] = world["batch"]
     elif path.startswith("/v1/projects/"):
         values["name"] = world["project"]
+    else:
+        values["name"] = "skill"
     if "{org_id}" in path:
         return None  # signed file links need no key at all
-    return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
+    # any other parameter (a skill's name, a rate's id): a plausible value
+    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), "1"), path)
 
 
 def _live_state(tenant: Tenant, tasks: list[str]) -> list:

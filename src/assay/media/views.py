@@ -22,7 +22,7 @@ from assay.media.service import assists, images, masks, video
 from assay.queue.service import leases
 from assay.tasks.models import Task
 from assay.tasks.service import detail
-from assay.web import JSON, JSONRoute
+from assay.web import JSON, GridIndex, JSONRoute
 
 native = APIRouter(prefix="/api", route_class=JSONRoute)
 
@@ -57,7 +57,7 @@ def image_preview(org_id: str, file_id: str, request: Request):
 
 
 @native.get("/media/{org_id}/{file_id}/tiles/{col}/{row}")
-def image_tile(org_id: str, file_id: str, col: int, row: int, request: Request):
+def image_tile(org_id: str, file_id: str, col: GridIndex, row: GridIndex, request: Request):
     return _image(images.tile(_signed(request, org_id, file_id), org_id, file_id, col, row))
 
 
@@ -68,7 +68,7 @@ def video_info(org_id: str, file_id: str, request: Request):
 
 
 @native.get("/media/{org_id}/{file_id}/frames/{n}")
-def video_frame(org_id: str, file_id: str, n: int, request: Request):
+def video_frame(org_id: str, file_id: str, n: GridIndex, request: Request):
     return _image(video.frame_path(_signed(request, org_id, file_id), org_id, file_id, n))
 
 

@@ -15,7 +15,7 @@ from assay.errors import field_error
 from assay.people import service
 from assay.people.policies import PeoplePolicy
 from assay.people.schemas import RateBody, SkillBody, SkillFromGoldBody, SkillName, WellbeingBody
-from assay.web import JSON, JSONRoute, attachment_disposition
+from assay.web import JSON, JSONRoute, RowId, UserId, attachment_disposition
 
 native = APIRouter(prefix="/api", route_class=JSONRoute)
 
@@ -32,7 +32,7 @@ def list_skills(principal: Principal = Depends(authenticate)):
 
 
 @native.put("/people/{user_id}/skills/{name}")
-def grant_skill(user_id: int, name: str, body: SkillBody, principal: Principal = Depends(authenticate)):
+def grant_skill(user_id: UserId, name: str, body: SkillBody, principal: Principal = Depends(authenticate)):
     authorize(principal, PeoplePolicy.manage)
     name = _skill_name(name)
     with get_db().write() as session:
@@ -43,7 +43,7 @@ def grant_skill(user_id: int, name: str, body: SkillBody, principal: Principal =
 
 
 @native.delete("/people/{user_id}/skills/{name}")
-def revoke_skill(user_id: int, name: str, principal: Principal = Depends(authenticate)):
+def revoke_skill(user_id: UserId, name: str, principal: Principal = Depends(authenticate)):
     authorize(principal, PeoplePolicy.manage)
     with get_db().write() as session:
         user = service.person(session, principal.org_id, user_id)
@@ -84,7 +84,7 @@ def set_rate(body: RateBody, principal: Principal = Depends(authenticate)):
 
 
 @native.delete("/people/rates/{rate_id}")
-def delete_rate(rate_id: int, principal: Principal = Depends(authenticate)):
+def delete_rate(rate_id: RowId, principal: Principal = Depends(authenticate)):
     authorize(principal, PeoplePolicy.manage)
     with get_db().write() as session:
         service.delete_rate(session, principal.org_id, rate_id)
@@ -93,7 +93,7 @@ def delete_rate(rate_id: int, principal: Principal = Depends(authenticate)):
 
 
 @native.patch("/people/{user_id}/wellbeing")
-def set_wellbeing(user_id: int, body: WellbeingBody, principal: Principal = Depends(authenticate)):
+def set_wellbeing(user_id: UserId, body: WellbeingBody, principal: Principal = Depends(authenticate)):
     with get_db().write() as session:
         user = service.person(session, principal.org_id, user_id)
         authorize(principal, PeoplePolicy.own_wellbeing(user.id))
