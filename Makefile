@@ -73,6 +73,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/dashboards.py
 	$(BIN)/python bench/vision.py
 	$(BIN)/python bench/raccoon_e2e.py
+	$(BIN)/python bench/leaderboard.py
 
 # ruff (style, imports at the top of modules) and import-linter (.importlinter: the layers
 # and the independence of the domain services). .ci/run runs this before the tests.

@@ -9,6 +9,8 @@ import uuid
 
 import pytest
 
+from tests.browser import Org
+from tests.openai_server import OpenAIServer
 from tests.support import IN_CI, CallbackReceiver, Server, create_pg_database, drop_pg_database, postgres_available
 
 BACKENDS = ["sqlite", "postgres"]
@@ -21,7 +23,7 @@ BACKENDS = ["sqlite", "postgres"]
 #   e2e      whole processes: SIGKILL, separate workers, concurrency, the CLI, migrations
 #   browser  Debian's Chromium through Playwright
 E2E_FILES = {"test_queue_concurrency.py", "test_worker.py", "test_callbacks.py", "test_cli.py", "test_migrations.py",
-             "test_migration_0009.py", "test_callback_delivery.py", "test_schemathesis.py", "test_attachment_checks.py"}
+             "test_migration_0009.py", "test_migration_0015.py", "test_callback_delivery.py", "test_schemathesis.py", "test_attachment_checks.py"}
 SERVER_FIXTURES = {"server", "server_factory", "client", "test_client", "sqlite_server", "inprocess"}
 
 
@@ -230,3 +232,17 @@ def clock():
 
     with time_machine.travel(START, tick=False) as traveller:
         yield traveller
+
+
+@pytest.fixture()
+def org(server):
+    """An organization on the module's server, driven over HTTP (tests/browser.py `Org`)."""
+    return Org(server)
+
+
+@pytest.fixture()
+def llm():
+    """A local OpenAI-compatible chat endpoint (tests/openai_server.py) for judges and live chat."""
+    srv = OpenAIServer()
+    yield srv
+    srv.close()

@@ -8,16 +8,9 @@ from __future__ import annotations
 
 import math
 
-import pytest
 from scaleapi.tasks import TaskType
 
 from assay.quality.preference import pairwise_preference
-from tests.browser import Org
-
-
-@pytest.fixture()
-def org(server):
-    return Org(server)
 
 
 def three_labelers(client, org, name, task_type, params=None):

@@ -9,14 +9,7 @@ import pytest
 import scaleapi
 from scaleapi.tasks import TaskType
 
-from tests.browser import Org
-
 KW = {"attachment": "The sky is blue.", "attachment_type": "text", "categories": ["true", "false"]}
-
-
-@pytest.fixture()
-def org(server):
-    return Org(server)
 
 
 def project(client, org, uniq, **params):

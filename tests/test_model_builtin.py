@@ -15,8 +15,6 @@ import random
 import pytest
 from scaleapi.tasks import TaskType
 
-from tests.browser import Org
-
 POSITIVE = ["wonderful", "brilliant", "delightful", "moving", "superb", "charming", "gripping", "beautiful"]
 NEGATIVE = ["dreadful", "boring", "clumsy", "tedious", "awful", "lifeless", "messy", "dull"]
 NEUTRAL = ["film", "story", "cast", "script", "plot", "ending", "score", "pacing"]
@@ -25,11 +23,6 @@ NEUTRAL = ["film", "story", "cast", "script", "plot", "ending", "score", "pacing
 def review(rng: random.Random, kind: str) -> str:
     words = POSITIVE if kind == "pos" else NEGATIVE
     return f"the {rng.choice(NEUTRAL)} was {rng.choice(words)} and the {rng.choice(NEUTRAL)} {rng.choice(words)}"
-
-
-@pytest.fixture()
-def org(server):
-    return Org(server)
 
 
 def make_project(client, org, uniq, n_people=1, **params):

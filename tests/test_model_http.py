@@ -80,11 +80,6 @@ def model_server():
     b.close()
 
 
-@pytest.fixture()
-def org(server):
-    return Org(server)
-
-
 def setup(client, org, uniq):
     name = f"http model {uniq}"
     client.create_project(project_name=name, task_type=TaskType.Categorization, params={"instruction": "Sentiment?", "labels_per_task": 1})

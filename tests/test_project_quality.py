@@ -22,11 +22,6 @@ MISTAKES = {"A": {}, "B": {1: "cat", 5: "dog"}, "C": {2: "cat", 7: "bird", 10: "
 SECONDS = {"A": [float(i + 1) for i in range(12)], "B": [2.0] * 12, "C": [3.0, 9.0] * 6}
 
 
-@pytest.fixture()
-def org(server):
-    return Org(server)
-
-
 def answer(name: str, i: int) -> str:
     return MISTAKES[name].get(i, TRUTH[i])
 

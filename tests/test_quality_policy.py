@@ -8,13 +8,6 @@ from __future__ import annotations
 import pytest
 from scaleapi.tasks import TaskType
 
-from tests.browser import Org
-
-
-@pytest.fixture()
-def org(server):
-    return Org(server)
-
 
 def setup(client, org, uniq, n_people=4, **policy):
     name = f"adaptive {uniq}"

@@ -4,15 +4,9 @@ Annotators call it the way the pages do: session cookie plus CSRF header."""
 
 from __future__ import annotations
 
-import pytest
 from scaleapi.tasks import TaskType
 
 from tests.browser import Org
-
-
-@pytest.fixture()
-def org(server):
-    return Org(server)
 
 
 def make_project(client, org, uniq, n_tasks=3, labels=1, priorities=None, **task_kw):

@@ -54,11 +54,6 @@ def phase_one(client, name, pid, people):
     return ids
 
 
-@pytest.fixture()
-def org(server):
-    return Org(server)
-
-
 @pytest.mark.parametrize("method", ["dawid_skene", "one_coin_dawid_skene", "glad", "bayesian_dawid_skene",
                                     "community_dawid_skene", "mace"])
 def test_fitted_model_outweighs_two_coin_flippers(client, org, uniq, method):

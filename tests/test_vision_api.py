@@ -11,15 +11,9 @@ import pytest
 from scaleapi.exceptions import ScaleInvalidRequest
 from scaleapi.tasks import TaskType
 
-from tests.browser import Org
 from tests.vision_support import image_bytes, require_vision
 
 BOX = {"box": {"objects_to_annotate": ["car", "bus"]}}
-
-
-@pytest.fixture()
-def org(server):
-    return Org(server)
 
 
 def claim(http, pid: str) -> dict:

@@ -11,6 +11,7 @@ from fastapi import Depends, FastAPI
 from assay import __version__, pages
 from assay.audit import views as audit
 from assay.auth.dependencies import authenticate
+from assay.backends import evaluation_views as evaluations
 from assay.backends import views as backends
 from assay.batches import views as batches
 from assay.bootstrap import bootstrap
@@ -21,6 +22,7 @@ from assay.files import views as files
 from assay.imports import views as imports
 from assay.insights import views as insights
 from assay.jobs import BackgroundJobs
+from assay.leaderboards import views as leaderboards
 from assay.media import views as media
 from assay.orgs import views as orgs
 from assay.people import views as people
@@ -59,7 +61,7 @@ def create_app(run_bootstrap: bool = True) -> FastAPI:
                   dependencies=[Depends(check_request_text)])
     install_error_handlers(app)
 
-    for module in (tasks, batches, projects, files, media, orgs, queue, backends, audit, insights, people, exports, imports):
+    for module in (tasks, batches, projects, files, media, orgs, queue, backends, audit, insights, people, exports, imports, evaluations, leaderboards):
         for name in ("v1", "native"):
             router = getattr(module, name, None)
             if router is not None:

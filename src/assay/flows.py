@@ -7,21 +7,31 @@ import io
 import posixpath
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assay.auth.principals import Principal
 from assay.authz import authorize
+from assay.backends.schemas import ChatTurnBody
+from assay.backends.service import livechat
+from assay.backends.service.settings import get_model
+from assay.errors import field_error
 from assay.files import service as files
 from assay.insights.service import progress, slices, trends
 from assay.projects.models import Project
-from assay.projects.service import list_projects, project_json, settings_json, staffing_json
+from assay.projects.service import get_project_by_id, list_projects, project_json, settings_json, staffing_json
+from assay.queue.models import Assignment
 from assay.queue.policies import QueuePolicy
-from assay.queue.schemas import AnswerBody
+from assay.queue.schemas import AnswerBody, SubmitBody
+from assay.queue.service import submit
 from assay.queue.service.access import task_project_access
+from assay.queue.service.leases import own_assignment
 from assay.queue.service.membership import members_json
 from assay.queue.service.submit import answer_directly
+from assay.tasks.models import Task, TaskKind
 from assay.tasks.service import imports as task_imports
 from assay.tasks.service import listing
+from assay.tasks.service.create import create_tasks_bulk
 
 
 def project_settings(session: Session, project: Project) -> dict[str, Any]:
@@ -34,6 +44,11 @@ def answer_task(session: Session, principal: Principal, task_id: str, body: Answ
     (queue), rendered as Scale JSON."""
     task = listing.get_task(session, principal, task_id, for_update=True)
     authorize(principal, QueuePolicy.answer(task_project_access(session, principal, task)))
+    if task.type == "multichat" and task.kind == TaskKind.TASK:
+        # a live chat's transcript is the one its turns stored, in the caller's assignment
+        mine = session.scalar(select(Assignment.id).where(Assignment.task_id == task.id, Assignment.user_id == principal.user_id)
+                              .order_by(Assignment.id.desc()).limit(1))
+        livechat.check_transcript(session, mine or 0, body.response)
     answer_directly(session, principal, task, body)
     session.flush()
     return listing.render(session, task)
@@ -79,3 +94,49 @@ def import_tasks(session: Session, principal: Principal, project: Project, parse
         files.record_file(session, principal, file_id, path, size, sha, posixpath.basename(name), None, {"project_name": project.name})
         attachments[name] = f"scaledata://{principal.org_public_id}/{file_id}"
     return task_imports.store(session, principal, project, parsed.rows, mode, batch, attachments)
+
+
+def leaderboard_projects(session: Session, principal: Principal, raw: str | None) -> list[Project]:
+    """The chat projects a leaderboard covers (projects) for the leaderboards: those named
+    in `projects=` (comma-separated ids, the caller's organization only), else all."""
+    if not raw:
+        return [p for p in list_projects(session, principal) if p.type == "chat"]
+    projects = []
+    for public_id in dict.fromkeys(x.strip() for x in raw.split(",") if x.strip()):
+        project = get_project_by_id(session, principal, public_id)
+        if project.type != "chat":
+            raise field_error("projects", f"project {project.name!r} is a {project.type} project; leaderboards rank the models of chat projects")
+        projects.append(project)
+    return projects
+
+
+def submit_answer(session: Session, principal: Principal, assignment_id: str, body: SubmitBody) -> dict[str, Any]:
+    """Submit through the queue (queue); a live chat's transcript is first checked against
+    the turns stored for the assignment (backends)."""
+    assignment = own_assignment(session, principal, assignment_id)
+    task = session.get(Task, assignment.task_id)
+    if task is not None and task.type == "multichat" and task.kind == TaskKind.TASK:
+        livechat.check_transcript(session, assignment.id, body.response)
+    return submit.submit(session, principal, assignment_id, body)
+
+
+def live_chat_plan(session: Session, principal: Principal, assignment_id: str, body: ChatTurnBody) -> livechat.TurnPlan:
+    """What a live-chat turn asks: the caller's assignment (queue), its task (tasks) and the
+    project's chat model (backends)."""
+    assignment = own_assignment(session, principal, assignment_id)
+    task = session.get(Task, assignment.task_id)
+    project = session.get(Project, assignment.project_id)
+    return livechat.plan_turn(session, get_model(session, project), task, assignment, body)
+
+
+def live_chat_turns(session: Session, principal: Principal, assignment_id: str) -> dict[str, Any]:
+    """The turns stored for the caller's assignment (a reloaded page picks the chat up)."""
+    assignment = own_assignment(session, principal, assignment_id)
+    return {"assignment_id": assignment_id, "turns": livechat.stored_turns(session, assignment.id)}
+
+
+def evaluation_tasks(session: Session, principal: Principal, project: Project, tasks: list[dict[str, Any]]) -> list[str]:
+    """An evaluation run's items as chat tasks for people (tasks), made in one transaction."""
+    if not tasks:
+        return []
+    return create_tasks_bulk(session, principal, {"type": "chat", "project": project.name, "tasks": tasks})

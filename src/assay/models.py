@@ -1,7 +1,7 @@
 """Imports every model so Alembic and `Base.metadata` see the whole schema."""
 
 from assay.audit.models import AuditEvent  # noqa: F401
-from assay.backends.models import Prediction, ProjectModel  # noqa: F401
+from assay.backends.models import ChatTurn, EvaluationRun, JudgeVerdict, Prediction, ProjectModel  # noqa: F401
 from assay.batches.models import Batch  # noqa: F401
 from assay.callbacks.models import OutboxEntry  # noqa: F401
 from assay.db import Base  # noqa: F401

@@ -222,6 +222,9 @@ def _request(client: httpx.Client, method: str, url: str, headers: dict[str, str
         if next_url is None:
             return response
         response.close()
+        if headers and httpx.URL(next_url).host != httpx.URL(url).host:
+            # a key meant for one host is never sent on to another
+            headers = {k: v for k, v in headers.items() if k.lower() != "authorization"}
         url = next_url
     raise UrlRefused(f"more than {MAX_REDIRECTS} redirects")
 
@@ -298,13 +301,15 @@ def fetch(url: str, max_bytes: int, timeout: float = 30.0) -> tuple[bytes, str]:
             response.close()
 
 
-def call_json(method: str, url: str, body=None, timeout: float = 10.0, max_bytes: int = 20 * 1024 * 1024):
+def call_json(method: str, url: str, body=None, timeout: float = 10.0, max_bytes: int = 20 * 1024 * 1024,
+              headers: dict[str, str] | None = None):
     """A JSON request to a service the customer configured (a model backend): the same
     address rules as every other outbound call, no redirects for POST, a size limit on
     the answer. Returns the parsed JSON; raises UrlRefused on a refused URL or a non-2xx
-    answer, httpx errors on network failures and timeouts."""
+    answer, httpx errors on network failures and timeouts. `headers` (e.g. a bearer
+    key) are sent as given and never appear in an error message."""
     content = orjson.dumps(body) if body is not None else None
-    headers = {"content-type": "application/json", "accept": "application/json"}
+    headers = {"content-type": "application/json", "accept": "application/json", **(headers or {})}
     with httpx.Client(**client_options(timeout)) as client:
         response = _request(client, method, url, headers=headers, content=content)
         try:

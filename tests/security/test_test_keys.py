@@ -43,13 +43,21 @@ def live_world(server):
     users = http.get("/api/users").json()["users"]
     export = http.post(f"/api/projects/{pid}/exports", json={"status": "all"})  # a live export job and its file
     assert export.status_code == 202, export.text
+    chat = f"chat {uuid.uuid4().hex[:6]}"
+    assert http.post("/v1/projects", json={"name": chat, "type": "chat", "params": {}}).status_code == 200
+    r = http.post(f"/api/projects/{tenant.project_id(chat)}/evaluations",
+                  json={"name": SECRET, "items": [{"prompt": SECRET}], "judge": False, "people": True,
+                        "models": [{"name": "m", "url": "https://models.example.com/v1", "model_name": "m"}]})
+    assert r.status_code == 200, r.text
     return {"tenant": tenant, "project": project, "project_id": pid, "batch": batch, "tasks": tasks,
-            "assignment_id": leased["assignment"]["id"], "user_id": users[0]["id"], "export_id": export.json()["id"]}
+            "assignment_id": leased["assignment"]["id"], "user_id": users[0]["id"], "export_id": export.json()["id"],
+            "run_id": r.json()["id"]}
 
 
 def _fill(path: str, world: dict) -> str | None:
     values = {"task_id": world["tasks"][0], "project_id": world["project_id"], "assignment_id": world["assignment_id"],
-              "user_id": str(world["user_id"]), "task_type": "categorization", "export_id": world["export_id"]}
+              "user_id": str(world["user_id"]), "task_type": "categorization", "export_id": world["export_id"],
+              "run_id": world["run_id"]}
     if path.startswith("/v1/batches/"):
         values["name"] = world["batch"]
     elif path.startswith("/v1/projects/"):
@@ -86,7 +94,7 @@ def test_a_test_key_sees_no_live_data_on_any_route(server, live_world):
                 walked += 1
                 assert r.status_code < 500, f"{method.upper()} {path}: {r.status_code} {r.text[:300]}"
                 # an id the caller sent may be echoed in a 404; any other live id or content is a leak
-                live = [SECRET, *live_world["tasks"], live_world["assignment_id"], live_world["export_id"]]
+                live = [SECRET, *live_world["tasks"], live_world["assignment_id"], live_world["export_id"], live_world["run_id"]]
                 leaked = [s for s in live if s in r.text and s not in path]
                 assert not leaked, f"{method.upper()} {path} {query} with a test key answered live data {leaked}: {r.text[:300]}"
     assert walked > 60

@@ -37,6 +37,8 @@ ACTIONS = {
     "model.settings": "a project's model backend was attached, changed or detached",
     "model.run": "a model round was run on demand",
     "model.label_errors": "a label-error scan was run",
+    "evaluation.create": "an evaluation run was created (its set and model endpoints)",
+    "evaluation.run": "an evaluation run generated responses, judged them and made tasks",
     "truth.refit": "a project's truth model was refitted on demand",
     "export": "a project's tasks were exported (a download or a background export job)",
     "import": "tasks were imported into a project from a file (CSV, JSON, COCO, YOLO, CoNLL, media)",

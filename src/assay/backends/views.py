@@ -8,17 +8,19 @@ import time
 
 from fastapi import APIRouter, Depends
 
+from assay import flows
 from assay.audit.log import record
 from assay.auth.dependencies import authenticate
 from assay.auth.principals import Principal
 from assay.authz import authorize
 from assay.backends import builtin
 from assay.backends.policies import ModelPolicy
-from assay.backends.schemas import ModelSettingsBody
-from assay.backends.service import http, label_errors, rounds, settings
+from assay.backends.schemas import ChatTurnBody, ModelSettingsBody
+from assay.backends.service import http, judge_quality, label_errors, livechat, rounds, settings
 from assay.db import get_db
 from assay.errors import Conflict, field_error
 from assay.projects.service import get_project_by_id
+from assay.queue.policies import QueuePolicy
 from assay.web import JSON, JSONRoute
 
 native = APIRouter(prefix="/api", route_class=JSONRoute)
@@ -42,7 +44,10 @@ def set_model(project_id: str, body: ModelSettingsBody, principal: Principal = D
     with get_db().write() as session:
         project = get_project_by_id(session, principal, project_id)
         settings.update_settings(session, project, body)
-        record(session, principal, "model.settings", "project", project.public_id, body.model_dump(exclude_unset=True))
+        details = body.model_dump(exclude_unset=True)
+        if "api_key" in details:
+            details["api_key"] = "(set)" if details["api_key"] else None  # the key itself is never logged
+        record(session, principal, "model.settings", "project", project.public_id, details)
         return JSON(settings.model_json(session, project))
 
 
@@ -105,3 +110,36 @@ def get_label_errors(project_id: str, principal: Principal = Depends(authenticat
         project = get_project_by_id(session, principal, project_id)
         model = settings.get_model(session, project)
         return JSON((model.suspects if model else None) or {"suspects": [], "scanned_at": None})
+
+
+@native.get("/projects/{project_id}/judge")
+def get_judge_quality(project_id: str, principal: Principal = Depends(authenticate)):
+    """How the project's LLM judge compares with people on pairwise chat tasks: position
+    bias, Cohen's kappa, accuracy against the consolidated answer, the adaptive-overlap
+    replay with the judge as a labeler (docs/judges.md)."""
+    with get_db().read() as session:
+        project = get_project_by_id(session, principal, project_id)
+        authorize(principal, ModelPolicy.view)
+        return JSON(judge_quality.judge_report(session, project))
+
+
+@native.post("/assignments/{assignment_id}/chat")
+def live_chat_turn(assignment_id: str, body: ChatTurnBody, principal: Principal = Depends(authenticate)):
+    """One live-chat turn of a multichat assignment: the labeler's prompt goes to the
+    project's chat model, its replies are stored in order and returned (docs/live-chat.md).
+    The model is called outside any database transaction."""
+    authorize(principal, QueuePolicy.work())
+    db = get_db()
+    with db.read() as session:
+        plan = flows.live_chat_plan(session, principal, assignment_id, body)
+    replies = livechat.generate(plan)
+    with db.write() as session:
+        return JSON(livechat.store_turn(session, plan, replies))
+
+
+@native.get("/assignments/{assignment_id}/chat")
+def live_chat_transcript(assignment_id: str, principal: Principal = Depends(authenticate)):
+    """The turns stored so far for the caller's multichat assignment."""
+    authorize(principal, QueuePolicy.work())
+    with get_db().read() as session:
+        return JSON(flows.live_chat_turns(session, principal, assignment_id))

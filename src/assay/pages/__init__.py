@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from assay.pages import admin, cockpit, data, labeler, login
+from assay.pages import admin, cockpit, data, labeler, leaderboards, login
 from assay.pages.render import static
 
 router = APIRouter(include_in_schema=False)
 # data before admin: /admin/projects/new is not a project id
-for module in (login, labeler, data, admin, cockpit):
+for module in (login, labeler, data, admin, cockpit, leaderboards):
     router.include_router(module.router)
 
 __all__ = ["router", "static"]

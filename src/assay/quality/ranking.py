@@ -12,7 +12,7 @@ from typing import Any, Sequence
 import numpy as np
 from scipy.special import ndtr
 
-__all__ = ["BradleyTerryResult", "bradley_terry", "ranking_to_comparisons"]
+__all__ = ["BradleyTerryResult", "bradley_terry", "fit_pair_counts", "ranking_to_comparisons"]
 
 
 @dataclass
@@ -182,11 +182,11 @@ class _LogPosterior:
         return loglik, grad[:n_par], H[:n_par, :n_par]
 
 
-def _maximise(posterior: _LogPosterior, max_iter: int, tol: float):
-    """Newton's method with step halving from x = 0: ``(x, log-posterior, Hessian,
-    iterations, converged)``."""
+def _maximise(posterior: _LogPosterior, max_iter: int, tol: float, start: np.ndarray | None = None):
+    """Newton's method with step halving from ``start`` (default x = 0): ``(x,
+    log-posterior, Hessian, iterations, converged)``."""
     n_par = posterior.n_par
-    x = np.zeros(n_par)
+    x = np.zeros(n_par) if start is None else np.array(start, dtype=np.float64)
     loglik, grad, H = posterior(x)
     converged, it = n_par == 0, 0
     scale = 1.0 + float(posterior.N.sum())
@@ -206,6 +206,21 @@ def _maximise(posterior: _LogPosterior, max_iter: int, tol: float):
     else:
         converged = bool(n_par == 0 or np.max(np.abs(grad)) <= tol * scale * 1e3)
     return x, loglik, H, it, converged
+
+
+def fit_pair_counts(n_items: int, pa: np.ndarray, pb: np.ndarray, win_a: np.ndarray, win_b: np.ndarray, tie: np.ndarray,
+                    ties: bool = True, prior: float = 1.0, start: np.ndarray | None = None, max_iter: int = 200,
+                    tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The same fit as :func:`bradley_terry` from weighted counts per compared pair (``pa[k]``
+    against ``pb[k]``: wins of each side and ties; without ``ties`` a tie must already be
+    split into half a win each), for callers that aggregate millions of judgements first
+    (leaderboards, their bootstrap). ``start``: where Newton's method begins (a nearby
+    fit makes bootstrap replicates cheap). Returns ``(x, Hessian, converged)``: x holds
+    the log-strengths (not centred) then, with ties, log nu."""
+    counts = tuple(np.asarray(v, dtype=np.float64) for v in (win_a, win_b, tie))
+    posterior = _LogPosterior(int(n_items), (np.asarray(pa, dtype=np.int64), np.asarray(pb, dtype=np.int64), *counts), bool(ties), prior)
+    x, _, H, _, converged = _maximise(posterior, max_iter, tol, start)
+    return x, H, converged
 
 
 def _adjacent_confidence(scores: np.ndarray, cov: np.ndarray, ranking: list[int]) -> tuple[np.ndarray, float]:

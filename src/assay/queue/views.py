@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
+from assay import flows
 from assay.audit.log import record
 from assay.auth.dependencies import authenticate
 from assay.auth.principals import Principal
@@ -89,7 +90,7 @@ async def heartbeat(assignment_id: str, principal: Principal = Depends(authentic
 @native.post("/assignments/{assignment_id}/submit")
 async def submit_answer(assignment_id: str, body: SubmitBody, principal: Principal = Depends(authenticate)):
     authorize(principal, QueuePolicy.work())
-    return JSON(await run_db(_on_assignment, submit.submit, principal, assignment_id, body))
+    return JSON(await run_db(_on_assignment, flows.submit_answer, principal, assignment_id, body))
 
 
 @native.post("/assignments/{assignment_id}/skip")

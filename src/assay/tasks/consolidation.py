@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from assay.backends.prelabels import judge_vote
 from assay.db import upsert, written_at_commit
 from assay.projects.models import Project
 from assay.tasks.models import LabelerStats, Task, TaskKind
@@ -40,13 +41,18 @@ def consensus_of(session: Session, task: Task, answers: list[tuple[int | None, d
     if aggregation == "majority_vote":
         accuracies = [labeler_accuracy(None)] * len(answers)  # everyone counts the same
     responses = [r for _, r in answers]
-    aggregate = plugin.aggregate(responses, accuracies, task.params) if len(answers) > 1 else None
+    # a project's LLM judge may vote too, weighted by its accuracy (never counted as a label)
+    vote = judge_vote(session.connection(), task.id, task.project_id) if plugin.judge_can_vote(task.params) else None
+    voters, weights = (responses + [vote[0]], accuracies + [vote[1]]) if vote else (responses, accuracies)
+    aggregate = plugin.aggregate(voters, weights, task.params) if len(voters) > 1 else None
     if aggregate is not None:
         agreed = [i in set(aggregate.contributors) for i in range(len(answers))]
         quality = {"confidence": round(float(aggregate.confidence), 4), "labels": len(answers), "agreeing": sum(agreed),
                    "method": aggregate.method}
         if aggregate.details:
             quality.update(aggregate.details)
+        if vote:
+            quality["judge"] = {"weight": round(vote[1], 4), "agreed": len(answers) in set(aggregate.contributors)}
         return aggregate.response, _with_contributors(quality, users, agreed), agreed
     keys = [plugin.consensus_key(response, task.params) for response in responses]
     posterior, method, model = _posterior(session, task, aggregation, users, keys, accuracies)

@@ -100,6 +100,20 @@ class TaskTypePlugin:
         None when unbounded (free text, geometry)."""
         return None
 
+    def preference_pairs(self, params: dict[str, Any], response: dict[str, Any]) -> list[dict[str, Any]]:
+        """The answer as preference data: `{prompt, chosen, rejected, ...}` dicts (none
+        for types that express no preference)."""
+        return []
+
+    def judge_can_vote(self, params: dict[str, Any]) -> bool:
+        """Whether an LLM judge's verdict can count as one more vote in consolidation."""
+        return False
+
+    def flags_content(self, params: dict[str, Any]) -> bool:
+        """The task shows content that may be harmful to read (red-teaming): the workbench
+        warns first, and it counts as flagged content for the labeler's well-being."""
+        return False
+
     def is_categorical(self, params: dict[str, Any]) -> bool:
         """One of a fixed set of classes, compared as a whole: what the named truth-inference
         methods (Dawid-Skene, GLAD, …) model, and what the built-in text classifier predicts."""

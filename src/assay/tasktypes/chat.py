@@ -286,6 +286,23 @@ class Chat(TaskTypePlugin):
             answer["based_on"] = rng.choice(ids)
         return answer
 
+    def judge_can_vote(self, params: dict[str, Any]) -> bool:
+        """Pairwise judgements and rankings are consolidated by weighted Bradley-Terry, where
+        a judge's verdict is one more weighted comparison."""
+        return params.get("evaluation") in ("pairwise", "ranking")
+
+    def preference_pairs(self, params: dict[str, Any], response: dict[str, Any]) -> list[dict[str, Any]]:
+        """A pairwise answer with a winner: the winner is `chosen`, the other `rejected`."""
+        winner = (response.get("preference") or {}).get("winner")
+        by_id = {r.get("id"): r for r in params.get("responses") or [] if isinstance(r, dict)}
+        if params.get("evaluation") != "pairwise" or winner not in by_id or len(by_id) != 2:
+            return []
+        loser = next(r for rid, r in by_id.items() if rid != winner)
+        prompt = [{"role": m.get("role"), "content": m.get("content")} for m in params.get("messages") or [] if isinstance(m, dict)]
+        return [{"prompt": prompt, "chosen": by_id[winner].get("content"), "rejected": loser.get("content"),
+                 "chosen_model": by_id[winner].get("model"), "rejected_model": loser.get("model"),
+                 "strength": (response.get("preference") or {}).get("strength")}]
+
     def workbench_params(self, params: dict[str, Any]) -> dict[str, Any]:
         out = copy.deepcopy(super().workbench_params(params))
         for key in ("messages", "responses"):

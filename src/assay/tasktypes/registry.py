@@ -15,7 +15,7 @@ _loaded = False
 SCALE_TYPES_NOT_ENABLED = frozenset(
     {
         "videoplaybackannotation", "lidarannotation", "lidarsegmentation", "lidarlinking",
-        "lidartopdown", "sensorfusion", "chatexperimental", "chatlite", "multichat",
+        "lidartopdown", "sensorfusion", "chatexperimental", "chatlite",
         "documentmodel", "annotation", "polygonannotation", "lineannotation", "pointannotation",
         "cuboidannotation", "transcription", "datacollection", "videoboxannotation",
         "videocuboidannotation", "laneannotation", "multistage", "federal2dvideoannotation",

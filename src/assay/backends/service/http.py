@@ -10,6 +10,7 @@ import httpx
 from sqlalchemy.orm import Session
 
 from assay.backends.models import ProjectModel
+from assay.backends.service import openai
 from assay.backends.service.settings import get_model, record
 from assay.db import utcnow
 from assay.errors import InvalidRequest, field_error
@@ -47,8 +48,16 @@ def check_health(session: Session, project: Project) -> dict[str, Any]:
     model = get_model(session, project)
     if model is None:
         raise field_error("backend", "no model backend is attached to this project")
-    if model.backend != "http":
+    if model.backend == "builtin":
         return {"healthy": True, "backend": "builtin", "version": model.version}
+    if model.backend == "openai":
+        try:
+            served = openai.list_models(model)
+            model.healthy = not served or model.model_name in served
+            model.last_error = None if model.healthy else f"the endpoint does not serve {model.model_name!r} (it serves {', '.join(served[:10])})"
+        except openai.ChatError as exc:
+            model.healthy, model.last_error, model.last_error_at = False, str(exc), utcnow()
+        return {"healthy": model.healthy, "backend": "openai", "error": model.last_error}
     try:
         answer = call(model, "GET", "/health")
         ok = isinstance(answer, dict) and answer.get("status") == "ok"

@@ -16,6 +16,7 @@ from assay.backends import builtin
 from assay.backends.models import Prediction, ProjectModel
 from assay.backends.service import http
 from assay.backends.service.autoaccept import auto_accept
+from assay.backends.service.judging import judge_batch, update_judge_accuracy
 from assay.backends.service.settings import human_labels, record
 from assay.db import utcnow
 from assay.projects.models import Project
@@ -80,15 +81,18 @@ def work_on(db, model_id: int) -> None:
         return
     if model.backend == "http":
         http.require_healthy(db, model)
-    _train_if_due(db, model, project)
+    if model.backend != "openai":  # a judge is not trained
+        _train_if_due(db, model, project)
     with db.read() as session:
         model = session.get(ProjectModel, model_id)
     if model is None or model.version < 1:
         if model is not None and model.last_error is not None:
             record(db, model.id, last_error=None)
         return  # nothing trained yet
-    if model.prelabels or model.queue_strategy != "as_submitted" or model.autoaccept_target is not None:
+    if model.prelabels or model.judge_votes or model.queue_strategy != "as_submitted" or model.autoaccept_target is not None:
         _predict_pending(db, model, project)
+    if model.backend == "openai":
+        update_judge_accuracy(db, model, project)
     with db.read() as session:
         model = session.get(ProjectModel, model_id)
     if model.order_stale:
@@ -151,6 +155,8 @@ def _predict_pending(db, model: ProjectModel, project: Project, budget_seconds: 
 def _predict_batch(db, model: ProjectModel, project: Project, after: int) -> int | None:
     """One batch of tasks with ids above `after`; returns the last id, None when nothing
     was left (tasks a model cannot predict are passed over until the next round)."""
+    if model.backend == "openai":
+        return judge_batch(db, model, project, after)
     with db.read() as session:
         rows = session.execute(
             select(T.c.id, T.c.public_id, T.c.type, T.c.params).select_from(T.outerjoin(PR, PR.c.task_id == T.c.id))

@@ -21,6 +21,7 @@ from assay.timeutil import iso
 from assay.urls import check_callback_url
 
 log = logging.getLogger("assay.backends")
+OPENAI_TYPES = ("chat", "multichat")
 T = Task.__table__
 PR = Prediction.__table__
 PM = ProjectModel.__table__
@@ -47,19 +48,19 @@ def update_settings(session: Session, project: Project, body: ModelSettingsBody)
         raise field_error("backend", "is required to attach a model (builtin or http)")
     if "url" in values:
         values["url"] = check_callback_url(values["url"], "url")
-    _check_backend(project, backend, values.get("url", model.url if model else None))
+    _check_backend(project, backend, values.get("url", model.url if model else None), values.get("model_name", model.model_name if model else None))
     for key in ("timeout_seconds", "features", "retrain_every", "min_train_labels", "prelabels", "queue_strategy",
-                "autoaccept_confidence", "autoaccept_rule", "audit_fraction"):
+                "autoaccept_confidence", "autoaccept_rule", "audit_fraction", "temperature", "concurrency", "swap_positions", "judge_votes"):
         if key in values and values[key] is None:
             raise field_error(key, "must not be null")
     if values.get("features") == "embeddings":
         _check_embeddings_installed()
     if model is None:
-        model = ProjectModel(org_id=project.org_id, project_id=project.id, backend=backend, version=1 if backend == "http" else 0)
+        model = ProjectModel(org_id=project.org_id, project_id=project.id, backend=backend, version=0 if backend == "builtin" else 1)
         session.add(model)
-    elif values.get("backend", model.backend) != model.backend or values.get("url", model.url) != model.url:
-        # another model: nothing it predicted before counts for the new one
-        model.version = (model.version or 0) + 1 if backend == "http" else 0
+    elif any(values.get(key, getattr(model, key)) != getattr(model, key) for key in ("backend", "url", "model_name", "prompts")):
+        # another model (or judge prompt): nothing it predicted before counts for the new one
+        model.version = (model.version or 0) + 1 if backend != "builtin" else 0
         model.trained_labels, model.trained_at, model.threshold, model.calibration = 0, None, None, None
         model.healthy, model.last_error = None, None
     for key, value in values.items():
@@ -70,7 +71,15 @@ def update_settings(session: Session, project: Project, body: ModelSettingsBody)
     return model
 
 
-def _check_backend(project: Project, backend: str, url: str | None) -> None:
+def _check_backend(project: Project, backend: str, url: str | None, model_name: str | None) -> None:
+    if backend == "openai":
+        if project.type not in OPENAI_TYPES:
+            raise field_error("backend", f"an openai backend judges chat tasks and answers live chat ({', '.join(OPENAI_TYPES)} projects), "
+                                         f"not {project.type}")
+        if not url:
+            raise field_error("url", "is required for an openai backend (its base URL, e.g. https://api.openai.com/v1)")
+        if not model_name:
+            raise field_error("model_name", "is required for an openai backend (the model to ask)")
     if backend == "http" and not url:
         raise field_error("url", "is required for an http backend (its base URL: GET /health, POST /predict, POST /train)")
     if backend == "builtin" and project.type not in builtin.SUPPORTED:
@@ -121,7 +130,9 @@ def model_json(session: Session, project: Project) -> dict[str, Any]:
         "retrain_every": model.retrain_every, "min_train_labels": model.min_train_labels, "prelabels": model.prelabels,
         "queue_strategy": model.queue_strategy, "autoaccept_target": model.autoaccept_target,
         "autoaccept_confidence": model.autoaccept_confidence, "autoaccept_rule": model.autoaccept_rule,
-        "audit_fraction": model.audit_fraction,
+        "audit_fraction": model.audit_fraction, "model_name": model.model_name, "api_key_set": bool(model.api_key),
+        "temperature": model.temperature, "concurrency": model.concurrency, "prompts": model.prompts, "swap_positions": model.swap_positions,
+        "judge_votes": model.judge_votes, "judge_accuracy": model.judge_accuracy,
         "version": model.version, "trained_labels": model.trained_labels, "trained_at": iso(model.trained_at),
         "train_seconds": model.train_seconds, "threshold": model.threshold, "calibration": model.calibration,
         "healthy": model.healthy, "last_error": model.last_error, "last_error_at": iso(model.last_error_at),

@@ -3,7 +3,9 @@ task's consolidated confidence so a team can filter by it:
 
 * dpo: TRL's conversational preference form, `prompt` (the messages), `chosen` and
   `rejected` (one assistant message each) — from pairwise judgements (ties left out) and
-  from rankings (every better/worse pair);
+  from rankings (every better/worse pair), and from live-chat transcripts (`multichat`:
+  each turn's chosen or edited reply against every other reply, the conversation so far
+  as the prompt);
 * reward: the same pairs with a `margin`: the judged strength's rank (1 for the first
   of `strength_levels`) for pairwise, the distance in the ranking for rankings;
 * ranking: the responses and the ranking (best first) as lists;
@@ -17,8 +19,10 @@ from typing import Any, Iterator
 import orjson
 
 from assay.exports.formats.base import Context, Format, Pages, answer_of, confidence_of
+from assay.tasktypes.multichat import preference_pairs as transcript_pairs
 
 CHAT = ("chat",)
+PAIRS = ("chat", "multichat")
 DEFAULT_STRENGTHS = ["slightly better", "better", "much better"]
 
 
@@ -57,10 +61,26 @@ def _line(row: dict[str, Any], **fields: Any) -> bytes:
                          "metadata": row.get("metadata") or {}})
 
 
+def _transcript_lines(row: dict[str, Any], with_margin: bool) -> list[bytes]:
+    """A live-chat transcript's turns as pairs (no judged strength: margin 1)."""
+    out = []
+    for pair in transcript_pairs(row.get("params") or {}, answer_of(row) or {}):
+        fields: dict[str, Any] = {"prompt": pair["prompt"], "chosen": _assistant({"content": pair["chosen"]}),
+                                  "rejected": _assistant({"content": pair["rejected"]}),
+                                  "chosen_model": pair["chosen_model"], "rejected_model": pair["rejected_model"]}
+        if with_margin:
+            fields["margin"] = 1
+        out.append(_line(row, **fields))
+    return out
+
+
 def _pairs_lines(pages: Pages, with_margin: bool) -> Iterator[bytes]:
     for page in pages:
         out = []
         for row in page:
+            if row.get("type") == "multichat":
+                out.extend(_transcript_lines(row, with_margin))
+                continue
             params = row.get("params") or {}
             responses = _responses(params)
             strength = ((answer_of(row) or {}).get("preference") or {}).get("strength")
@@ -115,7 +135,7 @@ def rubric(pages: Pages, context: Context) -> Iterator[bytes]:
             yield b"\n".join(out) + b"\n"
 
 
-DPO = Format("dpo", "DPO pairs (prompt, chosen, rejected; JSON lines)", "jsonl", "application/x-ndjson", CHAT, write=dpo)
-REWARD = Format("reward", "Reward-model pairs with margins (JSON lines)", "jsonl", "application/x-ndjson", CHAT, write=reward)
+DPO = Format("dpo", "DPO pairs (prompt, chosen, rejected; JSON lines)", "jsonl", "application/x-ndjson", PAIRS, write=dpo)
+REWARD = Format("reward", "Reward-model pairs with margins (JSON lines)", "jsonl", "application/x-ndjson", PAIRS, write=reward)
 RANKING = Format("ranking", "Rankings as lists (JSON lines)", "jsonl", "application/x-ndjson", CHAT, write=ranking)
 RUBRIC = Format("rubric", "Rubric scores per criterion (JSON lines)", "jsonl", "application/x-ndjson", CHAT, write=rubric)

@@ -43,6 +43,17 @@ def my_assignment(session: Session, principal: Principal, assignment_id: str) ->
     return assignment
 
 
+def own_assignment(session: Session, principal: Principal, assignment_id: str) -> Assignment:
+    """The caller's own assignment, read without a lock (live chat reads it before calling
+    a model); 404 for anyone else's."""
+    assignment = session.scalar(select(Assignment).where(Assignment.public_id == assignment_id, Assignment.org_id == principal.org_id,
+                                                         Assignment.user_id == principal.user_id))
+    if assignment is None:
+        raise NotFound("Assignment not found: it is not yours, or its lease expired and the task went back to the queue.",
+                       field="assignment_id")
+    return assignment
+
+
 def sweep_expired(session: Session, *, force: bool = False) -> int:
     """Delete expired leases and give their slots back. Runs at most once a second per
     process (the DELETE is an index range scan, but not free)."""

@@ -64,6 +64,7 @@ def view(session: Session, assignment) -> dict[str, Any]:
             "params": _signed_files(get_plugin(row["type"]).workbench_params(params), row["org_public_id"]), "hypothesis": hypothesis,
             "instruction_html": markdown.render(_own_instruction(row["instruction"], history)), "metadata": row["metadata"] or {},
             "content_warning": row["content_warning"],
+            "flagged_content": get_plugin(row["type"]).flags_content(params),
         },
         "project": {"id": row["project_public_id"], "name": row["project_name"], "guidelines_html": markdown.render(_guidelines(history))},
         "previous_response": None,

@@ -27,6 +27,7 @@ from assay.tasktypes import check_task_type, get_plugin
 from assay.timeutil import iso
 from assay.urls import check_callback_url
 
+RED_TEAM_WARNING = "Red-team task: provoking and reading harmful model output"
 ROUTING_KEYS = ("content_warning", "required_skill", "required_skill_level")
 # Request keys that are task settings; every other key is a type parameter.
 TASK_SETTINGS = {
@@ -114,8 +115,12 @@ class TaskContext:
             if prefix:
                 raise InvalidRequest(prefix + exc.message, field=prefix + (exc.field or "")) from None
             raise
+        routing = self._routing(body, fe)
+        if routing["content_warning"] is None and self.plugin.flags_content(params):
+            # red-team tasks count against the exposure budget and open blurred like any flagged task
+            routing["content_warning"] = RED_TEAM_WARNING
         return {
-            **self._routing(body, fe),
+            **routing,
             "type": self.type_name,
             "instruction": instruction,
             "params": params,

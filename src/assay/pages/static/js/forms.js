@@ -7,7 +7,7 @@ function valueOf(input) {
   const type = input.dataset.type;
   if (type === 'bool') return input.value === 'true';
   if (type === 'null') return null;
-  if (type === 'optional') return input.value === '' ? null : input.value;
+  if (type === 'optional' || type === 'secret') return input.value === '' ? null : input.value;
   if (type === 'int') return input.value === '' ? null : Number.parseInt(input.value, 10);
   if (type === 'float') return input.value === '' ? null : Number.parseFloat(input.value);
   return input.value;
@@ -19,6 +19,7 @@ for (const form of document.querySelectorAll('form[data-api]')) {
     const body = {};
     for (const input of form.querySelectorAll('input[name], select[name], textarea[name]')) {
       if (input.type === 'checkbox') body[input.name] = input.checked;
+      else if (input.dataset.type === 'secret' && input.value === '') continue; // a stored secret stays as it is
       else body[input.name] = valueOf(input);
     }
     const method = form.dataset.method || 'POST';

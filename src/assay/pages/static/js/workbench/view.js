@@ -134,6 +134,7 @@ export function taskNotice(data, mode, revising) {
   const a = data.assignment;
   if (a.status === 'rework') notice(`Sent back by a reviewer: ${a.review_comment || ''}`, 'warn');
   else if (revising || a.status === 'submitted') notice('You are editing your previous submission. Enter resubmits it.', 'info');
+  else if (data.task.flagged_content) notice('Content warning: this red-team task asks you to provoke and read harmful content. Take a break whenever you need one.', 'warn');
   else if (data.task.practice) notice('Practice task: after you submit you will see whether your answer matches the expected one.', 'info');
   else if (mode === 'label' && data.task.hypothesis) notice('A model pre-label is filled in: press Enter to accept it, or edit it first.', 'info');
 }
