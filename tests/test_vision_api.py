@@ -112,3 +112,37 @@ def test_quality_report_has_matched_iou_per_label(server, client, org, uniq):
     assert geo["overall"]["low"] == pytest.approx(geo["overall"]["mean_iou"])  # every task alike: no spread
     page = org.login(org.person("admin")).get(f"/admin/projects/{pid}/quality")
     assert page.status_code == 200 and "Geometry agreement" in page.text
+
+
+def test_three_labelers_masks_become_one_by_pixel_vote(server, client, org, uniq):
+    """Each labeler numbers classes their own way; the vote maps them to the task's labels,
+    stores the consolidated mask as files of the organization and scores who agreed."""
+    name = f"seg vote {uniq}"
+    pid, people = setup(client, org, uniq, TaskType.SegmentAnnotation, name, labels_per_task=3)
+    url = client.upload_file(io.BytesIO(image_bytes(120, 80))).attachment_url
+    task = client.create_task(TaskType.SegmentAnnotation, project=name, attachment=url, labels=["car", "road"])
+    rows = 120
+    answers = [  # (runs row-major over 120 x 80, the labeler's own label numbering)
+        ([[1, 40 * rows], [0, 40 * rows]], [{"label": "car", "index": 1, "color": "#ff0000"}]),
+        ([[2, 30 * rows], [0, 30 * rows], [1, 20 * rows]], [{"label": "road", "index": 1, "color": "#00ff00"},
+                                                            {"label": "car", "index": 2, "color": "#ff0000"}]),
+        ([[1, 80 * rows]], [{"label": "road", "index": 1, "color": "#00ff00"}]),
+    ]
+    for http, (runs, labels) in zip(people, answers):
+        assignment = claim(http, pid)["assignment"]["id"]
+        r = http.post(f"/api/assignments/{assignment}/masks", json={"width": 120, "height": 80, "runs": runs, "labels": labels})
+        assert r.status_code == 200, r.text
+        assert http.post(f"/api/assignments/{assignment}/submit", json={"response": r.json()}).status_code == 200
+    done = org.http.get(f"/api/tasks/{task.id}").json()
+    assert done["status"] == "completed"
+    quality = done["quality"]
+    # rows 0-29 car (2 of 3), 30-39 a three-way tie (background, the lowest class), 40-59
+    # background, 60-79 road; everyone painted somewhere, so the share is averaged over all rows
+    assert quality["method"] == "pixel_vote" and quality["labels"] == 3
+    assert quality["confidence"] == pytest.approx((30 * 2 / 3 + 10 / 3 + 20 * 2 / 3 + 20 * 2 / 3) / 80, abs=1e-4)
+    assert quality["mask_iou"] == pytest.approx([(0.75 + 0) / 2, 1.0, (0.25 + 0) / 2], abs=1e-4)
+    assert quality["agreeing"] == 1
+    assert done["response"]["labelMapping"] == {"car": {"index": 1, "color": "#ff0000"}, "road": {"index": 2, "color": "#00ff00"}}
+    assert all(u.startswith(f"scaledata://{url.split('/')[2]}/") for u in done["response"]["annotations"]["labeled"].values())
+    masks = org.http.get(f"/api/tasks/{task.id}/masks").json()["masks"]
+    assert sum(masks["car"]["counts"][1::2]) == 30 * rows and sum(masks["road"]["counts"][1::2]) == 20 * rows

@@ -7,9 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +16,7 @@ from assay.auth.principals import Principal
 from assay.config import get_settings
 from assay.errors import field_error
 from assay.files.models import StoredFile
+from assay.files.stored import scaledata_parts
 
 SIGNED_URL_SECONDS = 3600
 
@@ -25,15 +24,6 @@ SIGNED_URL_SECONDS = 3600
 def link_signature(org_public_id: str, file_public_id: str, expires: int) -> str:
     key = get_settings().effective_secret_key.encode()
     return hmac.new(key, f"{org_public_id}/{file_public_id}:{expires}".encode(), hashlib.sha256).hexdigest()
-
-
-def scaledata_parts(url: str) -> tuple[str, str] | None:
-    """(organization id, file id) of a well-formed scaledata:// URL, else None."""
-    parts = urlsplit(url)
-    org_public_id, file_public_id = parts.netloc, parts.path.strip("/")
-    if parts.scheme != "scaledata" or not org_public_id.isalnum() or not file_public_id.isalnum():
-        return None
-    return org_public_id, file_public_id
 
 
 def files_base_url() -> str:
@@ -89,19 +79,3 @@ def scaledata_refs(value: Any, path: str) -> list[tuple[str, str]]:
     if isinstance(value, list):
         return [ref for i, item in enumerate(value) for ref in scaledata_refs(item, f"{path}[{i}]")]
     return []
-
-
-def stored_path(org_public_id: str, file_public_id: str) -> Path:
-    """Where an uploaded file's bytes lie: DATA_DIR/files/<organization>/<file>."""
-    return get_settings().files_dir / org_public_id / file_public_id
-
-
-def local_path(url: str, org_public_id: str) -> Path | None:
-    """The stored bytes of a scaledata:// URL naming a file of `org_public_id` (exports
-    read their images from here); None for another organization's file, a missing file or
-    any other URL."""
-    parts = scaledata_parts(url)
-    if parts is None or parts[0] != org_public_id:
-        return None
-    path = stored_path(*parts)
-    return path if path.is_file() else None

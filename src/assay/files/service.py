@@ -23,7 +23,8 @@ from assay.config import get_settings
 from assay.db import new_public_id
 from assay.errors import NotFound, PayloadTooLarge, field_error
 from assay.files.models import StoredFile
-from assay.files.references import link_signature, scaledata_parts, stored_path
+from assay.files.references import link_signature
+from assay.files.stored import scaledata_parts, stored_path
 from assay.netguard import UrlRefused, fetch
 from assay.orgs.models import Organization
 from assay.timeutil import iso

@@ -16,9 +16,10 @@ from assay.authz import authorize
 from assay.db import get_db
 from assay.errors import NotFound, field_error
 from assay.files import service as files
+from assay.media import masks
 from assay.media.policies import MediaPolicy
 from assay.media.schemas import GrabCutBody, MaskBody, TrackBody
-from assay.media.service import assists, images, masks, video
+from assay.media.service import assists, images, video
 from assay.queue.service import leases
 from assay.tasks.models import Task
 from assay.tasks.service import detail

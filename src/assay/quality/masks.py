@@ -42,14 +42,23 @@ def rle_decode(rle: dict) -> np.ndarray:
 def weighted_vote(masks: Sequence[np.ndarray], weights: Sequence[float] | None = None, n_classes: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Per-pixel weighted majority over labelers' class-index masks. Returns the consensus
     mask and, per pixel, the winning class's share of the weight (ties: the lower class)."""
-    stack = np.stack([np.asarray(m, dtype=np.int64) for m in masks])
-    w = np.ones(len(stack)) if weights is None else np.asarray(weights, dtype=np.float64)
-    if w.shape != (len(stack),) or np.any(w < 0) or w.sum() <= 0:
+    arrays = [np.asarray(m) for m in masks]
+    w = np.ones(len(arrays)) if weights is None else np.asarray(weights, dtype=np.float64)
+    if w.shape != (len(arrays),) or np.any(w < 0) or w.sum() <= 0:
         raise ValueError("one non-negative weight per mask, not all zero")
-    k = int(stack.max()) + 1 if n_classes is None else int(n_classes)
-    votes = np.stack([np.tensordot(w, stack == c, axes=1) for c in range(k)])
-    winner = votes.argmax(axis=0)
-    share = votes.max(axis=0) / w.sum()
+    k = max(int(a.max()) for a in arrays) + 1 if n_classes is None else int(n_classes)
+    # one class at a time keeps memory at a few image-sized arrays (a 40-MP image with ten
+    # classes would need gigabytes as one votes tensor)
+    winner = np.zeros(arrays[0].shape, dtype=np.int64)
+    best = np.full(arrays[0].shape, -1.0)
+    for c in range(k):
+        votes = np.zeros(arrays[0].shape)
+        for weight, a in zip(w, arrays):
+            votes += weight * (a == c)
+        better = votes > best  # strict: ties stay with the lower class
+        winner[better] = c
+        best[better] = votes[better]
+    share = best / w.sum()
     return winner, share
 
 

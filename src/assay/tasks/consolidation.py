@@ -1,7 +1,8 @@
 """Consolidation: several labelers' answers to one task become one answer with a
 confidence, and each labeler's record learns whether they agreed.
 
-The type's own aggregator decides when it has one (spans, boxes, free text); otherwise the
+The type's own aggregator decides when it has one (spans, boxes, free text; segmentation
+masks by a per-pixel vote, media/consensus.py); otherwise the
 project's method over whole answers: `majority_vote` / `weighted_majority_vote` — vote
 shares; a named truth model (`dawid_skene`, `mace`, …) — the project's fitted model
 (truth/fitted.py); `auto` — the model `quality.auto` chose for the project once it has
@@ -44,7 +45,14 @@ def consensus_of(session: Session, task: Task, answers: list[tuple[int | None, d
     # a project's LLM judge may vote too, weighted by its accuracy (never counted as a label)
     vote = judge_vote(session.connection(), task.id, task.project_id) if plugin.judge_can_vote(task.params) else None
     voters, weights = (responses + [vote[0]], accuracies + [vote[1]]) if vote else (responses, accuracies)
-    aggregate = plugin.aggregate(voters, weights, task.params) if len(voters) > 1 else None
+    if len(voters) < 2:
+        aggregate = None
+    elif plugin.consolidates_masks:
+        from assay.media.consensus import consolidate_masks  # noqa: PLC0415 - numpy and Pillow load at the first mask vote, not at start-up
+
+        aggregate = consolidate_masks(session, task.org_id, task.params, voters, weights)
+    else:
+        aggregate = plugin.aggregate(voters, weights, task.params)
     if aggregate is not None:
         agreed = [i in set(aggregate.contributors) for i in range(len(answers))]
         quality = {"confidence": round(float(aggregate.confidence), 4), "labels": len(answers), "agreeing": sum(agreed),

@@ -89,6 +89,9 @@ class TaskTypePlugin:
         (canonical JSON). Types with a natural label (a category) override it."""
         return orjson.dumps(response, option=orjson.OPT_SORT_KEYS)
 
+    # answers are uploaded masks: consolidation votes per pixel (media/consensus.py)
+    consolidates_masks = False
+
     def aggregate(self, responses: list[dict[str, Any]], weights: list[float], params: dict[str, Any]) -> Aggregate | None:
         """Type-specific consolidation of several labelers' answers (spans, geometry, free
         text), each weighted by the labeler's accuracy estimate. None: answers are the same

@@ -122,6 +122,7 @@ class SegmentAnnotationResponse(ResponseModel):
 class SegmentAnnotation(TaskTypePlugin):
     name = "segmentannotation"
     title = "Segmentation"
+    consolidates_masks = True
     Params = SegmentAnnotationParams
     Response = SegmentAnnotationResponse
 

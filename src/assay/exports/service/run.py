@@ -15,7 +15,7 @@ from assay.exports.formats.archive import zip_stream
 from assay.exports.formats.base import Context, Format, Page
 from assay.exports.schemas import ExportRequest
 from assay.exports.service import query
-from assay.files.references import local_path
+from assay.files.stored import local_path
 from assay.projects.models import Project
 
 Progress = Callable[[int], None]

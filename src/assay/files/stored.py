@@ -1,0 +1,57 @@
+"""Where a file's bytes lie (DATA_DIR/files/<organization>/<file>) and the files the server
+itself makes (consolidated masks), written there like an upload and recorded as a file of
+the organization in the caller's transaction. Core code below consolidation, so it can read
+and keep masks without the files service."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy.orm import Session
+
+from assay.config import get_settings
+from assay.db import new_public_id
+from assay.files.models import StoredFile
+
+
+def keep_bytes(session: Session, org_id: int, org_public_id: str, data: bytes, filename: str, mime_type: str) -> str:
+    """Stores `data` as a file of the organization; returns its scaledata:// URL. The bytes
+    go to disk first (atomically), the row in the session's transaction: a rollback leaves
+    an unreferenced file, never a row without bytes."""
+    file_id = new_public_id()
+    path = stored_path(org_public_id, file_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    session.add(StoredFile(public_id=file_id, org_id=org_id, filename=filename[:500], project_names=[], mime_type=mime_type,
+                           size=len(data), sha256=hashlib.sha256(data).hexdigest()))
+    return f"scaledata://{org_public_id}/{file_id}"
+
+
+def scaledata_parts(url: str) -> tuple[str, str] | None:
+    """(organization id, file id) of a well-formed scaledata:// URL, else None."""
+    parts = urlsplit(url)
+    org_public_id, file_public_id = parts.netloc, parts.path.strip("/")
+    if parts.scheme != "scaledata" or not org_public_id.isalnum() or not file_public_id.isalnum():
+        return None
+    return org_public_id, file_public_id
+
+
+def stored_path(org_public_id: str, file_public_id: str) -> Path:
+    """Where an uploaded file's bytes lie: DATA_DIR/files/<organization>/<file>."""
+    return get_settings().files_dir / org_public_id / file_public_id
+
+
+def local_path(url: str, org_public_id: str) -> Path | None:
+    """The stored bytes of a scaledata:// URL naming a file of `org_public_id` (exports
+    read their images from here); None for another organization's file, a missing file or
+    any other URL."""
+    parts = scaledata_parts(url)
+    if parts is None or parts[0] != org_public_id:
+        return None
+    path = stored_path(*parts)
+    return path if path.is_file() else None
