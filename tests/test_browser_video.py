@@ -9,7 +9,7 @@ import pytest
 from scaleapi.tasks import TaskType
 
 from tests.browser import login, open_workbench, screenshot, wait_ready
-from tests.vision_support import drag, image_bytes, require_vision, to_image, to_page, upload, wait_image
+from tests.vision_support import click, drag, image_bytes, require_vision, to_image, to_page, upload, wait_image
 
 pytestmark = pytest.mark.browser
 
@@ -77,3 +77,49 @@ def test_track_keyframes_interpolation_and_tracker(web_server, web_client, web_o
     wait_ready(page, page.get_attribute("#workbench", "data-assignment"))
     stored = web_client.get_task(task.id).response
     assert stored == final and len(stored["annotations"]["frames"]) == FRAMES
+
+
+def test_polygon_track_moves_vertex_by_vertex(web_server, web_client, web_org, new_page, uniq, tmp_path):
+    """A polygon drawn on the first frame and moved on the ninth: the frames between are the
+    vertex-by-vertex mix, and the stored /v1 answer carries the polygon on every frame."""
+    name = f"people {uniq}"
+    web_client.create_project(project_name=name, task_type=TaskType.VideoAnnotation, params={"instruction": "Outline each person."})
+    pid = web_org.project_id(name)
+    frames = [upload(web_client, tmp_path, f"p{k}.png", image_bytes(240, 160, [(square_x(k), 60, 30, 30)], color=(20, 30, 40)))
+              for k in range(FRAMES)]
+    task = web_client.create_task(TaskType.VideoAnnotation, project=name, attachments=frames,
+                                  geometries={"polygon": {"objects_to_annotate": ["person"]}})
+    annotator = web_org.person("annotator")
+    web_org.add_member(pid, annotator)
+    page = new_page()
+    login(page, web_server, annotator)
+    open_workbench(page, web_server, pid)
+    wait_image(page, 240)
+    page.wait_for_function("() => document.querySelector('.va-slider')")
+    page.keyboard.press("x")
+
+    page.keyboard.press("p")
+    corners = [(20, 60), (50, 60), (50, 90), (20, 90)]
+    for c in corners:
+        click(page, to_page(page, *c))
+    click(page, to_page(page, *corners[0]))
+    first = page.evaluate("window.assayWorkbench.response()")["annotations"]["frames"][0]["annotations"][0]
+    assert first["type"] == "polygon" and [(v["x"], v["y"]) for v in first["vertices"]] == [pytest.approx(c, abs=0.6) for c in corners]
+    for _ in range(8):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("v")
+    drag(page, to_page(page, 35, 75), to_page(page, 115, 75))  # the square moved 80 px
+    answer = page.evaluate("window.assayWorkbench.response()")["annotations"]["frames"]
+    ninth = answer[8]["annotations"][0]
+    assert [v["x"] for v in ninth["vertices"]] == pytest.approx([v["x"] + 80 for v in first["vertices"]], abs=0.6)
+    middle = answer[4]["annotations"][0]
+    assert middle["uuid"] == first["uuid"] == ninth["uuid"]
+    for m, a, b in zip(middle["vertices"], first["vertices"], ninth["vertices"]):
+        assert m["x"] == pytest.approx((a["x"] + b["x"]) / 2, abs=0.011) and m["y"] == pytest.approx((a["y"] + b["y"]) / 2, abs=0.011)
+    assert page.locator(".va-key").count() == 2
+
+    final = page.evaluate("window.assayWorkbench.response()")
+    page.keyboard.press("Enter")
+    wait_ready(page, page.get_attribute("#workbench", "data-assignment"))
+    stored = web_client.get_task(task.id).response
+    assert stored == final and all(f["annotations"][0]["type"] == "polygon" for f in stored["annotations"]["frames"])

@@ -57,3 +57,24 @@ test('an inline answer reloads as tracks; events are kept', () => {
   v.addEvent('goal', 2, 2);
   assert.equal(v.response().events[1].type, 'range');
 });
+
+test('polygon tracks move vertex by vertex; a changed vertex count holds the shape; keys are copies', () => {
+  const params = { geometries: { polygon: { objects_to_annotate: ['person'] }, line: { objects_to_annotate: ['lane'] } } };
+  const v = new VideoAnswer(params, 9, null, { uuid: ids() });
+  const start = [{ x: 0, y: 0 }, { x: 10, y: 0 }, { x: 10, y: 10 }];
+  const track = v.addTrack({ type: 'polygon', label: 'person', vertices: start }, 0);
+  start[0].x = 999; // the caller's shape is not the keyframe
+  v.setKey({ uuid: track.uuid, type: 'polygon', label: 'person', vertices: [{ x: 40, y: 20 }, { x: 50, y: 20 }, { x: 50.333, y: 30 }] }, 4);
+  assert.deepEqual(interpolate(track, 2), { vertices: [{ x: 20, y: 10 }, { x: 30, y: 10 }, { x: 30.1665, y: 20 }] });
+  const shown = v.shapesAt(2)[0];
+  shown.vertices[0].x = -5; // an edit in the image tool does not leak into the track
+  assert.equal(interpolate(track, 2).vertices[0].x, 20);
+  assert.deepEqual(v.response().annotations.frames[2].annotations[0].vertices[2], { x: 30.17, y: 20 }, 'vertices rounded too');
+  v.setKey({ uuid: track.uuid, type: 'polygon', label: 'person', vertices: [{ x: 0, y: 0 }, { x: 5, y: 5 }, { x: 9, y: 0 }, { x: 5, y: -5 }] }, 8);
+  assert.deepEqual(interpolate(track, 6), interpolate(track, 4), 'four vertices after three: held until the next keyframe');
+  const lane = v.addTrack({ type: 'line', label: 'lane', vertices: [{ x: 0, y: 0 }, { x: 0, y: 100 }] }, 0);
+  v.setKey({ uuid: lane.uuid, type: 'line', label: 'lane', vertices: [{ x: 8, y: 0 }, { x: 8, y: 100 }] }, 8);
+  assert.deepEqual(interpolate(lane, 2), { vertices: [{ x: 2, y: 0 }, { x: 2, y: 100 }] });
+  const reloaded = new VideoAnswer(params, 9, v.response(), { uuid: ids() });
+  assert.deepEqual(reloaded.shapesAt(2).map((s) => s.vertices), v.response().annotations.frames[2].annotations.map((a) => a.vertices));
+});

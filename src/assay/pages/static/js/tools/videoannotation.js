@@ -1,4 +1,4 @@
-// videoannotation: tracks of boxes (and points) over the frames of a video, drawn and
+// videoannotation: tracks of boxes, points, polygons and lines over the frames of a video, drawn and
 // edited as in the image tool. Frames come from the task's `attachments` or from its
 // video, decoded on the server. ← / → step a frame (Shift: ten), Home / End, K plays and
 // pauses, [ and ] change the speed. Editing an object on a frame makes a keyframe there;
@@ -21,6 +21,7 @@ import { VideoAnswer } from './videoannotation/state.js';
 
 const PALETTE = ['#ff6b00', '#00b3ff', '#c000ff', '#00c853', '#ffd600', '#ff1744', '#2979ff', '#f50057'];
 const TRACK_FRAMES = 30;
+const TRACKED = ['box', 'point', 'polygon', 'line']; // ellipses and cuboids are image-only for now
 
 // Frame n's URL: an attachment, or a frame of the decoded video.
 async function frameSource(params) {
@@ -36,7 +37,7 @@ async function frameSource(params) {
 export default {
   mount(el, task, ctx) {
     const p = task.params;
-    const geometries = Object.fromEntries(Object.entries(p.geometries || {}).filter(([g]) => g === 'box' || g === 'point'));
+    const geometries = Object.fromEntries(Object.entries(p.geometries || {}).filter(([g]) => TRACKED.includes(g)));
     const shapes = new ImageAnswer({ geometries, annotation_attributes: p.annotation_attributes }, null, { prelabel: false });
     const colorOf = (label) => PALETTE[Math.max(0, shapes.allLabels.indexOf(label)) % PALETTE.length];
     const message = (text) => side.message(text);

@@ -1,12 +1,30 @@
-// The video answer without the DOM (tested in Node): tracks (one object over time: a box
-// or a point, a label, keyframes and the keyframes from which it is outside the view),
-// linear interpolation between keyframes (as assay.quality.tracks does on the server),
+// The video answer without the DOM (tested in Node): tracks (one object over time: a box,
+// a point, a polygon or a line, a label, keyframes and the keyframes from which it is
+// outside the view), linear interpolation between keyframes (as assay.quality.tracks does
+// on the server; a polygon or line moves vertex by vertex when both keyframes have as many
+// vertices, else it holds its shape until the next keyframe),
 // the tracker's boxes taken as keyframes, events, and the inline /v1 answer (one entry per
 // frame with every visible object under its track's uuid).
 import { labelNames } from '../imageannotation/state.js';
 
-const GEOMETRY = { box: ['left', 'top', 'width', 'height'], point: ['x', 'y'] };
+const GEOMETRY = { box: ['left', 'top', 'width', 'height'], point: ['x', 'y'], polygon: ['vertices'], line: ['vertices'] };
 const round2 = (v) => Math.round(v * 100) / 100;
+const copy = (g) => JSON.parse(JSON.stringify(g));
+const lerp = (a, b, t) => a * (1 - t) + b * t;
+
+function blend(type, here, there, t) {
+  if (GEOMETRY[type][0] !== 'vertices') return Object.fromEntries(GEOMETRY[type].map((f) => [f, lerp(here[f], there[f], t)]));
+  if (here.vertices.length !== there.vertices.length) return copy(here);
+  return { vertices: here.vertices.map((v, i) => ({ x: lerp(v.x, there.vertices[i].x, t), y: lerp(v.y, there.vertices[i].y, t) })) };
+}
+
+// Numbers to two decimals, in vertices too (the inline answer).
+function rounded(value) {
+  if (typeof value === 'number') return round2(value);
+  if (Array.isArray(value)) return value.map(rounded);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, rounded(v)]));
+  return value;
+}
 
 // A track's geometry on `frame`, or null where it is not drawn.
 export function interpolate(track, frame) {
@@ -16,10 +34,8 @@ export function interpolate(track, frame) {
   if (k === -1 || track.outside.includes(frames[k])) return null;
   const here = track.keys[frames[k]];
   const next = frames[k + 1];
-  if (next === undefined || track.outside.includes(next) || frames[k] === frame) return { ...here };
-  const t = (frame - frames[k]) / (next - frames[k]);
-  const there = track.keys[next];
-  return Object.fromEntries(GEOMETRY[track.type].map((f) => [f, here[f] * (1 - t) + there[f] * t]));
+  if (next === undefined || track.outside.includes(next) || frames[k] === frame) return copy(here);
+  return blend(track.type, here, track.keys[next], (frame - frames[k]) / (next - frames[k]));
 }
 
 export class VideoAnswer {
@@ -51,7 +67,7 @@ export class VideoAnswer {
     for (const track of byUuid.values()) {
       const present = Object.keys(track.keys).map(Number);
       for (let f = Math.min(...present) + 1; f < frames.length; f++) {
-        if (!(f in track.keys) && (f - 1) in track.keys) { track.keys[f] = { ...track.keys[f - 1] }; track.outside.push(f); }
+        if (!(f in track.keys) && (f - 1) in track.keys) { track.keys[f] = copy(track.keys[f - 1]); track.outside.push(f); }
       }
     }
     this.state.tracks = [...byUuid.values()];
@@ -155,7 +171,7 @@ export class VideoAnswer {
 
   response() {
     const frames = Array.from({ length: this.count }, (_, f) => ({
-      annotations: this.shapesAt(f).map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, typeof v === 'number' ? round2(v) : v]))),
+      annotations: this.shapesAt(f).map(rounded),
     }));
     const out = { annotations: { frames } };
     if (this.state.events.length) out.events = JSON.parse(JSON.stringify(this.state.events));
@@ -166,4 +182,4 @@ export class VideoAnswer {
   restore(saved) { this.state = JSON.parse(JSON.stringify(saved)); }
 }
 
-function pick(shape) { return Object.fromEntries(GEOMETRY[shape.type].map((k) => [k, shape[k]])); }
+function pick(shape) { return copy(Object.fromEntries(GEOMETRY[shape.type].map((k) => [k, shape[k]]))); }
