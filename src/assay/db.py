@@ -148,6 +148,21 @@ def written_at_commit(name: str):
     return register
 
 
+COUNTER_SHARDS = 16
+_SHARD = "counter_shard"
+
+
+def counter_shard(session: Session) -> int:
+    """The shard of the counter rows (task counts, a project's activity row) this
+    transaction adds its deltas to: 0 on SQLite (one writer at a time, nothing to spread),
+    one of COUNTER_SHARDS picked at random per session on PostgreSQL, so concurrent
+    transactions seldom wait on each other's counter row lock. Readers sum the shards."""
+    shard = session.info.get(_SHARD)
+    if shard is None:
+        shard = session.info[_SHARD] = 0 if session.get_bind().dialect.name == "sqlite" else secrets.randbelow(COUNTER_SHARDS)
+    return shard
+
+
 _UPSERTS: dict[tuple[str, str], Any] = {}
 
 
