@@ -213,6 +213,14 @@ def fast_insert(session: Session, table, rows: list[dict[str, Any]]) -> None:
         raise IntegrityError(f"COPY {table.name}", None, exc) from None
 
 
+SQL_NULL = object()
+"""A JSON column's value for fast_insert meaning SQL NULL (None is stored as JSON null)."""
+
+
+def _json_or_null(value: Any) -> str | None:
+    return None if value is SQL_NULL else _json_dumps(value)
+
+
 @lru_cache(maxsize=64)  # the rows of one import share their timestamps
 def _sqlite_datetime(value: datetime | None) -> str | None:
     return None if value is None else value.strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -221,7 +229,7 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
 def _to_db(column_type, sqlite: bool) -> Callable[[Any], Any] | None:
     """How a Python value of this column type is written by fast_insert (None: as is)."""
     if isinstance(column_type, JSON):
-        return _json_dumps
+        return _json_or_null
     if sqlite and isinstance(column_type, DateTime):
         return _sqlite_datetime
     if sqlite and isinstance(column_type, Boolean):

@@ -34,8 +34,9 @@ def add(session, task: Task, user_id: int | None, **metrics: float) -> None:
     add_to(session, task.org_id, task.project_id, user_id, **metrics)
 
 
-def add_to(session, org_id: int, project_id: int, user_id: int, **metrics: float) -> None:
-    now = utcnow()
+def add_to(session, org_id: int, project_id: int, user_id: int, at=None, **metrics: float) -> None:
+    """Add to the hour of `at` (now when not given: an import with answers gives theirs)."""
+    now = at or utcnow()
     key = (org_id, project_id, user_id, now.date(), now.hour)
     row = session.info.setdefault(_DELTAS, {}).setdefault(key, dict.fromkeys(METRICS, 0))
     for name, value in metrics.items():

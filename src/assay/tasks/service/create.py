@@ -24,6 +24,7 @@ from assay.files.references import check_scaledata_refs, scaledata_refs
 from assay.projects.models import PROJECT_ONLY_PARAMS, Project
 from assay.tasks import counts, lifecycle, rollups
 from assay.tasks.models import PRIORITY_LIMIT, Task, TaskStatus, queue_rank
+from assay.tasks.service import answered
 from assay.tasks.service.fields import check_tags, check_unique_id
 from assay.tasktypes import check_task_type, get_plugin
 from assay.tasktypes.base import ShapeValidator
@@ -275,7 +276,8 @@ def create_gold_task(session: Session, principal: Principal, type_name: str, bod
 
 
 def create_tasks_bulk(session: Session, principal: Principal, body: Any) -> list[str]:
-    """Validate every task first; store all or nothing. Core executemany for speed."""
+    """Validate every task first; store all or nothing (COPY / one executemany). Tasks may
+    carry their labelers' `answers` (tasks/service/answered.py): stored settled."""
     if not isinstance(body, dict):
         raise field_error("body", "must be a JSON object {type, project, batch?, tasks: [...]}")
     tasks = body.get("tasks")
@@ -284,8 +286,10 @@ def create_tasks_bulk(session: Session, principal: Principal, body: Any) -> list
     if len(tasks) > 100_000:
         raise field_error("tasks", "at most 100000 tasks per request")
     ctx = TaskContext(session, principal, body.get("type"), body.get("project"), body.get("batch"))
+    tasks, raw_answers = answered.split(principal, tasks)
     validate = ShapeValidator(ctx.plugin)
     rows = [ctx.build_row(t, f"tasks[{i}].", validate) for i, t in enumerate(tasks)]
+    given = answered.check(session, principal, ctx.plugin, rows, raw_answers) if raw_answers else None
     seen: dict[str, int] = {}
     all_urls: list[tuple[int, list[str]]] = []
     for i, row in enumerate(rows):
@@ -319,9 +323,12 @@ def create_tasks_bulk(session: Session, principal: Principal, body: Any) -> list
         row = dict(row)
         row["metadata"] = row.pop("metadata_")
         values.append({**common, **row, "public_id": pid, "queue_rank": queue_rank(row["priority"])})
+    completed = answered.prepare(session, ctx.project.id, values, given) if given else []
     with unique_ids_guard(session, principal, list(seen), prefix_of=seen):
         fast_insert(session, Task.__table__, values)
     counts.bump(session, principal.org_id, principal.is_test, ctx.project.id, common["batch_id"], TaskStatus.PENDING, len(values))
+    if given:
+        answered.finish(session, principal, values, given, completed)
     if not principal.is_test:
         rollups.add_to(session, principal.org_id, ctx.project.id, rollups.PROJECT, created=len(values))
     if len(values) >= 5000 and session.get_bind().dialect.name == "postgresql":
