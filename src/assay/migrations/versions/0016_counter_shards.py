@@ -8,6 +8,8 @@ Create Date: 2026-12-03 14:10:00.000000
 PostgreSQL each transaction adds its counter deltas to one of 16 shards of a key (a
 project's completions no longer queue on one row lock); readers sum the shards and the
 background jobs fold them back into shard 0. SQLite keeps everything in shard 0.
+`instance_secrets` holds the secret key on PostgreSQL when ASSAY_SECRET_KEY is not set, so
+every app process and worker, on any machine, signs with the same key.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -40,12 +42,15 @@ def _set_key(table: str, columns: list[str]) -> None:
 
 
 def upgrade() -> None:
+    # instance-wide secrets shared by every process and machine of one database
+    op.create_table('instance_secrets', sa.Column('name', sa.String(50), primary_key=True), sa.Column('value', sa.String(200), nullable=False))
     for table, key in KEYS.items():
         op.add_column(table, sa.Column('shard', sa.SmallInteger(), nullable=False, server_default='0'))
         _set_key(table, [*key, 'shard'])
 
 
 def downgrade() -> None:
+    op.drop_table('instance_secrets')
     conn = op.get_bind()
     for table, key in KEYS.items():
         # fold the shards first: the old key has room for one row per key
