@@ -5,6 +5,7 @@ data directory serves them by a presigned link, never through itself."""
 
 from __future__ import annotations
 
+import csv
 import io
 import time
 from urllib.parse import parse_qs, urlsplit
@@ -14,8 +15,9 @@ import pytest
 from scaleapi.tasks import TaskType
 
 from assay.storage import LocalStorage, MissingObject, S3Storage
+from tests.queue_support import CATEGORIES, Admin
 from tests.s3_support import ACCESS_KEY, SECRET_KEY
-from tests.support import Server, create_pg_database, drop_pg_database
+from tests.support import Server, create_pg_database, drop_pg_database, wait_until
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00" + b"\x90wS\xde" + b"rest" * 10
 
@@ -124,3 +126,30 @@ def test_second_server_serves_uploads_from_the_bucket(tmp_path, s3_server, backe
             two.stop()
         if url:
             drop_pg_database(url)
+
+
+def test_export_files_go_to_the_bucket(tmp_path, s3_server):
+    """An export job's file is written to the bucket (not left on this machine) and its
+    download is a presigned link to the store."""
+    bucket = s3_server.bucket()
+    server = Server(data_dir=tmp_path / "one", database_url="", env_overrides=s3_server.env(bucket)).start()
+    try:
+        admin = Admin(server)
+        pid = admin.project("exported", labels_per_task=1)
+        email = admin.annotator(pid, "exp")
+        tasks = [{"attachment": f"t{i}", "attachment_type": "text", "categories": CATEGORIES,
+                  "answers": [{"labeler": email, "response": {"category": CATEGORIES[i % 3]}}]} for i in range(4)]
+        assert admin.http.post("/api/tasks/bulk", json={"type": "categorization", "project": "exported", "tasks": tasks}).status_code == 200
+        job = admin.http.post(f"/api/projects/{pid}/exports", json={"format": "csv"}).json()
+        assert wait_until(lambda: admin.http.get(f"/api/exports/{job['id']}").json()["status"] == "done", timeout=30)
+        r = admin.http.get(f"/api/exports/{job['id']}/download", follow_redirects=False)
+        assert r.status_code == 307 and r.headers["location"].startswith(s3_server.endpoint)
+        got = httpx.get(r.headers["location"])
+        assert got.status_code == 200 and got.headers["content-disposition"].startswith("attachment;")
+        assert len(list(csv.DictReader(io.StringIO(got.text)))) == 4
+        assert not list((tmp_path / "one" / "exports").rglob("*.csv"))
+        keys = [o["Key"] for o in s3_server.client().list_objects_v2(Bucket=bucket)["Contents"]]
+        assert any(k.startswith("pre/fix/exports/") and k.endswith(".csv") for k in keys)
+        admin.close()
+    finally:
+        server.stop()
