@@ -16,6 +16,7 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
+import orjson
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,8 @@ from assay.tasks.consolidation import accuracies_of, consensus_of, record_agreem
 from assay.tasks.lifecycle import needs_review
 from assay.tasks.models import AnswerSource, ReviewState, TaskAnswer, TaskStatus
 from assay.tasks.serialize import task_json
+from assay.tasktypes import get_plugin
+from assay.truth.fitted import NAMED_METHODS
 
 PT = Project.__table__
 _POLICY = select(PT.c.review_fraction, PT.c.max_labels, PT.c.target_confidence, PT.c.review_below, PT.c.aggregation).where(
@@ -52,6 +55,7 @@ def settle(session: Session, project_id: int, rows: list[dict[str, Any]], answer
     policy = session.connection().execute(_POLICY, {"p": project_id}).first()
     users = sorted({a.user_id for given in answers for a in given})
     accuracy = dict(zip(users, accuracies_of(session, project_id, users)))
+    consensus = _Consensus(session, policy.aggregation)
     completed = []
     for i, (row, given) in enumerate(zip(rows, answers)):
         if not given:
@@ -60,8 +64,7 @@ def settle(session: Session, project_id: int, rows: list[dict[str, Any]], answer
         if len(given) < row["required_labels"]:
             continue
         task = SimpleNamespace(type=row["type"], project_id=project_id, params=row["params"], public_id=row["public_id"])
-        response, quality, agreed = consensus_of(session, task, [(a.user_id, a.response) for a in given], policy.aggregation,
-                                                 accuracies=[accuracy[a.user_id] for a in given])
+        response, quality, agreed = consensus.of(task, given, [accuracy[a.user_id] for a in given])
         row["quality"] = quality
         if policy.target_confidence and quality["confidence"] < policy.target_confidence and len(given) < max(policy.max_labels or 0,
                                                                                                                 row["required_labels"]):
@@ -73,6 +76,35 @@ def settle(session: Session, project_id: int, rows: list[dict[str, Any]], answer
             row.update(status=TaskStatus.COMPLETED, response=response, completed_at=max(a.answered_at for a in given))
             completed.append((i, agreed))
     return completed
+
+
+class _Consensus:
+    """`consensus_of` for many tasks, computed once per distinct input: the task's params
+    (the type's varying ones aside), the answers, the labelers' accuracies (and, for a
+    fitted truth model, who they are). Consolidation is a pure function of these within
+    one request, so the cached result is the same; only the contributors are per task."""
+
+    def __init__(self, session: Session, aggregation: str | None):
+        self.session, self.aggregation, self.cache = session, aggregation, {}
+        self.by_user = aggregation in NAMED_METHODS
+
+    def of(self, task, given: list[GivenAnswer], accuracies: list[float]):
+        users = [a.user_id for a in given]
+        plugin = get_plugin(task.type)
+        try:
+            key = (orjson.dumps({k: v for k, v in task.params.items() if k not in plugin.varying_fields}, option=orjson.OPT_SORT_KEYS),
+                   tuple(orjson.dumps(a.response, option=orjson.OPT_SORT_KEYS) for a in given), tuple(accuracies),
+                   tuple(users) if self.by_user else None)
+        except TypeError:
+            key = None
+        hit = self.cache.get(key) if key is not None else None
+        if hit is None:
+            hit = consensus_of(self.session, task, [(u, a.response) for u, a in zip(users, given)], self.aggregation, accuracies=accuracies)
+            if key is not None and len(self.cache) < 10_000:
+                self.cache[key] = hit
+        response, quality, agreed = hit
+        quality = {**quality, "contributors": [u for u, ok in zip(users, agreed) if ok]}
+        return response, quality, list(agreed)
 
 
 def after_insert(session: Session, rows: list[dict[str, Any]], ids: list[int], answers: list[list[GivenAnswer]],
