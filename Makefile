@@ -56,10 +56,12 @@ test-unit test-service test-api test-e2e test-browser: $(VENV)/.installed-test
 # never a dependency of assay.
 CK := .bench-ck
 bench: $(VENV)/.installed-test
-	$(BIN)/python -m pip install --quiet -e ".[test,bench,embeddings,vision]"
+	$(BIN)/python -m pip install --quiet -e ".[test,bench,embeddings,vision,s3]"
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/answers_import.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/assignment_queue.py
+	$(BIN)/python bench/assignment_queue.py --backends postgres --pg-workers 2
 	$(BIN)/python bench/callbacks.py
 	$(BIN)/python bench/aggregate.py
 	$(BIN)/python bench/online_consolidation.py

@@ -16,7 +16,7 @@ the top functions of next (`claim`) and submit are printed and stored.
 Prints a table and writes bench/results/queue.json.
 
 usage: python bench/assignment_queue.py [--backends sqlite,postgres] [--tasks 100000] [--seconds 60]
-                             [--concurrency 1,8,32] [--labels 3] [--client-procs 4] [--profile]
+                             [--concurrency 1,8,32] [--labels 3] [--client-procs 4] [--pg-workers 2] [--profile]
 """
 
 from __future__ import annotations
@@ -67,7 +67,14 @@ class RssSampler:
         self.thread = threading.Thread(target=self.run, daemon=True)
 
     def current(self) -> int:
-        return self.proc.memory_info().rss
+        """The server's RSS with its app processes (`--workers N`)."""
+        rss = self.proc.memory_info().rss
+        for child in self.proc.children(recursive=True):
+            try:
+                rss += child.memory_info().rss
+            except psutil.Error:
+                pass
+        return rss
 
     def run(self):
         while not self.stop.is_set():
@@ -76,6 +83,18 @@ class RssSampler:
             except psutil.Error:
                 return
             time.sleep(0.05)
+
+
+def _tree_cpu(proc: psutil.Process) -> float:
+    """CPU seconds of the server and its app processes (`--workers N`)."""
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
 
 
 # ----------------------------------------------------------------------------- client processes
@@ -238,7 +257,7 @@ def run_level(server: Server, admin: Admin, project_id: str, concurrency: int, a
         p.start()
     barrier.wait(timeout=600)
     server_proc = psutil.Process(server.proc.pid)
-    cpu0 = server_proc.cpu_times()
+    cpu0 = _tree_cpu(server_proc)
     sampler.peak = sampler.current()
     spy = None
     if profile_to is not None:
@@ -249,7 +268,7 @@ def run_level(server: Server, admin: Admin, project_id: str, concurrency: int, a
     for p in procs:
         p.join()
     elapsed = time.perf_counter() - t0
-    cpu1 = server_proc.cpu_times()
+    cpu1 = _tree_cpu(server_proc)
     if spy is not None:
         try:
             _, err = spy.communicate(timeout=60)
@@ -271,7 +290,7 @@ def run_level(server: Server, admin: Admin, project_id: str, concurrency: int, a
     shutil.rmtree(tmp, ignore_errors=True)
     seconds = args.seconds
     violations = queue_violations(server, project_id)
-    server_cpu = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
+    server_cpu = cpu1 - cpu0
     return {
         "concurrency": concurrency, "paced_rate": paced_rate or None, "client_processes": procs_n, "seconds": round(elapsed, 2),
         "submissions": merged["submitted"], "throughput_per_s": round(merged["submitted"] / seconds, 1),
@@ -290,8 +309,10 @@ def run_level(server: Server, admin: Admin, project_id: str, concurrency: int, a
 def run_backend(backend: str, args) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix=f"assay-bench-queue-{backend}-"))
     db_url = create_pg_database() if backend == "postgres" else ""
-    server = Server(data_dir=tmp / "data", database_url=db_url, env_overrides={"ASSAY_LOG_LEVEL": "warning"}).start()
-    result: dict = {"backend": backend, "tasks": args.tasks, "labels_per_task": args.labels, "levels": []}
+    workers = args.pg_workers if backend == "postgres" else 1
+    server = Server(data_dir=tmp / "data", database_url=db_url, env_overrides={"ASSAY_LOG_LEVEL": "warning"},
+                    extra_args=["--workers", str(workers)] if workers > 1 else []).start()
+    result: dict = {"backend": backend, "app_processes": workers, "tasks": args.tasks, "labels_per_task": args.labels, "levels": []}
     try:
         sampler = RssSampler(server.proc.pid)
         result["idle_rss_mb"] = round(sampler.current() / 2**20, 1)
@@ -363,6 +384,7 @@ def main() -> None:
     parser.add_argument("--paced-rate", type=float, default=150.0,
                         help="after the closed loops, run the highest concurrency once more with each annotator paced so that all "
                              "together offer this many submissions/s (0: skip)")
+    parser.add_argument("--pg-workers", type=int, default=1, help="app processes on PostgreSQL (`assay serve --workers N`)")
     parser.add_argument("--client-procs", type=int, default=4, help="client processes the annotators are spread over")
     parser.add_argument("--profile", action="store_true", help="sample the server with py-spy during the highest level")
     parser.add_argument("--keep-profile", action="store_true", help="also keep the raw py-spy stacks in bench/results/")

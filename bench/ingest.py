@@ -175,7 +175,7 @@ def run_backend(backend: str, args) -> dict:
         client.create_project(project_name="bench single", task_type=scaleapi.tasks.TaskType.Categorization)
         client.create_project(project_name="bench bulk", task_type=scaleapi.tasks.TaskType.Categorization)
         result["single_create"] = []
-        for concurrency in (1, 8, 32):
+        for concurrency in (1, 8, 32) if "single" in args.phases else ():
             n = args.single if concurrency > 1 else max(args.single // 4, 500)
             r = asyncio.run(single_creates(server.url, key, "bench single", n, concurrency))
             print(f"[{backend}] single creates, {concurrency:>2} clients: {r}", flush=True)
@@ -186,6 +186,10 @@ def run_backend(backend: str, args) -> dict:
             print(f"[{backend}] bulk import {total}: {r}", flush=True)
             result["bulk_import"].append(r)
         ids = []
+        if "reads" not in args.phases:
+            sampler.stop.set()
+            result["peak_rss_mb"] = round(sampler.peak / 2**20, 1)
+            return result
         with httpx.Client(base_url=server.url, auth=(key, ""), timeout=60) as c:
             token = None
             while len(ids) < 5000:
@@ -216,6 +220,7 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--single", type=int, default=10_000, help="tasks per concurrency level (1 client: a quarter)")
     parser.add_argument("--bulk", type=int, default=100_000, help="size of the large bulk import")
+    parser.add_argument("--phases", default="single,bulk,reads", help="which parts to run (reads need bulk)")
     args = parser.parse_args()
     results = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),

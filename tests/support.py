@@ -86,6 +86,7 @@ class Server:
     password: str = ""
     log_path: Path | None = None
     _database: object = None
+    extra_args: list = field(default_factory=list)  # more `assay serve` options (--workers 2)
 
     @property
     def url(self) -> str:
@@ -105,7 +106,7 @@ class Server:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "assay", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, "-m", "assay", "serve", "--host", "127.0.0.1", "--port", str(self.port), *self.extra_args],
             env=self.env(), stdout=log, stderr=subprocess.STDOUT,
         )
         deadline = time.time() + timeout

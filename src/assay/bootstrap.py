@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from dataclasses import dataclass
 
 from rich.console import Console
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from assay.auth.principals import Principal
-from assay.config import get_settings
+from assay.config import get_settings, reset_settings
 from assay.db import get_db
 from assay.demo import create_demo
 from assay.migrate import upgrade
@@ -37,12 +38,31 @@ def principal_for(user: User, org: Organization, is_test: bool = False) -> Princ
     return Principal(org.id, org.public_id, org.name, user.id, user.email, user.role, is_test, org.callback_auth_key)
 
 
+_SHARE_KEY = text("INSERT INTO instance_secrets (name, value) VALUES ('secret_key', :v) ON CONFLICT (name) DO NOTHING")
+_SHARED_KEY = text("SELECT value FROM instance_secrets WHERE name = 'secret_key'")
+
+
+def share_secret_key() -> None:
+    """On PostgreSQL without ASSAY_SECRET_KEY: every process (app processes, workers, other
+    machines) signs with one key kept in the database — the first process creates it. Set
+    in this process's environment, so the app processes uvicorn starts inherit it. SQLite
+    (one process) keeps DATA_DIR/secret_key."""
+    if get_settings().secret_key or get_db().is_sqlite:
+        return
+    with get_db().write() as session:
+        session.execute(_SHARE_KEY, {"v": secrets.token_hex(32)})
+        key = session.execute(_SHARED_KEY).scalar_one()
+    os.environ["ASSAY_SECRET_KEY"] = key
+    reset_settings()
+
+
 def bootstrap() -> FirstRun | None:
     """Idempotent. Returns the credentials when this call created the admin (first start)."""
     settings = get_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    settings.effective_secret_key  # create the key file before any worker needs it
     upgrade()
+    share_secret_key()
+    get_settings().effective_secret_key  # create the key file (SQLite) before any worker needs it
     db = get_db()
     with db.write() as session:
         if session.scalar(select(func.count()).select_from(User)):

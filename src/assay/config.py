@@ -27,6 +27,12 @@ class Settings(BaseSettings):
         "",
         description="Base URL of a separate origin (e.g. https://files.example.com) that serves uploaded files, so they never share the app's origin. Empty: signed links use PUBLIC_URL.",
     )
+    storage_url: str = Field("", description="Where uploaded files and export files are kept: empty for the data directory; s3://bucket/prefix for an S3-compatible object store (then the data directory is only each machine's cache).")
+    s3_endpoint_url: str = Field("", description="The S3 endpoint (https://s3.eu-west-1.amazonaws.com, http://seaweedfs:8333, …); empty: AWS's default for the region.")
+    s3_region: str = Field("us-east-1", description="The S3 region the requests are signed for.")
+    s3_access_key_id: str = Field("", description="S3 access key id; empty: boto3's usual chain (environment, instance role, ~/.aws).")
+    s3_secret_access_key: str = Field("", description="S3 secret access key (with S3_ACCESS_KEY_ID).")
+    presign_seconds: int = Field(300, ge=1, le=604800, description="How long a presigned object-store link stays valid (at most the app's own signed link's remaining time).")
     max_upload_bytes: int = Field(100 * 1024 * 1024, description="Largest accepted file upload or import, in bytes.")
     max_request_bytes: int = Field(50 * 1024 * 1024, description="Largest accepted JSON request body, in bytes.")
     allowed_private_networks: str = Field(

@@ -14,13 +14,15 @@ from assay.backends.service.rounds import tick as model_tick
 from assay.config import get_settings
 from assay.db import get_db
 from assay.exports.service.jobs import run_queued as run_exports
+from assay.tasks import counts, rollups
 from assay.truth.service import refit_due
 
 log = logging.getLogger("assay.jobs")
 
 
 def _jobs() -> list[tuple[str, Callable]]:
-    return [("truth-refit", refit_due), ("models", model_tick), ("exports", run_exports)]
+    return [("truth-refit", refit_due), ("models", model_tick), ("exports", run_exports), ("fold-counts", counts.fold_shards),
+            ("fold-rollups", rollups.fold_shards)]
 
 
 class BackgroundJobs:

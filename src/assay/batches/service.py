@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from assay.auth.principals import Principal
-from assay.batches.completion import check_batch_completion
+from assay.batches.completion import check_batch_completion, decide_completion
 from assay.batches.models import BATCH_STATUSES, Batch, BatchStatus
 from assay.db import new_public_id, utcnow
 from assay.errors import Conflict, NotFound, field_error
@@ -20,10 +20,12 @@ from assay.urls import check_callback_url
 from assay.web import parse_bool, parse_int
 
 
-def get_batch(session: Session, principal: Principal, name: str, *, for_update: bool = False) -> Batch:
+def get_batch(session: Session, principal: Principal, name: str, *, for_update: bool = False, lock: dict | None = None) -> Batch:
+    """One batch of the caller's organization; `for_update` locks it FOR NO KEY UPDATE (does
+    not wait for task transitions' KEY SHARE, see batches.completion), `lock` as given."""
     stmt = select(Batch).where(Batch.org_id == principal.org_id, Batch.name == name)
-    if for_update:
-        stmt = stmt.with_for_update()
+    if lock is not None or for_update:
+        stmt = stmt.with_for_update(**(lock or {"key_share": True})).execution_options(populate_existing=True)
     batch = session.scalar(stmt)
     if batch is None:
         raise NotFound(f"Batch with name {name!r} not found.")
@@ -74,7 +76,15 @@ def create_batch(session: Session, principal: Principal, body: Any) -> Batch:
 
 
 def finalize_batch(session: Session, principal: Principal, name: str) -> Batch:
-    batch = get_batch(session, principal, name, for_update=True)
+    batch = get_batch(session, principal, name)
+    if batch.finalized_at is not None:
+        # already finalized: decide completion like a task transition (no row lock)
+        session.refresh(batch, with_for_update={"read": True, "key_share": True})
+        decide_completion(session, batch)
+        return batch
+    # FOR UPDATE waits for the task transitions in flight (they hold KEY SHARE), so the
+    # count below sees them; later transitions see the batch finalized
+    batch = get_batch(session, principal, name, lock={})
     if batch.finalized_at is None:
         batch.finalized_at = utcnow()
     if batch.status == BatchStatus.STAGING:

@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from assay.bootstrap import bootstrap, principal_for, print_first_run
+from assay.bootstrap import bootstrap, principal_for, print_first_run, share_secret_key
 from assay.callbacks.delivery import OutboxWorker
 from assay.cli.common import err, fail, ready, settings
 from assay.config import reset_settings
@@ -23,7 +23,7 @@ from assay.orgs import service as orgs
 def serve(
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
-    workers: int = typer.Option(1, help="API processes (PostgreSQL only; SQLite needs 1)."),
+    workers: int = typer.Option(1, min=1, help="API processes (PostgreSQL only; SQLite needs 1)."),
 ) -> None:
     """Start the server (creates the database, runs migrations and the admin account on first start)."""
     import uvicorn  # noqa: PLC0415 - the server stack loads only for `serve`
@@ -49,6 +49,7 @@ def worker() -> None:
     current = settings()
     logging.basicConfig(level=current.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     upgrade()
+    share_secret_key()
     loop = OutboxWorker()
     jobs = BackgroundJobs()
     signal.signal(signal.SIGTERM, lambda *_: loop.request_stop())

@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import FileResponse, RedirectResponse, StreamingResponse
 
 from assay.audit.log import record
 from assay.auth.dependencies import authenticate
@@ -127,10 +127,15 @@ def download_export(export_id: str, principal: Principal = Depends(authenticate)
     authorize(principal, ExportPolicy.export)
     with get_db().read() as session:
         job = jobs.get_job(session, principal.org_id, principal.is_test, export_id)
-    path = jobs.file_path(principal.org_public_id, job)
-    if job.status != ExportStatus.DONE or not path.is_file():
+    if job.status != ExportStatus.DONE:
         raise NotFound("This export has no file yet.", field="export_id")
     fmt = FORMATS.get(job.format)
     media_type = fmt.file_media_type(bool(job.filters.get("media"))) if fmt else "application/octet-stream"
+    link = jobs.store_link(principal.org_public_id, job, media_type)
+    if link is not None:  # object storage: from the bucket, not through the app
+        return RedirectResponse(link, status_code=307, headers={"Cache-Control": "private, no-store"})
+    path = jobs.file_path(principal.org_public_id, job)
+    if not path.is_file():
+        raise NotFound("This export has no file yet.", field="export_id")
     return FileResponse(path, media_type=media_type,
                         headers={"content-disposition": attachment_disposition(job.filename), "x-content-type-options": "nosniff"})

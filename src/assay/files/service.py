@@ -24,9 +24,10 @@ from assay.db import new_public_id
 from assay.errors import NotFound, PayloadTooLarge, field_error
 from assay.files.models import StoredFile
 from assay.files.references import link_signature
-from assay.files.stored import scaledata_parts, stored_path
+from assay.files.stored import ensure_local, file_key, scaledata_parts, stored_path
 from assay.netguard import UrlRefused, fetch
 from assay.orgs.models import Organization
+from assay.storage import get_storage
 from assay.timeutil import iso
 
 FORM_FIELDS = ("display_name", "reference_id", "project_name")
@@ -51,6 +52,9 @@ def store_stream(principal: Principal, stream: BinaryIO) -> tuple[str, Path, int
                 digest.update(chunk)
                 out.write(chunk)
         os.replace(tmp, path)
+        storage = get_storage()
+        if storage.remote:  # the bucket is the truth; this copy is this machine's cache
+            storage.put_file(file_key(principal.org_public_id, file_id), path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -86,6 +90,8 @@ def record_file(session: Session, principal: Principal, file_id: str, path: Path
         session.flush()
     except BaseException:
         path.unlink(missing_ok=True)
+        if get_storage().remote:
+            get_storage().delete(file_key(principal.org_public_id, file_id))
         raise
     return row
 
@@ -134,10 +140,20 @@ def signed_file(session: Session, org_public_id: str, file_public_id: str, expir
         raise NotFound("File not found or link expired.")
     row = session.scalar(select(StoredFile).join(Organization, Organization.id == StoredFile.org_id)
                          .where(Organization.public_id == org_public_id, StoredFile.public_id == file_public_id))
-    path = stored_path(org_public_id, file_public_id)
-    if row is None or not path.exists():
+    path = ensure_local(org_public_id, file_public_id) if row is not None else None
+    if row is None or path is None:
         raise NotFound("File not found or link expired.")
     return path, row
+
+
+def store_link(org_public_id: str, file_public_id: str, expires: str, filename: str, content_type: str | None) -> str | None:
+    """With object storage: a presigned link to the file in the store (valid no longer than
+    the app's own signed link), where the download goes instead of through the app."""
+    storage = get_storage()
+    if not storage.remote:
+        return None
+    seconds = min(get_settings().presign_seconds, max(1, int(expires) - int(time.time())))
+    return storage.url(file_key(org_public_id, file_public_id), seconds, filename=filename, content_type=content_type)
 
 
 def own_file_path(session: Session, principal: Principal, url: Any, field: str = "attachment") -> Path:
@@ -147,8 +163,8 @@ def own_file_path(session: Session, principal: Principal, url: Any, field: str =
     if parts is None or parts[0] != principal.org_public_id:
         raise field_error(field, "this assist works on files uploaded to this server by the task's organization")
     row = session.scalar(select(StoredFile).where(StoredFile.org_id == principal.org_id, StoredFile.public_id == parts[1]))
-    path = stored_path(principal.org_public_id, parts[1])
-    if row is None or not path.exists():
+    path = ensure_local(principal.org_public_id, parts[1]) if row is not None else None
+    if row is None or path is None:
         raise field_error(field, "no such uploaded file")
     return path
 

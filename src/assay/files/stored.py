@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from assay.config import get_settings
 from assay.db import new_public_id
 from assay.files.models import StoredFile
+from assay.storage import MissingObject, get_storage
 
 
 def keep_bytes(session: Session, org_id: int, org_public_id: str, data: bytes, filename: str, mime_type: str) -> str:
@@ -27,6 +28,9 @@ def keep_bytes(session: Session, org_id: int, org_public_id: str, data: bytes, f
     tmp = path.with_suffix(".part")
     tmp.write_bytes(data)
     os.replace(tmp, path)
+    storage = get_storage()
+    if storage.remote:  # the bucket is the truth, as for uploads
+        storage.put_file(file_key(org_public_id, file_id), path)
     session.add(StoredFile(public_id=file_id, org_id=org_id, filename=filename[:500], project_names=[], mime_type=mime_type,
                            size=len(data), sha256=hashlib.sha256(data).hexdigest()))
     return f"scaledata://{org_public_id}/{file_id}"
@@ -46,6 +50,27 @@ def stored_path(org_public_id: str, file_public_id: str) -> Path:
     return get_settings().files_dir / org_public_id / file_public_id
 
 
+def file_key(org_public_id: str, file_public_id: str) -> str:
+    """The file's key in `storage` (its path under the data directory)."""
+    return f"files/{org_public_id}/{file_public_id}"
+
+
+def ensure_local(org_public_id: str, file_public_id: str) -> Path | None:
+    """The file's bytes on this machine: from the data directory, or fetched once from the
+    object store into it (ASSAY_STORAGE_URL). None when the file is nowhere."""
+    path = stored_path(org_public_id, file_public_id)
+    if path.is_file():
+        return path
+    storage = get_storage()
+    if not storage.remote:
+        return None
+    try:
+        storage.download(file_key(org_public_id, file_public_id), path)
+    except MissingObject:
+        return None
+    return path
+
+
 def local_path(url: str, org_public_id: str) -> Path | None:
     """The stored bytes of a scaledata:// URL naming a file of `org_public_id` (exports
     read their images from here); None for another organization's file, a missing file or
@@ -53,5 +78,4 @@ def local_path(url: str, org_public_id: str) -> Path | None:
     parts = scaledata_parts(url)
     if parts is None or parts[0] != org_public_id:
         return None
-    path = stored_path(*parts)
-    return path if path.is_file() else None
+    return ensure_local(*parts)

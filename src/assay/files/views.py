@@ -4,7 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Request
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import FileResponse
+from starlette.responses import FileResponse, RedirectResponse
 
 from assay.auth.dependencies import authenticate
 from assay.auth.principals import Principal
@@ -71,5 +71,8 @@ def download_file(org_id: str, file_id: str, request: Request):
     with get_db().read() as session:
         path, row = service.signed_file(session, org_id, file_id, request.query_params.get("expires"), request.query_params.get("signature"))
     inline_type = sniff_file(path, row.mime_type)
+    link = service.store_link(org_id, file_id, request.query_params["expires"], row.filename or "file", inline_type)
+    if link is not None:  # object storage: the bytes come from the store, not through the app
+        return RedirectResponse(link, status_code=307, headers={"Cache-Control": "private, no-store"})
     return FileResponse(path, media_type=inline_type or "application/octet-stream", filename=row.filename or "file",
                         content_disposition_type="inline" if inline_type else "attachment", headers=FILE_HEADERS)

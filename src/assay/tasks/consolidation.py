@@ -30,13 +30,16 @@ _STATS = select(LS.c.user_id, LS.c.answered, LS.c.agreed, LS.c.gold_answered, LS
     LS.c.project_id == bindparam("p"), LS.c.user_id.in_(bindparam("users", expanding=True)))
 
 
-def consensus_of(session: Session, task: Task, answers: list[tuple[int | None, dict[str, Any]]], aggregation: str | None = None):
+def consensus_of(session: Session, task: Task, answers: list[tuple[int | None, dict[str, Any]]], aggregation: str | None = None,
+                 accuracies: list[float] | None = None):
     """Consolidate (labeler, response) pairs. Returns (response, quality, agreed) where
     agreed[i] says whether answer i agrees; quality["contributors"] lists the agreeing
-    labelers (native API only)."""
+    labelers (native API only). `accuracies`: the labelers' estimates when the caller
+    has read them already (an import with answers reads them once for all its tasks)."""
     plugin = get_plugin(task.type)
     users = [u for u, _ in answers]
-    accuracies = _accuracies(session, task.project_id, users)
+    if accuracies is None:
+        accuracies = accuracies_of(session, task.project_id, users)
     if aggregation is None:
         aggregation = session.connection().execute(_AGGREGATION, {"p": task.project_id}).scalar()
     if aggregation == "majority_vote":
@@ -90,7 +93,7 @@ def _posterior(session: Session, task: Task, aggregation: str, users: list, keys
     return consensus(keys, accuracies, plugin.answer_space(task.params)).posterior, "one_coin", None
 
 
-def _accuracies(session: Session, project_id: int, users: list[int | None]) -> list[float]:
+def accuracies_of(session: Session, project_id: int, users: list[int | None]) -> list[float]:
     known = [u for u in users if u is not None]
     stats = {}
     if known:

@@ -17,8 +17,7 @@ from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 
 from assay.backends.models import Prediction
-from assay.batches.completion import check_batch_completion
-from assay.batches.models import Batch
+from assay.batches.completion import after_task_transition
 from assay.callbacks.outbox import enqueue_task_callback
 from assay.db import utcnow
 from assay.errors import InvalidRequest, field_error
@@ -127,13 +126,8 @@ def send_back(session: Session, task: Task, comment: str | None) -> None:
 
 
 def _after_terminal(session: Session, task: Task) -> None:
-    if task.batch_id is None:
-        return
-    # Lock the batch row so two transactions finishing its last two tasks cannot both
-    # see the other's task as still pending.
-    batch = session.get(Batch, task.batch_id, with_for_update=True)
-    if batch is not None:
-        check_batch_completion(session, batch)
+    if task.batch_id is not None:
+        after_task_transition(session, task.batch_id)
 
 
 # ----------------------------------------------------------------------------- label slots and review leases

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assay.db import Base, BigIntPK, JSONType, utcnow
@@ -174,7 +174,10 @@ class TaskCount(Base):
     """Number of tasks per (org, mode, project, batch, status), kept in the same
     transaction as every insert and status change, so `total` of a task listing filtered
     by project/batch/status is a few-row SUM instead of a count over the tasks table
-    (~70 ms at 110k tasks on this machine's SQLite). batch_id 0 means "no batch"."""
+    (~70 ms at 110k tasks on this machine's SQLite). batch_id 0 means "no batch".
+    On PostgreSQL each transaction adds its deltas to one of `counts.SHARDS` rows of a key
+    (`shard`), so concurrent completions in one project do not queue on one row lock; a
+    read sums the shards (exact), and the background job folds them back into shard 0."""
 
     __tablename__ = "task_counts"
 
@@ -183,6 +186,7 @@ class TaskCount(Base):
     project_id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=False)
     batch_id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=False)
     status: Mapped[str] = mapped_column(String(20), primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False, default=0)
     n: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -205,7 +209,9 @@ class LabelerStats(Base):
 class ActivityRollup(Base):
     """Per project, person (0: the project itself) and hour: what happened, summed in the
     transaction of each answer, completion and verdict (`tasks.rollups`). Dashboards read
-    these few rows instead of scanning answers."""
+    these few rows instead of scanning answers. A project's own row (user 0) is sharded
+    like the task counters on PostgreSQL (`shard`; readers sum, the jobs fold them);
+    people's rows stay in shard 0."""
 
     __tablename__ = "activity_rollups"
 
@@ -213,6 +219,7 @@ class ActivityRollup(Base):
     user_id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=False)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     hour: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False, default=0)
     org_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
     created: Mapped[int] = mapped_column(Integer, default=0)  # tasks created (user 0)
     labels: Mapped[int] = mapped_column(Integer, default=0)  # human answers to customer tasks

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, text
 
-from assay.db import upsert, utcnow, written_at_commit
+from assay.db import counter_shard, upsert, utcnow, written_at_commit
 from assay.tasks.models import ActivityRollup, Task
 
 R = ActivityRollup.__table__
@@ -34,8 +34,9 @@ def add(session, task: Task, user_id: int | None, **metrics: float) -> None:
     add_to(session, task.org_id, task.project_id, user_id, **metrics)
 
 
-def add_to(session, org_id: int, project_id: int, user_id: int, **metrics: float) -> None:
-    now = utcnow()
+def add_to(session, org_id: int, project_id: int, user_id: int, at=None, **metrics: float) -> None:
+    """Add to the hour of `at` (now when not given: an import with answers gives theirs)."""
+    now = at or utcnow()
     key = (org_id, project_id, user_id, now.date(), now.hour)
     row = session.info.setdefault(_DELTAS, {}).setdefault(key, dict.fromkeys(METRICS, 0))
     for name, value in metrics.items():
@@ -57,8 +58,8 @@ def agreement(session, task: Task, user_ids: list[int | None], agreed: list[bool
 def _upsert(conn):
     keys = {"org_id": bindparam("org_id"), "project_id": bindparam("project_id"), "user_id": bindparam("user_id"), "day": bindparam("day"),
             "hour": bindparam("hour")}
-    return upsert(conn, "activity_rollups", R, [R.c.project_id, R.c.user_id, R.c.day, R.c.hour],
-                  {**keys, **{m: bindparam(m) for m in METRICS}},
+    return upsert(conn, "activity_rollups", R, [R.c.project_id, R.c.user_id, R.c.day, R.c.hour, R.c.shard],
+                  {**keys, "shard": bindparam("shard"), **{m: bindparam(m) for m in METRICS}},
                   lambda excluded: {m: R.c[m] + excluded[m] for m in METRICS})
 
 
@@ -66,6 +67,33 @@ def _upsert(conn):
 def _write(session, deltas: dict[tuple, dict[str, float]]) -> None:
     conn = session.connection()
     stmt = _upsert(conn)
-    # sorted: concurrent transactions lock the rows in the same order (no deadlock)
+    shard = counter_shard(session)
+    # sorted: concurrent transactions lock the rows in the same order (no deadlock); only a
+    # project's own row (user 0: every completion and creation in it) is a hot row, sharded
     for (org_id, project_id, user_id, day, hour), metrics in sorted(deltas.items()):
-        conn.execute(stmt, {"org_id": org_id, "project_id": project_id, "user_id": user_id, "day": day, "hour": hour, **metrics})
+        conn.execute(stmt, {"org_id": org_id, "project_id": project_id, "user_id": user_id, "day": day, "hour": hour,
+                            "shard": shard if user_id == PROJECT else 0, **metrics})
+
+
+_FOLD_SQL = """
+WITH moved AS (
+  DELETE FROM activity_rollups WHERE (project_id, user_id, day, hour, shard) IN (
+    SELECT project_id, user_id, day, hour, shard FROM activity_rollups WHERE shard > 0
+    ORDER BY project_id, user_id, day, hour, shard FOR UPDATE)
+  RETURNING project_id, user_id, day, hour, org_id, {metrics})
+INSERT INTO activity_rollups (project_id, user_id, day, hour, shard, org_id, {metrics})
+SELECT project_id, user_id, day, hour, 0, MIN(org_id), {sums} FROM moved
+GROUP BY project_id, user_id, day, hour ORDER BY project_id, user_id, day, hour
+ON CONFLICT (project_id, user_id, day, hour, shard) DO UPDATE SET {adds}
+"""
+_FOLD = text(_FOLD_SQL.format(metrics=", ".join(METRICS), sums=", ".join(f"SUM({m})" for m in METRICS),
+                              adds=", ".join(f"{m} = activity_rollups.{m} + EXCLUDED.{m}" for m in METRICS)))
+
+
+def fold_shards(db) -> int:
+    """The background roll-up of the projects' sharded rows into shard 0 on PostgreSQL
+    (one statement; the sums read do not change), as `tasks.counts.fold_shards`."""
+    if db.is_sqlite:
+        return 0
+    with db.write() as session:
+        return session.connection().execute(_FOLD).rowcount

@@ -58,6 +58,16 @@ class TaskTypePlugin:
     # Fields that must be present after project defaults are merged (besides Params' own
     # required fields); used for legacy types where Scale requires `instruction`.
     requires_instruction: ClassVar[bool] = False
+    # Params that vary from task to task in a homogeneous list (an attachment) and whose
+    # check does not depend on the rest beyond what `varying_ok` reads: a bulk import
+    # validates each distinct rest once (`ShapeValidator`) and only checks these per task.
+    varying_fields: ClassVar[tuple[str, ...]] = ()
+
+    def varying_ok(self, name: str, value: Any, validated: dict[str, Any]) -> bool:
+        """Whether `value` of the varying param `name` passes the Params model next to the
+        already validated params `validated`, and is dumped unchanged. False sends the
+        task through the full model (which then names the error)."""
+        return False
 
     def validate_params(self, params: dict[str, Any]) -> dict[str, Any]:
         """Validate merged params; returns them with defaults filled in (JSON-ready)."""
@@ -138,3 +148,37 @@ class TaskTypePlugin:
             elif isinstance(item, dict) and item.get("type") not in (None, "text") and isinstance(item.get("content"), str):
                 urls.append(item["content"])
         return urls
+
+
+class ShapeValidator:
+    """`validate_params` for the tasks of one bulk request: tasks that differ only in their
+    type's `varying_fields` share one validation of everything else (the model runs once
+    per distinct shape, the varying values are checked by `varying_ok`). The result is
+    what `validate_params` returns for each task; anything unusual takes the full path."""
+
+    MAX_SHAPES = 1000
+
+    def __init__(self, plugin: TaskTypePlugin):
+        self.plugin = plugin
+        self.varying = frozenset(plugin.varying_fields)
+        self.shapes: dict[tuple, dict[str, Any]] = {}
+
+    def __call__(self, params: dict[str, Any]) -> dict[str, Any]:
+        if not self.varying or "hypothesis" in params:
+            return self.plugin.validate_params(params)
+        rest, vary = {}, {}
+        for key, value in params.items():
+            (vary if key in self.varying else rest)[key] = value
+        try:
+            shape = (tuple(vary), orjson.dumps(rest, option=orjson.OPT_SORT_KEYS))
+        except TypeError:
+            return self.plugin.validate_params(params)
+        template = self.shapes.get(shape)
+        if template is not None and all(self.plugin.varying_ok(k, v, template) for k, v in vary.items()):
+            out = dict(template)
+            out.update(vary)
+            return out
+        out = self.plugin.validate_params(params)
+        if template is None and len(self.shapes) < self.MAX_SHAPES and all(out.get(k) == v for k, v in vary.items()):
+            self.shapes[shape] = out
+        return dict(out)

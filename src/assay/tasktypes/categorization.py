@@ -64,6 +64,14 @@ class Categorization(TaskTypePlugin):
     title = "Categorization"
     Params = CategorizationParams
     Response = CategorizationResponse
+    varying_fields = ("attachment",)
+
+    def varying_ok(self, name: str, value: Any, validated: dict[str, Any]) -> bool:
+        # CategorizationParams.attachment and its link check, for a validated rest
+        if name != "attachment" or not isinstance(value, str) or not value:
+            return False
+        return validated.get("attachment_type") == "text" or is_url(value) or not (
+            validated.get("attachment_type") == "website" or SCHEME.match(value))
 
     def synthetic_response(self, params: dict[str, Any], rng: random.Random) -> dict[str, Any]:
         categories = params["categories"]

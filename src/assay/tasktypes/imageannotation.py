@@ -36,6 +36,7 @@ from assay.tasktypes.fields import (
     choice_names,
     context_params,
     fail,
+    is_url,
     string_or_model,
     synthetic_uuid,
     tagged_union,
@@ -403,6 +404,10 @@ class ImageAnnotation(TaskTypePlugin):
     title = "Image annotation"
     Params = ImageAnnotationParams
     Response = ImageAnnotationResponse
+    varying_fields = ("attachment",)
+
+    def varying_ok(self, name: str, value: Any, validated: dict[str, Any]) -> bool:
+        return name == "attachment" and isinstance(value, str) and is_url(value)
 
     def synthetic_response(self, params: dict[str, Any], rng: random.Random) -> dict[str, Any]:
         count = rng.randint(1, 4)

@@ -21,6 +21,7 @@ from assay.exports.schemas import ExportRequest
 from assay.exports.service import query, run
 from assay.orgs.models import Organization
 from assay.projects.models import Project
+from assay.storage import get_storage
 from assay.timeutil import iso
 
 log = logging.getLogger("assay.exports")
@@ -56,9 +57,23 @@ def job_json(job: ExportJob) -> dict[str, Any]:
             "download_url": f"/api/exports/{job.public_id}/download" if job.status == ExportStatus.DONE else None}
 
 
-def file_path(org_public_id: str, job: ExportJob) -> Path:
+def file_key(org_public_id: str, job: ExportJob) -> str:
+    """The export file's key in `storage` (its path under the data directory)."""
     extension = job.filename.rsplit(".", 1)[-1] if "." in job.filename else "bin"
-    return get_settings().data_dir / "exports" / org_public_id / f"{job.public_id}.{extension}"
+    return f"exports/{org_public_id}/{job.public_id}.{extension}"
+
+
+def file_path(org_public_id: str, job: ExportJob) -> Path:
+    return get_settings().data_dir / file_key(org_public_id, job)
+
+
+def store_link(org_public_id: str, job: ExportJob, media_type: str) -> str | None:
+    """With object storage: a presigned link to the finished file in the bucket (any
+    machine can hand it out); None with local files (the app serves them)."""
+    storage = get_storage()
+    if not storage.remote:
+        return None
+    return storage.url(file_key(org_public_id, job), get_settings().presign_seconds, filename=job.filename)
 
 
 def claim(db: Database, job_id: int) -> bool:
@@ -116,6 +131,10 @@ def _write(db: Database, job: ExportJob, project: Project, org_public_id: str, p
                 size += len(chunk)
         note = run.empty_note(conn, project, job.is_test, request) if done == 0 else None
     os.replace(part, path)
+    storage = get_storage()
+    if storage.remote:  # every machine downloads it from the bucket
+        storage.put_file(file_key(org_public_id, job), path)
+        path.unlink()
     return size, done, total, note
 
 

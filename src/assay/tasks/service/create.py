@@ -4,10 +4,12 @@ project's default params fill what a request omits."""
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Callable
 
+import orjson
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -16,18 +18,21 @@ from assay.auth.principals import Principal
 from assay.batches.models import Batch, BatchStatus
 from assay.callbacks.outbox import enqueue_attachment_check
 from assay.config import get_settings
-from assay.db import new_public_id, utcnow
+from assay.db import fast_insert, new_public_id, utcnow
 from assay.errors import Conflict, InvalidRequest, field_error
 from assay.files.references import check_scaledata_refs, scaledata_refs
 from assay.projects.models import PROJECT_ONLY_PARAMS, Project
 from assay.tasks import counts, lifecycle, rollups
 from assay.tasks.models import PRIORITY_LIMIT, Task, TaskStatus, queue_rank
+from assay.tasks.service import answered
 from assay.tasks.service.fields import check_tags, check_unique_id
 from assay.tasktypes import check_task_type, get_plugin
+from assay.tasktypes.base import ShapeValidator
 from assay.timeutil import iso
 from assay.urls import check_callback_url
 
 RED_TEAM_WARNING = "Red-team task: provoking and reading harmful model output"
+_SCALEDATA = re.compile(rb"scaledata://", re.IGNORECASE)
 ROUTING_KEYS = ("content_warning", "required_skill", "required_skill_level")
 # Request keys that are task settings; every other key is a type parameter.
 TASK_SETTINGS = {
@@ -76,8 +81,9 @@ class TaskContext:
         self.project_routing = {k: defaults[k] for k in ROUTING_KEYS if defaults.get(k) is not None}
         self.principal = principal
 
-    def build_row(self, body: Any, prefix: str = "") -> dict[str, Any]:
-        """Validate one task request and return the column values (without ids)."""
+    def build_row(self, body: Any, prefix: str = "", validate: Callable[[dict], dict] | None = None) -> dict[str, Any]:
+        """Validate one task request and return the column values (without ids); a bulk
+        request passes its `tasktypes.ShapeValidator` as `validate`."""
         def fe(field: str, reason: str) -> InvalidRequest:
             return field_error(prefix + field, reason)
 
@@ -110,7 +116,7 @@ class TaskContext:
             raise fe("clear_unique_id_on_error", "must be true or false")
         raw_params = {**self.default_params, **{k: v for k, v in body.items() if k not in TASK_SETTINGS}}
         try:
-            params = self.plugin.validate_params(raw_params)
+            params = (validate or self.plugin.validate_params)(raw_params)
         except InvalidRequest as exc:
             if prefix:
                 raise InvalidRequest(prefix + exc.message, field=prefix + (exc.field or "")) from None
@@ -275,7 +281,8 @@ def create_gold_task(session: Session, principal: Principal, type_name: str, bod
 
 
 def create_tasks_bulk(session: Session, principal: Principal, body: Any) -> list[str]:
-    """Validate every task first; store all or nothing. Core executemany for speed."""
+    """Validate every task first; store all or nothing (COPY / one executemany). Tasks may
+    carry their labelers' `answers` (tasks/service/answered.py): stored settled."""
     if not isinstance(body, dict):
         raise field_error("body", "must be a JSON object {type, project, batch?, tasks: [...]}")
     tasks = body.get("tasks")
@@ -284,7 +291,10 @@ def create_tasks_bulk(session: Session, principal: Principal, body: Any) -> list
     if len(tasks) > 100_000:
         raise field_error("tasks", "at most 100000 tasks per request")
     ctx = TaskContext(session, principal, body.get("type"), body.get("project"), body.get("batch"))
-    rows = [ctx.build_row(t, f"tasks[{i}].") for i, t in enumerate(tasks)]
+    tasks, raw_answers = answered.split(principal, tasks)
+    validate = ShapeValidator(ctx.plugin)
+    rows = [ctx.build_row(t, f"tasks[{i}].", validate) for i, t in enumerate(tasks)]
+    given = answered.check(session, principal, ctx.plugin, rows, raw_answers) if raw_answers else None
     seen: dict[str, int] = {}
     all_urls: list[tuple[int, list[str]]] = []
     for i, row in enumerate(rows):
@@ -296,7 +306,9 @@ def create_tasks_bulk(session: Session, principal: Principal, body: Any) -> list
         urls = ctx.plugin.attachment_urls(row["params"])
         if urls:
             all_urls.append((i, urls))
-    check_scaledata_refs(session, principal, [ref for i, row in enumerate(rows) for ref in scaledata_refs(row["params"], f"tasks[{i}]")])
+    # a walk of every task's params only where their JSON holds a scaledata:// string at all
+    check_scaledata_refs(session, principal, [ref for i, row in enumerate(rows) if _SCALEDATA.search(orjson.dumps(row["params"]))
+                                              for ref in scaledata_refs(row["params"], f"tasks[{i}]")])
     taken: dict[str, str] = {}
     for chunk in _chunks(list(seen), 500):
         taken.update(existing_unique_ids(session, principal, chunk))
@@ -316,9 +328,12 @@ def create_tasks_bulk(session: Session, principal: Principal, body: Any) -> list
         row = dict(row)
         row["metadata"] = row.pop("metadata_")
         values.append({**common, **row, "public_id": pid, "queue_rank": queue_rank(row["priority"])})
+    completed = answered.prepare(session, ctx.project.id, values, given) if given else []
     with unique_ids_guard(session, principal, list(seen), prefix_of=seen):
-        session.execute(insert(Task.__table__), values)
+        fast_insert(session, Task.__table__, values)
     counts.bump(session, principal.org_id, principal.is_test, ctx.project.id, common["batch_id"], TaskStatus.PENDING, len(values))
+    if given:
+        answered.finish(session, principal, values, given, completed)
     if not principal.is_test:
         rollups.add_to(session, principal.org_id, ctx.project.id, rollups.PROJECT, created=len(values))
     if len(values) >= 5000 and session.get_bind().dialect.name == "postgresql":

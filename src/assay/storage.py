@@ -1,0 +1,164 @@
+"""Where file bytes live: the data directory (the embedded default) or any S3-compatible
+object store (`ASSAY_STORAGE_URL=s3://bucket/prefix`, with ASSAY_S3_* for the endpoint and
+credentials), so several machines share uploads and export files without a shared disk.
+
+Keys are relative paths (`files/<org>/<file>`, `exports/<org>/<job>.<ext>`). With object
+storage the data directory is each machine's cache of what it has read; the bucket is the
+truth. Downloads are presigned links to the store (`url`), never proxied through the app."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from functools import lru_cache
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlsplit
+
+from assay.config import get_settings
+
+
+class MissingObject(LookupError):
+    """No object under this key."""
+
+
+class LocalStorage:
+    """Files under a root directory (DATA_DIR): the embedded default. No links of its own
+    (`url` is None): the app serves its files behind its own signed links."""
+
+    remote = False
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def path(self, key: str) -> Path:
+        return self.root / key
+
+    def put_file(self, key: str, source: Path, content_type: str | None = None) -> None:
+        target = self.path(key)
+        if target != source:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+
+    def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
+        target = self.path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            return self.path(key).read_bytes()
+        except FileNotFoundError:
+            raise MissingObject(key) from None
+
+    def download(self, key: str, target: Path) -> None:
+        source = self.path(key)
+        if not source.is_file():
+            raise MissingObject(key)
+        if source != target:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)
+
+    def url(self, key: str, seconds: int, filename: str | None = None, content_type: str | None = None) -> str | None:
+        return None
+
+
+class S3Storage:
+    """An S3-compatible bucket (AWS S3, SeaweedFS, MinIO, R2, …) through boto3."""
+
+    remote = True
+
+    def __init__(self, bucket: str, prefix: str, endpoint_url: str | None, region: str, access_key: str | None, secret_key: str | None):
+        import boto3  # noqa: PLC0415 - the optional `s3` extra loads only when object storage is configured
+        from botocore.config import Config  # noqa: PLC0415 - as boto3
+
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.client = boto3.client("s3", endpoint_url=endpoint_url or None, region_name=region, aws_access_key_id=access_key or None,
+                                   aws_secret_access_key=secret_key or None,
+                                   config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, retries={"max_attempts": 3}))
+        self._errors = self.client.exceptions
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def put_file(self, key: str, source: Path, content_type: str | None = None) -> None:
+        extra = {"ContentType": content_type} if content_type else {}
+        self.client.upload_file(str(source), self.bucket, self._key(key), ExtraArgs=extra)
+
+    def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **({"ContentType": content_type} if content_type else {}))
+
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        except self._errors.NoSuchKey:
+            raise MissingObject(key) from None
+
+    def download(self, key: str, target: Path) -> None:
+        """Into the local cache, atomically (a reader never sees half a file)."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        part = target.with_name(f"{target.name}.{os.getpid()}.part")
+        try:
+            with open(part, "wb") as out:
+                self._fetch(key, out)
+            os.replace(part, target)
+        finally:
+            part.unlink(missing_ok=True)
+
+    def _fetch(self, key: str, out: BinaryIO) -> None:
+        try:
+            self.client.download_fileobj(self.bucket, self._key(key), out)
+        except Exception as exc:  # botocore raises ClientError 404 here, not NoSuchKey
+            if getattr(exc, "response", {}).get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+                raise MissingObject(key) from None
+            raise
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except Exception as exc:
+            if getattr(exc, "response", {}).get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    def url(self, key: str, seconds: int, filename: str | None = None, content_type: str | None = None) -> str | None:
+        """A presigned GET valid `seconds`. The store answers with `content_type` shown
+        inline when one is given (the caller sniffed the bytes), else as an attachment of
+        octet-stream: uploaded files never render as pages."""
+        safe = "".join(c for c in (filename or "file") if c.isprintable() and c not in '"\\;')[:200] or "file"
+        params = {"Bucket": self.bucket, "Key": self._key(key), "ResponseContentType": content_type or "application/octet-stream",
+                  "ResponseContentDisposition": f'{"inline" if content_type else "attachment"}; filename="{safe}"'}
+        return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=max(1, int(seconds)))
+
+
+def storage_from_url(url: str, data_dir: Path):
+    """`` → the data directory; `s3://bucket/prefix` → that bucket (ASSAY_S3_* settings)."""
+    if not url:
+        return LocalStorage(data_dir)
+    parts = urlsplit(url)
+    if parts.scheme != "s3" or not parts.netloc:
+        raise ValueError(f"ASSAY_STORAGE_URL: {url!r} is not s3://bucket[/prefix]")
+    settings = get_settings()
+    return S3Storage(parts.netloc, parts.path, settings.s3_endpoint_url, settings.s3_region, settings.s3_access_key_id,
+                     settings.s3_secret_access_key)
+
+
+@lru_cache(maxsize=4)
+def _storage(url: str, data_dir: str):
+    return storage_from_url(url, Path(data_dir))
+
+
+def get_storage():
+    settings = get_settings()
+    return _storage(settings.storage_url, str(settings.data_dir))

@@ -1,0 +1,155 @@
+"""Object storage (ASSAY_STORAGE_URL=s3://…) against a real S3 server (SeaweedFS, started
+by the `s3_server` fixture): the storage interface on both backends, presigned links (their
+expiry, a missing object), and uploads kept in the bucket so a second server with its own
+data directory serves them by a presigned link, never through itself."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from scaleapi.tasks import TaskType
+
+from assay.storage import LocalStorage, MissingObject, S3Storage
+from tests.queue_support import CATEGORIES, Admin
+from tests.s3_support import ACCESS_KEY, SECRET_KEY
+from tests.support import Server, create_pg_database, drop_pg_database, wait_until
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00" + b"\x90wS\xde" + b"rest" * 10
+
+
+def _s3(s3_server, prefix="p") -> S3Storage:
+    return S3Storage(s3_server.bucket(), prefix, s3_server.endpoint, "us-east-1", ACCESS_KEY, SECRET_KEY)
+
+
+@pytest.fixture(params=["local", "s3"])
+def storage(request, tmp_path):
+    if request.param == "local":
+        return LocalStorage(tmp_path / "data")
+    return _s3(request.getfixturevalue("s3_server"))
+
+
+def test_storage_round_trip(storage, tmp_path):
+    storage.put_bytes("files/o/a", b"alpha")
+    source = tmp_path / "src.bin"
+    source.write_bytes(b"beta" * 1000)
+    storage.put_file("exports/o/b.zip", source, "application/zip")
+    assert storage.get_bytes("files/o/a") == b"alpha"
+    assert storage.exists("exports/o/b.zip") and not storage.exists("files/o/none")
+    target = tmp_path / "cache" / "b"
+    storage.download("exports/o/b.zip", target)
+    assert target.read_bytes() == b"beta" * 1000
+    storage.delete("files/o/a")
+    assert not storage.exists("files/o/a")
+    with pytest.raises(MissingObject):
+        storage.get_bytes("files/o/a")
+    with pytest.raises(MissingObject):
+        storage.download("files/o/none", tmp_path / "cache" / "none")
+    assert not (tmp_path / "cache" / "none").exists() and list((tmp_path / "cache").iterdir()) == [target]
+
+
+def test_presigned_links_expire_and_name_the_download(s3_server):
+    store = _s3(s3_server)
+    store.put_bytes("files/o/pic", PNG)
+    r = httpx.get(store.url("files/o/pic", 60, filename='ev"il.png', content_type="image/png"))
+    assert r.status_code == 200 and r.content == PNG
+    assert r.headers["content-type"] == "image/png"
+    assert r.headers["content-disposition"] == 'inline; filename="evil.png"'
+    # without a sniffed type: bytes, as an attachment
+    r = httpx.get(store.url("files/o/pic", 60, filename="page.html"))
+    assert r.headers["content-type"] == "application/octet-stream"
+    assert r.headers["content-disposition"].startswith("attachment;")
+    short = store.url("files/o/pic", 1)
+    assert httpx.get(short).status_code == 200
+    time.sleep(2.5)
+    assert httpx.get(short).status_code == 403  # the store refuses an expired link
+    assert httpx.get(store.url("files/o/missing", 60)).status_code == 404
+    # the bucket is not public: no link, no bytes
+    assert httpx.get(f"{s3_server.endpoint}/{store.bucket}/p/files/o/pic").status_code == 403
+
+
+def test_bad_storage_url_is_refused():
+    from assay.storage import storage_from_url
+
+    with pytest.raises(ValueError, match="ASSAY_STORAGE_URL"):
+        storage_from_url("ftp://bucket/x", None)
+
+
+def test_second_server_serves_uploads_from_the_bucket(tmp_path, s3_server, backend):
+    """Two servers, each its own data directory, one database (PostgreSQL) and one bucket:
+    a file uploaded to one downloads from the other through a presigned link to the store.
+    On SQLite (one server) the same: the link goes to the store, and a file missing from the
+    local cache is fetched back from the bucket."""
+    bucket = s3_server.bucket()
+    env = {**s3_server.env(bucket), "ASSAY_PRESIGN_SECONDS": "120"}
+    url = create_pg_database() if backend == "postgres" else ""
+    one = Server(data_dir=tmp_path / "one", database_url=url, env_overrides=env).start()
+    two = None
+    try:
+        client = one.client()
+        client.create_project(project_name="media", task_type=TaskType.Categorization, params={"instruction": "x"})
+        uploaded = client.upload_file(io.BytesIO(PNG), project_name="media")
+        org, file_id = uploaded.attachment_url.removeprefix("scaledata://").split("/")
+        keys = [o["Key"] for o in s3_server.client().list_objects_v2(Bucket=bucket)["Contents"]]
+        assert keys == [f"pre/fix/files/{org}/{file_id}"]
+        task = client.create_task(TaskType.Categorization, project="media", attachment=uploaded.attachment_url, attachment_type="image",
+                                  categories=["a", "b"])
+        if url:
+            two = Server(data_dir=tmp_path / "two", database_url=url, env_overrides=env, live_key=one.live_key).start()
+            serving = two
+        else:  # the local copy is only a cache: drop it
+            (tmp_path / "one" / "files" / org / file_id).unlink()
+            serving = one
+        docs = httpx.get(f"{serving.url}/v1/tasks", params={"project": "media", "include_attachment_url": "True"},
+                         auth=(one.live_key, "")).json()["docs"]
+        link = next(d["attachment_url"] for d in docs if d["task_id"] == task.id)
+        first = httpx.get(link.replace(one.url, serving.url), follow_redirects=False)
+        assert first.status_code == 307, first.text
+        store_link = first.headers["location"]
+        assert store_link.startswith(s3_server.endpoint)
+        assert int(parse_qs(urlsplit(store_link).query)["X-Amz-Expires"][0]) <= 120
+        got = httpx.get(store_link)
+        assert got.status_code == 200 and got.content == PNG and got.headers["content-type"] == "image/png"
+        # a tampered app link gives nothing, as before
+        assert httpx.get(link.replace(one.url, serving.url).replace("signature=", "signature=00")).status_code == 404
+        # the object gone from the store (and from this machine's cache): 404, not a link
+        s3_server.client().delete_object(Bucket=bucket, Key=f"pre/fix/files/{org}/{file_id}")
+        (serving.data_dir / "files" / org / file_id).unlink(missing_ok=True)
+        assert httpx.get(link.replace(one.url, serving.url), follow_redirects=False).status_code == 404
+    finally:
+        one.stop()
+        if two is not None:
+            two.stop()
+        if url:
+            drop_pg_database(url)
+
+
+def test_export_files_go_to_the_bucket(tmp_path, s3_server):
+    """An export job's file is written to the bucket (not left on this machine) and its
+    download is a presigned link to the store."""
+    bucket = s3_server.bucket()
+    server = Server(data_dir=tmp_path / "one", database_url="", env_overrides=s3_server.env(bucket)).start()
+    try:
+        admin = Admin(server)
+        pid = admin.project("exported", labels_per_task=1)
+        email = admin.annotator(pid, "exp")
+        tasks = [{"attachment": f"t{i}", "attachment_type": "text", "categories": CATEGORIES,
+                  "answers": [{"labeler": email, "response": {"category": CATEGORIES[i % 3]}}]} for i in range(4)]
+        assert admin.http.post("/api/tasks/bulk", json={"type": "categorization", "project": "exported", "tasks": tasks}).status_code == 200
+        job = admin.http.post(f"/api/projects/{pid}/exports", json={"format": "csv"}).json()
+        assert wait_until(lambda: admin.http.get(f"/api/exports/{job['id']}").json()["status"] == "done", timeout=30)
+        r = admin.http.get(f"/api/exports/{job['id']}/download", follow_redirects=False)
+        assert r.status_code == 307 and r.headers["location"].startswith(s3_server.endpoint)
+        got = httpx.get(r.headers["location"])
+        assert got.status_code == 200 and got.headers["content-disposition"].startswith("attachment;")
+        assert len(list(csv.DictReader(io.StringIO(got.text)))) == 4
+        assert not list((tmp_path / "one" / "exports").rglob("*.csv"))
+        keys = [o["Key"] for o in s3_server.client().list_objects_v2(Bucket=bucket)["Contents"]]
+        assert any(k.startswith("pre/fix/exports/") and k.endswith(".csv") for k in keys)
+        admin.close()
+    finally:
+        server.stop()
