@@ -59,12 +59,7 @@ def view(session: Session, assignment) -> dict[str, Any]:
             "id": assignment["public_id"], "kind": assignment["kind"], "status": assignment["status"],
             "expires_at": iso(assignment["expires_at"]), "review_comment": assignment["review_comment"],
         },
-        "task": {
-            "task_id": row["public_id"], "type": row["type"], "status": row["status"], "practice": row["kind"] == TaskKind.TRAINING,
-            "params": _signed_files(get_plugin(row["type"]).workbench_params(params), row["org_public_id"]), "hypothesis": hypothesis,
-            "instruction_html": markdown.render(_own_instruction(row["instruction"], history)), "metadata": row["metadata"] or {},
-            "content_warning": row["content_warning"],
-        },
+        "task": {**_tool_task(row), "hypothesis": hypothesis},
         "project": {"id": row["project_public_id"], "name": row["project_name"], "guidelines_html": markdown.render(_guidelines(history))},
         "previous_response": None,
     }
@@ -77,6 +72,28 @@ def view(session: Session, assignment) -> dict[str, Any]:
     for answer in out.get("answers") or []:
         answer["response"] = _signed_files(answer["response"], row["org_public_id"])
     return out
+
+
+def _tool_task(row) -> dict[str, Any]:
+    """The task as its tool sees it (one row of _VIEW)."""
+    params = row["params"] or {}
+    return {
+        "task_id": row["public_id"], "type": row["type"], "status": row["status"], "practice": row["kind"] == TaskKind.TRAINING,
+        "params": _signed_files(get_plugin(row["type"]).workbench_params(params), row["org_public_id"]),
+        "instruction_html": markdown.render(_own_instruction(row["instruction"], row["param_history"] or [])), "metadata": row["metadata"] or {},
+        "content_warning": row["content_warning"],
+    }
+
+
+def read_only_view(session: Session, task_id: int, responses: dict[str, Any]) -> dict[str, Any]:
+    """The task page's tool, read-only: the task as its tool sees it, the project's
+    instructions, and the given answers (name → response) with their files signed."""
+    row = session.connection().execute(_VIEW, {"t": task_id}).mappings().one()
+    return {
+        "task": {**_tool_task(row), "hypothesis": None}, "has_tool": tool_available(row["type"]),
+        "guidelines_html": markdown.render(_guidelines(row["param_history"] or [])),
+        "responses": {name: _signed_files(response, row["org_public_id"]) for name, response in responses.items()},
+    }
 
 
 def _review_view(session: Session, task_id: int) -> dict[str, Any]:
