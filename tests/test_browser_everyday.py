@@ -1,12 +1,14 @@
 """Everyday fixes found by trying assay, in Chromium: an admin resets a person's password
 from the People page (the old one stops working, the new one signs in, the form says
-Saved), and a too-short password is refused naming the field."""
+Saved; a too-short one is refused naming the field); the workbench's "x done · y left"
+kept across a reload, skip with preset reasons, task types by name, a 390 px screen."""
 
 from __future__ import annotations
 
 import pytest
+from scaleapi.tasks import TaskType
 
-from tests.browser import Person, login
+from tests.browser import Person, login, open_workbench, wait_ready
 
 pytestmark = pytest.mark.browser
 
@@ -36,3 +38,42 @@ def test_admin_resets_a_password_from_the_people_page(web_server, web_org, new_p
     assert "/login" in other.url
     login(other, web_server, Person(email=person.email, role="annotator", id=person.id, password="a brand new password"))
     assert other.locator(".who .email").inner_text() == person.email
+
+
+def test_workbench_count_survives_reload_skip_presets_and_type_names(web_server, web_client, web_org, new_page, uniq):
+    name = f"Counting {uniq}"
+    web_client.create_project(project_name=name, task_type=TaskType.Categorization, params={"instruction": "Pick."})
+    pid = web_org.project_id(name)
+    for i in range(4):
+        web_client.create_task(TaskType.Categorization, project=name, attachment=f"item {i}", attachment_type="text", categories=["a", "b"])
+    person = web_org.person("annotator")
+    web_org.add_member(pid, person)
+    page = new_page(390, 800)  # a phone's width
+    login(page, web_server, person)
+    row = page.locator(f"#projects tr[data-project='{pid}']")
+    assert row.locator("td").nth(2).inner_text() == "Categorization"  # the type's name, not its code
+    open_workbench(page, web_server, pid)
+    assert page.locator("#wb-count").inner_text() == "0 done · 3 more left"  # one on screen, the next prefetched
+    first = page.get_attribute("#workbench", "data-assignment")
+    page.keyboard.press("1")
+    page.keyboard.press("Enter")
+    wait_ready(page, first)
+    assert page.locator("#wb-count").inner_text().startswith("1 done")
+    # nothing at 390 px is wider than the screen
+    wide = page.evaluate("""() => [...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > 392)
+        .map(e => e.tagName + "." + e.className + "#" + e.id + " " + Math.round(e.getBoundingClientRect().right)).slice(0, 12)""")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390, wide
+    page.reload()
+    wait_ready(page)
+    assert page.locator("#wb-count").inner_text().startswith("1 done")  # from the server, not the page's memory
+    # skip offers preset reasons; one click fills the box
+    page.keyboard.press("s")
+    presets = page.locator("#wb-prompt-presets button")
+    assert presets.count() >= 3
+    presets.filter(has_text="Content does not load").click()
+    assert page.locator("#wb-prompt-text").input_value() == "Content does not load"
+    page.keyboard.press("Control+Enter")
+    page.wait_for_function("() => !document.querySelector('dialog[open]') && document.getElementById('workbench').dataset.state === 'ready'")
+    reasons = {a["skip_reason"] for t in web_org.http.get(f"/api/tasks/browse?project={pid}").json()["tasks"]
+               for a in web_org.task(t["task_id"]).get("assignments", []) if a["skip_reason"]}
+    assert reasons == {"Content does not load"}

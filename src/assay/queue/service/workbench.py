@@ -162,17 +162,36 @@ def project_summaries(session: Session, principal: Principal) -> list[dict[str, 
     out = []
     for project in projects:
         available = conn.execute(available_sql, {"p": project.id, "u": principal.user_id}).scalar()
-        mine = dict(conn.execute(select(A.c.status, func.count()).where(A.c.project_id == project.id, A.c.user_id == principal.user_id,
-                                                                         A.c.kind == AssignmentKind.LABEL).group_by(A.c.status)).all())
+        mine = _mine(conn, project.id, principal.user_id)
         summary = {
-            "id": project.public_id, "name": project.name, "type": project.type, "available": int(available),
+            "id": project.public_id, "name": project.name, "type": project.type, "type_title": get_plugin(project.type).title,
+            "available": int(available),
             "rework": int(mine.get("rework", 0)), "submitted": int(mine.get("submitted", 0)), "skipped": int(mine.get("skipped", 0)),
             "review_waiting": None, "workbench_tool": tool_available(project.type),
         }
         if principal.role in REVIEWER_ROLES:
-            summary["review_waiting"] = int(conn.execute(
-                select(func.count()).select_from(T).where(T.c.project_id == project.id, T.c.status == TaskStatus.PENDING,
-                                                          T.c.review_state == ReviewState.WAITING)
-            ).scalar())
+            summary["review_waiting"] = _review_waiting(conn, project.id)
         out.append(summary)
     return out
+
+
+def _mine(conn, project_id: int, user_id: int) -> dict[str, int]:
+    return dict(conn.execute(select(A.c.status, func.count()).where(A.c.project_id == project_id, A.c.user_id == user_id,
+                                                                    A.c.kind == AssignmentKind.LABEL).group_by(A.c.status)).all())
+
+
+def _review_waiting(conn, project_id: int) -> int:
+    return int(conn.execute(select(func.count()).select_from(T).where(
+        T.c.project_id == project_id, T.c.status == TaskStatus.PENDING, T.c.review_state == ReviewState.WAITING)).scalar())
+
+
+def progress(session: Session, principal: Principal, project_id: int, kind: str) -> dict[str, int]:
+    """The workbench's "x done · y left" for the caller, from the database (so a reload
+    keeps it): labeling: their submissions and the tasks they could still take; review:
+    the tasks waiting for a reviewer."""
+    conn = session.connection()
+    if kind == AssignmentKind.REVIEW:
+        return {"waiting": _review_waiting(conn, project_id)}
+    available_sql = text(_AVAILABLE.format(false="false" if conn.dialect.name == "postgresql" else "0"))
+    return {"done": int(_mine(conn, project_id, principal.user_id).get("submitted", 0)),
+            "left": int(conn.execute(available_sql, {"p": project_id, "u": principal.user_id}).scalar())}

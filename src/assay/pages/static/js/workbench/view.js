@@ -11,6 +11,7 @@ const noticeEl = $('wb-notice');
 const answersEl = $('wb-answers');
 
 export function status(text) { $('wb-status').textContent = text; }
+export function count(text) { $('wb-count').textContent = text; }
 export function showError(message) { errorEl.textContent = message; errorEl.hidden = !message; }
 export function notice(text, kind = 'info') {
   noticeEl.textContent = text || '';
@@ -32,13 +33,17 @@ export function onHeaderButtons({ help, guide }) {
 }
 
 // A required (by default) line of text from the prompt dialog; null when cancelled.
-export function promptText(title, { required = true } = {}) {
+// `presets`: ready answers shown as buttons that fill the box.
+export function promptText(title, { required = true, presets = [] } = {}) {
   const dialog = $('wb-prompt');
   const text = $('wb-prompt-text');
   const form = $('wb-prompt-form');
   const cancel = $('wb-prompt-cancel');
   $('wb-prompt-title').textContent = title;
   text.value = '';
+  $('wb-prompt-presets').replaceChildren(...presets.map((preset) => h('button', {
+    type: 'button', class: 'preset', onclick: () => { text.value = preset; text.focus(); },
+  }, preset)));
   return new Promise((resolve) => {
     const finish = (value) => { dialog.close(); cleanup(); resolve(value); };
     const onKey = (event) => {
