@@ -53,3 +53,14 @@ test('the count line: done and left from the server, plus submissions since they
   assert.equal(progressText(undefined, 'label'), '');
   assert.ok(SKIP_REASONS.length >= 3 && SKIP_REASONS.every((r) => typeof r === 'string' && r.length > 5));
 });
+
+test("the reviewer's list shows each labeler's actual answer in one line", async () => {
+  const { answerSummary } = await import('../../src/assay/pages/static/js/workbench/answers.js');
+  assert.equal(answerSummary({ category: 'positive' }), 'positive');
+  assert.equal(answerSummary({ category: ['a', 'b'] }), 'a, b');
+  assert.equal(answerSummary({ annotations: [{ label: 'PER' }, { label: 'PER' }, { label: 'LOC' }] }), '3 annotations: 2 × PER, 1 × LOC');
+  assert.equal(answerSummary({ annotations: [] }), '0 annotations');
+  assert.equal(answerSummary({ text: 'x'.repeat(300) }, 20).length, 20);
+  assert.equal(answerSummary(null), '—');
+  assert.equal(answerSummary('<b>hi</b>'), '<b>hi</b>'); // shown as text by the caller
+});

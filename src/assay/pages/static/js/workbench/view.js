@@ -1,6 +1,7 @@
 // The shell's own parts of the page: status line, notices, errors, the action buttons,
 // the reviewer's list of answers, the empty state, and the two dialogs (keys, prompt).
 import { h, trustedServerHtml } from '../api.js';
+import { answerSummary } from './answers.js';
 
 const $ = (id) => document.getElementById(id);
 export const root = $('workbench');
@@ -97,6 +98,7 @@ export function renderAnswers(data, load) {
   const rows = (data.answers || []).map((answer, i) => h('li', {},
     h('strong', {}, answer.labeler || 'unknown'), ` · ${answer.active_seconds != null ? answer.active_seconds.toFixed(1) + ' s' : ''}`,
     answer.hypothesis_status ? ` · pre-label ${answer.hypothesis_status}` : '', ' ',
+    h('q', { class: 'answer-summary' }, answerSummary(answer.response)), ' ',
     h('button', { type: 'button', class: 'link', onclick: () => load(i) }, 'Load into the editor')));
   answersEl.replaceChildren(h('h3', {}, `Answers (${rows.length})`), h('ul', {}, rows));
   answersEl.hidden = false;
