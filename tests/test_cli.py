@@ -5,7 +5,9 @@ the database of a real server."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
 import subprocess
 import sys
 import uuid
@@ -249,6 +251,31 @@ def test_demo_creates_projects_once(server, uniq):
     assert sorted(p.name for p in client.get_projects()) == sorted(p.name for p in projects)  # nothing added twice
     # the admin organization did not receive the demo
     assert not {p.name for p in projects} & {p.name for p in server.client().get_projects()}
+
+
+def test_serve_logs_migrations_once_and_stops_cleanly_on_ctrl_c(tmp_path):
+    """`make run` is `assay serve`: Alembic's lines appear once (the first start migrates,
+    the app's startup finds the database at head in the same process), and Ctrl-C
+    (SIGINT) shuts the server down with exit code 0 and no traceback."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSAY_")}
+    env.update({"ASSAY_DEMO": "false", "ASSAY_DATA_DIR": str(tmp_path / "data")})
+    proc = subprocess.Popen([sys.executable, "-m", "assay", "serve", "--port", "0"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    lines = []
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if "Application startup complete" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    log = "".join(lines) + rest
+    assert proc.returncode == 0, log[-2000:]
+    assert log.count("Context impl") == 1 and log.count("Running upgrade  -> 0001") == 1, log[-3000:]
+    assert "Traceback" not in log and "KeyboardInterrupt" not in log and "Finished server process" in log
 
 
 def test_first_start_prints_working_credentials(server_factory):
