@@ -77,3 +77,23 @@ def test_workbench_count_survives_reload_skip_presets_and_type_names(web_server,
     reasons = {a["skip_reason"] for t in web_org.http.get(f"/api/tasks/browse?project={pid}").json()["tasks"]
                for a in web_org.task(t["task_id"]).get("assignments", []) if a["skip_reason"]}
     assert reasons == {"Content does not load"}
+
+
+def test_quality_page_annotator_table_stays_in_its_box(web_server, web_client, web_org, new_page, uniq):
+    name = f"Narrow {uniq}"
+    web_client.create_project(project_name=name, task_type=TaskType.Categorization, params={"instruction": "Pick."})
+    pid = web_org.project_id(name)
+    web_client.create_task(TaskType.Categorization, project=name, attachment="item", attachment_type="text", categories=["a", "b"])
+    person = web_org.person("annotator", prefix="a-person-with-a-rather-long-email-address")
+    web_org.add_member(pid, person)
+    http = web_org.login(person)
+    got = http.post(f"/api/projects/{pid}/next", json={}).json()
+    assert http.post(f"/api/assignments/{got['assignment']['id']}/submit", json={"response": {"category": "a"}, "active_seconds": 2}).status_code == 200
+    page = new_page(600, 900)
+    login(page, web_server, Person(email="admin@assay.local", role="admin", id=0, password=web_server.password))
+    page.goto(f"{web_server.url}/admin/projects/{pid}/quality")
+    assert person.email in page.locator("#annotators").inner_text()
+    box = page.locator("#annotators-wrap")
+    assert box.evaluate("e => getComputedStyle(e).overflowX") == "auto"
+    assert box.evaluate("e => e.getBoundingClientRect().right") <= 600
+    assert box.evaluate("e => e.scrollWidth > e.clientWidth")  # the table scrolls inside its box instead
