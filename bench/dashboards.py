@@ -158,6 +158,10 @@ def main() -> None:
         for backend in args.backends.split(","):
             result = run(backend, answers, args.repeat, args.only)
             result["load_average"] = [round(x, 2) for x in __import__("os").getloadavg()]
+            if args.only:  # a partial run: its conditions go with the figures it replaces
+                for figure in result["pages"].values():
+                    figure.update({"fill_seconds": result["fill_seconds"], "load_average": result["load_average"],
+                                   "at": datetime.utcnow().isoformat(timespec="seconds")})
             results.append(result)
             print(f"\n{backend}, {answers:,} answers ({result['tasks']:,} tasks; filled in {result['fill_seconds']} s)")
             for label, f in result["pages"].items():
@@ -170,7 +174,8 @@ def main() -> None:
         if old is None:
             kept.append(result)
         else:
-            old.update({k: v for k, v in result.items() if k != "pages"})
+            if not any("at" in f for f in result["pages"].values()):  # a full run replaces the run's own figures too
+                old.update({k: v for k, v in result.items() if k != "pages"})
             old["pages"].update(result["pages"])
     out.write_bytes(orjson.dumps({"machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores", "python": platform.python_version(),
                                   "at": datetime.utcnow().isoformat(timespec="seconds"), "runs": kept}, option=orjson.OPT_INDENT_2))
