@@ -52,6 +52,7 @@ def test_workbench_count_survives_reload_skip_presets_and_type_names(web_server,
     login(page, web_server, person)
     row = page.locator(f"#projects tr[data-project='{pid}']")
     assert row.locator("td").nth(2).inner_text() == "Categorization"  # the type's name, not its code
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the home page fits a phone too
     open_workbench(page, web_server, pid)
     assert page.locator("#wb-count").inner_text() == "0 done · 3 more left"  # one on screen, the next prefetched
     first = page.get_attribute("#workbench", "data-assignment")
