@@ -98,3 +98,20 @@ def test_quality_page_annotator_table_stays_in_its_box(web_server, web_client, w
     assert box.evaluate("e => getComputedStyle(e).overflowX") == "auto"
     assert box.evaluate("e => e.getBoundingClientRect().right") <= 600
     assert box.evaluate("e => e.scrollWidth > e.clientWidth")  # the table scrolls inside its box instead
+
+
+def test_changing_labels_per_task_says_which_pending_tasks_follow(web_server, web_client, web_org, new_page, uniq):
+    name = f"Overlap {uniq}"
+    web_client.create_project(project_name=name, task_type=TaskType.Categorization, params={"instruction": "Pick."})
+    pid = web_org.project_id(name)
+    for i in range(2):
+        web_client.create_task(TaskType.Categorization, project=name, attachment=f"item {i}", attachment_type="text", categories=["a", "b"])
+    page = new_page()
+    login(page, web_server, Person(email="admin@assay.local", role="admin", id=0, password=web_server.password))
+    page.goto(f"{web_server.url}/admin/projects/{pid}")
+    page.fill("#settings input[name=labels_per_task]", "2")
+    page.locator("#settings button.primary").click()
+    page.wait_for_selector("#settings .saved")
+    assert page.locator("#settings .saved").inner_text() == "Saved · 2 pending tasks now ask for 2 labels"
+    assert page.locator("#settings input[name=labels_per_task]").input_value() == "2"
+    assert {t["required_labels"] for t in web_org.http.get(f"/api/tasks/browse?project={pid}").json()["tasks"]} == {2}
