@@ -73,6 +73,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/autoaccept.py --all
 	$(BIN)/python bench/label_errors.py --all
 	$(BIN)/python bench/dashboards.py
+	$(BIN)/python bench/demo_start.py
 	$(BIN)/python bench/vision.py
 	$(BIN)/python bench/raccoon_e2e.py
 	$(BIN)/python bench/leaderboard.py

@@ -10,7 +10,9 @@ requested R times; p50 and p95 of the round trip (client and server on the same 
 
 Prints a table and writes bench/results/dashboards.json.
 
-usage: python bench/dashboards.py [--backends sqlite,postgres] [--answers 100000,1000000] [--repeat 30]
+usage: python bench/dashboards.py [--backends sqlite,postgres] [--answers 100000,1000000] [--repeat 30] [--only confidence]
+
+A run updates the figures it measured in the JSON and keeps the others.
 """
 
 from __future__ import annotations
@@ -66,7 +68,8 @@ def _fill(server: Server, project_pk: int, org_id: int, answers: int, user_ids: 
                              "metadata": {"source": rng.choice(["web", "app", "mail"]), "i": i}, "tags": None, "audits": [],
                              "response": {"category": category} if done else None, "required_labels": 2, "open_slots": 0 if done else 2,
                              "queue_rank": 999_999, "kind": "task", "clear_unique_id_on_error": False, "required_level": 1,
-                             "quality": {"confidence": round(rng.random(), 3), "labels": 2, "agreeing": rng.choice([1, 2])} if done else None,
+                             "quality": {"confidence": (conf := round(rng.random(), 3)), "labels": 2, "agreeing": rng.choice([1, 2])} if done else None,
+                             "confidence": conf if done else None,
                              "created_at": at, "updated_at": at, "completed_at": at + timedelta(minutes=5) if done else None})
                 for _ in range(2 if done else 0):
                     user = rng.choice(user_ids)
@@ -94,8 +97,7 @@ def _fill(server: Server, project_pk: int, org_id: int, answers: int, user_ids: 
             {"project_id": project_pk, "user_id": u, "day": d, "hour": h, "org_id": org_id, "labels": v[0], "annotations": v[1],
              "active_seconds": v[2], "held_seconds": v[2] * 1.2, "completed": v[3], "created": v[4], "consolidated": v[0], "agreed": v[0] * 3 // 4}
             for (u, d, h), v in rollups.items()])
-        if server.database_url:
-            conn.execute(text("ANALYZE"))
+        conn.execute(text("ANALYZE"))  # as a server that has run a while (SQLite: sqlite_stat1 for the planner)
 
 
 def _time(http, path: str, repeat: int) -> dict:
@@ -110,7 +112,7 @@ def _time(http, path: str, repeat: int) -> dict:
     return {"p50_ms": round(statistics.median(took), 1), "p95_ms": round(took[int(0.95 * (len(took) - 1))], 1), "n": repeat}
 
 
-def run(backend: str, answers: int, repeat: int) -> dict:
+def run(backend: str, answers: int, repeat: int, only: str = "") -> dict:
     url = create_pg_database() if backend == "postgres" else ""
     server = Server(data_dir=Path(tempfile.mkdtemp(prefix="bench-dash-")), database_url=url).start()
     try:
@@ -136,7 +138,7 @@ def run(backend: str, answers: int, repeat: int) -> dict:
             "task browser JSON: confidence 0.2-0.4, by confidence": f"/api/tasks/browse?project={pid}&confidence_min=0.2&confidence_max=0.4&sort=confidence",
             "charts page (8 SVG charts)": f"/admin/charts?project_id={pid}", "charts JSON": f"/api/insights/charts?project_id={pid}",
         }
-        figures = {label: _time(lead.http, path, repeat) for label, path in paths.items()}
+        figures = {label: _time(lead.http, path, repeat) for label, path in paths.items() if not only or only in label}
         return {"backend": backend, "answers": answers, "tasks": answers // 2, "people": PEOPLE, "fill_seconds": round(fill_s, 1), "pages": figures}
     finally:
         server.stop()
@@ -149,18 +151,34 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--answers", default="100000,1000000")
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--only", default="", help="Time only the pages whose label contains this (e.g. confidence).")
     args = parser.parse_args()
     results = []
     for answers in [int(a) for a in args.answers.split(",")]:
         for backend in args.backends.split(","):
-            result = run(backend, answers, args.repeat)
+            result = run(backend, answers, args.repeat, args.only)
+            result["load_average"] = [round(x, 2) for x in __import__("os").getloadavg()]
+            if args.only:  # a partial run: its conditions go with the figures it replaces
+                for figure in result["pages"].values():
+                    figure.update({"fill_seconds": result["fill_seconds"], "load_average": result["load_average"],
+                                   "at": datetime.utcnow().isoformat(timespec="seconds")})
             results.append(result)
             print(f"\n{backend}, {answers:,} answers ({result['tasks']:,} tasks; filled in {result['fill_seconds']} s)")
             for label, f in result["pages"].items():
                 print(f"  {label:55s} p50 {f['p50_ms']:7.1f} ms   p95 {f['p95_ms']:7.1f} ms")
     out = ROOT / "bench" / "results" / "dashboards.json"
+    # a run replaces the figures it measured (same backend, size and page); the others stay
+    kept = orjson.loads(out.read_bytes())["runs"] if out.exists() else []
+    for result in results:
+        old = next((r for r in kept if (r["backend"], r["answers"]) == (result["backend"], result["answers"])), None)
+        if old is None:
+            kept.append(result)
+        else:
+            if not any("at" in f for f in result["pages"].values()):  # a full run replaces the run's own figures too
+                old.update({k: v for k, v in result.items() if k != "pages"})
+            old["pages"].update(result["pages"])
     out.write_bytes(orjson.dumps({"machine": f"{platform.machine()}, {__import__('os').cpu_count()} cores", "python": platform.python_version(),
-                                  "at": datetime.utcnow().isoformat(timespec="seconds"), "runs": results}, option=orjson.OPT_INDENT_2))
+                                  "at": datetime.utcnow().isoformat(timespec="seconds"), "runs": kept}, option=orjson.OPT_INDENT_2))
     print(f"\nwrote {out}")
 
 

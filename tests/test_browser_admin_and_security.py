@@ -94,7 +94,12 @@ def test_hostile_task_content_renders_inert(web_server, web_client, web_org, new
     admin = new_page()
     login(admin, web_server, Person(email="admin@assay.local", role="admin", id=0, password=web_server.password))
     admin.goto(f"{web_server.url}/view/task/{task.id}")
-    assert "window.__xss = 1" in admin.locator("pre.json").first.inner_text()
+    admin.wait_for_function("() => document.getElementById('taskview').dataset.state === 'ready'")
+    assert admin.locator("#tv-tool .attachment.text").inner_text() == XSS_TEXT
+    assert "window.__xss = 1" in admin.locator("#task-params").text_content()
+    assert "<script>x</script>" in admin.locator("#task-facts").inner_text()
+    assert admin.locator("#tv-tool img, #tv-tool script, #task-facts script, #tv-tool b").count() == 0
+    admin.locator("#tv-tool button.choice").first.hover(force=True)
     assert admin.evaluate("window.__xss") is None
 
 

@@ -71,6 +71,8 @@ def test_label_review_rework_and_callback(web_server, web_client, web_org, new_p
     open_workbench(review, web_server, pid, "review")
     assert review.evaluate("window.assayWorkbench.current().task.task_id") == tasks[0].id
     assert annotator.email in review.locator("#wb-answers").inner_text()
+    assert review.locator("#wb-answers .answer-summary").all_inner_texts() == ["positive"]  # the labeler's actual answer
+    assert review.locator("#wb-count").inner_text().endswith("waiting for review")
     screenshot(review, "review")
     review.keyboard.press("a")
     wait_ready(review, review.evaluate("window.assayWorkbench.current() && window.assayWorkbench.current().assignment.id") or "x")

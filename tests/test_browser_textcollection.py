@@ -143,6 +143,18 @@ def test_textcollection_every_field_type_by_keys_and_drag(web_server, web_client
     assert "places are taken" in top2.locator(".tc-field-error").inner_text()
     assert _ranked(page, "top2") == ["ramen", "edamame"]
 
+    # Tab from the last stop of the last field comes round to the first field (focus never
+    # leaves the form, so typing never lands outside it); Shift+Tab goes back round
+    page.evaluate("""() => { const stops = [...document.querySelectorAll('#wb-task .tool input, #wb-task .tool textarea, '
+        + '#wb-task .tool select, #wb-task .tool button, #wb-task .tool [tabindex="0"]')].filter(n => !n.disabled && n.getClientRects().length);
+        stops[stops.length - 1].focus(); }""")
+    assert page.evaluate("document.activeElement.closest('.tc-field').dataset.field") == "top2"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.dataset.field") == "sentiment"
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.closest('.tc-field').dataset.field") == "top2"
+    assert "moves on to the next field by itself" in page.locator(".tc-keys").inner_text()
+
     # min_characters and the number's max are enforced before anything is sent
     assert "“One-sentence summary” needs at least 20 characters (has 11)" in _error_after_enter(page)
     assert page.evaluate("document.activeElement.closest('.tc-field').dataset.field") == "summary"

@@ -4,7 +4,10 @@ the database of a real server."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import signal
 import subprocess
 import sys
 import uuid
@@ -14,6 +17,7 @@ import pytest
 from scaleapi.exceptions import ScaleException
 from scaleapi.tasks import TaskType
 
+import assay
 from tests.db_access import query
 
 LIVE_RE = re.compile(r"^live_[0-9a-f]{32}$")
@@ -39,7 +43,7 @@ def me(server, key: str) -> dict:
 def cli_org(server):
     """A new organization made by `keys create`, with (name, live stdout, test stdout)."""
     org = f"cli-{uuid.uuid4().hex[:8]}"
-    live = server.cli("keys", "create", "--org", org)
+    live = server.cli("keys", "create", "--org", org, "--create-org")
     test = server.cli("keys", "create", "--org", org, "--test")
     return org, live.stdout, test.stdout
 
@@ -131,6 +135,69 @@ def test_users_create_validates_role_email_and_duplicates(server, cli_org, uniq)
     assert not LIVE_RE.match(missing.stdout.strip())
 
 
+def test_keys_and_users_create_refuse_an_unknown_org_unless_create_org(server, uniq):
+    org = f"typo-{uniq}"
+    refused = server.cli("keys", "create", "--org", org, check=False)
+    assert refused.returncode != 0 and not refused.stdout.strip()
+    assert f"no organization named '{org}'" in flat(refused.stderr) and "--create-org" in flat(refused.stderr)
+    refused = server.cli("users", "create", f"u-{uniq}@example.com", "--role", "annotator", "--org", org, check=False)
+    assert refused.returncode != 0 and "--create-org" in flat(refused.stderr)
+    assert query(server, "SELECT count(*) FROM organizations WHERE name = ?", (org,)) == [(0,)]
+    key = server.cli("keys", "create", "--org", org, "--create-org").stdout.strip()
+    assert LIVE_RE.match(key) and me(server, key)["organization"]["name"] == org
+    # an organization that exists needs no flag, and --create-org does not make a second one
+    assert LIVE_RE.match(server.cli("keys", "create", "--org", org).stdout.strip())
+    assert LIVE_RE.match(server.cli("keys", "create", "--org", org, "--create-org").stdout.strip())
+    assert query(server, "SELECT count(*) FROM organizations WHERE name = ?", (org,)) == [(1,)]
+
+
+def _signs_in(server, email: str, password: str) -> bool:
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        page = http.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+        r = http.post("/login", data={"email": email, "password": password, "csrf_token": token, "next": "/"})
+        return r.status_code == 303 and "assay_session" in http.cookies
+
+
+def test_users_list_set_password_deactivate_and_reactivate(server, cli_org, uniq):
+    org = cli_org[0]
+    email = f"ann-{uniq}@example.com"
+    server.cli("users", "create", email, "--role", "annotator", "--org", org, "--password", "first password", "--name", "Ann")
+    rows = [line.split("\t") for line in server.cli("users", "list", "--org", org).stdout.splitlines()]
+    assert rows[0] == ["id", "email", "name", "role", "active"]
+    assert [r[1:] for r in rows if r[1] == email] == [[email, "Ann", "annotator", "yes"]]
+    assert _signs_in(server, email, "first password")
+    changed = server.cli("users", "set-password", email.upper(), "--org", org, "--password", "second password")
+    assert "sessions are ended" in flat(changed.stderr)
+    assert not _signs_in(server, email, "first password") and _signs_in(server, email, "second password")
+    short = server.cli("users", "set-password", email, "--org", org, "--password", "short", check=False)
+    assert short.returncode != 0 and "password" in flat(short.stderr)
+    ghost = server.cli("users", "set-password", f"ghost-{uniq}@example.com", "--org", org, "--password", "long enough", check=False)
+    assert ghost.returncode != 0 and "no user" in flat(ghost.stderr)
+    # deactivated: no sign-in, not listed unless --all, and deactivating twice says so
+    server.cli("users", "deactivate", email, "--org", org)
+    assert not _signs_in(server, email, "second password")
+    assert email not in server.cli("users", "list", "--org", org).stdout
+    assert f"{email}\tAnn\tannotator\tno" in server.cli("users", "list", "--org", org, "--all").stdout
+    again = server.cli("users", "deactivate", email, "--org", org, check=False)
+    assert again.returncode != 0 and "already deactivated" in flat(again.stderr)
+    server.cli("users", "reactivate", email, "--org", org)
+    assert _signs_in(server, email, "second password")
+    actions = [json.loads(line)["action"] for line in server.cli("audit", "--org", org, "--action", "user").stdout.splitlines()]
+    assert actions.count("user.update") == 2 and actions.count("user.password") == 1
+    unknown = server.cli("users", "list", "--org", f"nope-{uniq}", check=False)
+    assert unknown.returncode != 0 and "no organization" in flat(unknown.stderr)
+
+
+def test_version_and_flags_in_help(server):
+    version = server.cli("--version")
+    assert version.stdout.strip() == f"assay {assay.__version__}" and re.fullmatch(r"assay \d+\.\d+\.\d+\S*", version.stdout.strip())
+    for command in (["--help"], ["keys", "create", "--help"], ["export", "--help"]):
+        text = server.cli(*command).stdout
+        assert "<bool>" not in text and "--help" in text
+    assert "<str>" in server.cli("keys", "create", "--help").stdout  # options with a value keep their type
+
+
 def test_annotator_key_cannot_use_the_task_api(server, cli_org, uniq):
     org = cli_org[0]
     email = f"annot-{uniq}@example.com"
@@ -186,6 +253,31 @@ def test_demo_creates_projects_once(server, uniq):
     assert not {p.name for p in projects} & {p.name for p in server.client().get_projects()}
 
 
+def test_serve_logs_migrations_once_and_stops_cleanly_on_ctrl_c(tmp_path):
+    """`make run` is `assay serve`: Alembic's lines appear once (the first start migrates,
+    the app's startup finds the database at head in the same process), and Ctrl-C
+    (SIGINT) shuts the server down with exit code 0 and no traceback."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSAY_")}
+    env.update({"ASSAY_DEMO": "false", "ASSAY_DATA_DIR": str(tmp_path / "data")})
+    proc = subprocess.Popen([sys.executable, "-m", "assay", "serve", "--port", "0"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    lines = []
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if "Application startup complete" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    log = "".join(lines) + rest
+    assert proc.returncode == 0, log[-2000:]
+    assert log.count("Context impl") == 1 and log.count("Running upgrade  -> 0001") == 1, log[-3000:]
+    assert "Traceback" not in log and "KeyboardInterrupt" not in log and "Finished server process" in log
+
+
 def test_first_start_prints_working_credentials(server_factory):
     srv = server_factory()
     log = srv.log_path.read_text()
@@ -214,10 +306,6 @@ def test_first_start_prints_working_credentials(server_factory):
 
 
 def test_projects_policy_shows_and_changes_the_quality_policy(server, client, uniq):
-    import json
-
-    from scaleapi.tasks import TaskType
-
     name = f"cli policy {uniq}"
     client.create_project(project_name=name, task_type=TaskType.Categorization, params={"instruction": "x"})
     shown = json.loads(server.cli("projects", "policy", name, "--org", "default").stdout)

@@ -75,8 +75,8 @@ def bootstrap() -> FirstRun | None:
         first = FirstRun(org.name, admin.email, password, live.key, test.key)
         principal = principal_for(admin, org)
     if settings.demo:
-        create_demo(principal)
         first.labeler_password = secrets.token_urlsafe(9)
+        create_demo(principal, first.labeler_password)
         first.labelers = _demo_labelers(principal, first.labeler_password)
     return first
 

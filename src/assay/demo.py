@@ -7,12 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import math
+import secrets
 from pathlib import Path
 
 from PIL import Image, ImageDraw
 
 from assay.auth.principals import Principal
 from assay.db import get_db
+from assay.demo_history import simulate_week
 from assay.errors import Conflict
 from assay.files import service as files
 from assay.projects import service as projects
@@ -145,8 +147,9 @@ def _vision_demo(principal: Principal, counts: dict[str, int]) -> None:
         counts["videoannotation"] = 1
 
 
-def create_demo(principal: Principal) -> dict[str, int]:
-    """Create the demo projects and tasks in the principal's organization."""
+def create_demo(principal: Principal, password: str | None = None) -> dict[str, int]:
+    """Create the demo projects and tasks in the principal's organization, and a week of
+    simulated history (demo_history.py) whose labelers sign in with `password`."""
     db = get_db()
     counts: dict[str, int] = {}
     specs = [
@@ -191,4 +194,6 @@ def create_demo(principal: Principal) -> dict[str, int]:
             })
         counts["chat"] = len(PROMPTS)
     _vision_demo(principal, counts)
+    history = simulate_week(principal, password or secrets.token_urlsafe(12))
+    counts["simulated labels"] = history["labels"]
     return counts

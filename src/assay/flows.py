@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from assay.audit.service import AuditFilter, page_of_events
 from assay.auth.principals import Principal
 from assay.authz import authorize
 from assay.backends.schemas import ChatTurnBody
@@ -18,6 +19,7 @@ from assay.backends.service.settings import get_model
 from assay.errors import field_error
 from assay.files import service as files
 from assay.insights.service import progress, slices, trends
+from assay.orgs.models import Role
 from assay.projects.models import Project
 from assay.projects.service import get_project_by_id, list_projects, project_json, settings_json, staffing_json
 from assay.queue.models import Assignment
@@ -28,9 +30,10 @@ from assay.queue.service.access import task_project_access
 from assay.queue.service.leases import own_assignment
 from assay.queue.service.membership import members_json
 from assay.queue.service.submit import answer_directly
+from assay.queue.service.workbench import read_only_view
 from assay.tasks.models import Task, TaskKind
+from assay.tasks.service import detail, listing
 from assay.tasks.service import imports as task_imports
-from assay.tasks.service import listing
 from assay.tasks.service.create import create_tasks_bulk
 
 
@@ -79,6 +82,29 @@ def slice_data(session: Session, project: Project, query) -> dict[str, Any]:
     else:
         report = None
     return {"project": _brief(project), "metadata_keys": keys, "report": report}
+
+
+def task_page(session: Session, principal: Principal, task: Task) -> dict[str, Any]:
+    """One task for its page and JSON twin: everything people did on it (tasks), its
+    audit-log entries in the history (audit), and the read-only tool's view with every
+    answer the caller may see, the consolidated one first (queue)."""
+    out = detail.task_detail(session, principal, task)
+    responses: dict[str, Any] = {}
+    if out.get("consolidated"):
+        responses["consolidated"] = out["consolidated"]["response"]
+    for answer in out["answers"]:
+        responses[f"answer-{answer['id']}"] = answer["response"]
+    out["tool"] = read_only_view(session, task.id, responses)
+    events = [] if principal.role == Role.ANNOTATOR else page_of_events(session, principal.org_id, AuditFilter(target_id=task.public_id),
+                                                                         limit=200)[0]
+    out["history"] = sorted(out["history"] + [
+        {"at": e["at"], "what": e["action"], "who": e["actor"], "detail": _audit_detail(e["details"])}
+        for e in events if e["target_type"] == "task"], key=lambda e: (e["at"] or "", e["what"] == out["status"]))  # the end last
+    return out
+
+
+def _audit_detail(details: dict[str, Any]) -> str | None:
+    return ", ".join(f"{k}: {v}" for k, v in details.items() if not isinstance(v, (list, dict))) or None
 
 
 def _brief(project: Project) -> dict[str, Any]:

@@ -18,8 +18,14 @@ def alembic_config() -> Config:
     return cfg
 
 
+_UPGRADED: set[str] = set()  # databases this process has migrated (serve: first start, then the app's startup)
+
+
 def upgrade() -> None:
     db = get_db()
+    url = db.engine.url.render_as_string(hide_password=False)
+    if url in _UPGRADED:
+        return  # already at head in this process: Alembic's log is printed once
     cfg = alembic_config()
     with db.engine.connect() as conn:
         if db.is_sqlite:
@@ -39,3 +45,4 @@ def upgrade() -> None:
         finally:
             if db.is_sqlite:
                 conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+    _UPGRADED.add(url)

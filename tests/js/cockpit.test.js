@@ -42,3 +42,25 @@ test('a break is suggested after a continuous stretch, and a pause resets it', (
   assert.equal(clock.worked(60 * min), 0); // a 9-minute gap: a new stretch
   assert.equal(new BreakClock(0).worked(10 ** 9), 0); // 0: never
 });
+
+test('the count line: done and left from the server, plus submissions since they were read', async () => {
+  const { progressText, SKIP_REASONS } = await import('../../src/assay/pages/static/js/workbench/progress.js');
+  assert.equal(progressText({ done: 3, left: 10 }, 'label'), '3 done · 10 more left');
+  assert.equal(progressText({ done: 3, left: 10 }, 'label', 1), '4 done · 10 more left');
+  assert.equal(progressText({ done: 0, left: -1 }, 'label'), '0 done · 0 more left');
+  assert.equal(progressText({ waiting: 5 }, 'review', 2), '3 waiting for review');
+  assert.equal(progressText({ waiting: 1 }, 'review', 4), '0 waiting for review');
+  assert.equal(progressText(undefined, 'label'), '');
+  assert.ok(SKIP_REASONS.length >= 3 && SKIP_REASONS.every((r) => typeof r === 'string' && r.length > 5));
+});
+
+test("the reviewer's list shows each labeler's actual answer in one line", async () => {
+  const { answerSummary } = await import('../../src/assay/pages/static/js/workbench/answers.js');
+  assert.equal(answerSummary({ category: 'positive' }), 'positive');
+  assert.equal(answerSummary({ category: ['a', 'b'] }), 'a, b');
+  assert.equal(answerSummary({ annotations: [{ label: 'PER' }, { label: 'PER' }, { label: 'LOC' }] }), '3 annotations: 2 × PER, 1 × LOC');
+  assert.equal(answerSummary({ annotations: [] }), '0 annotations');
+  assert.equal(answerSummary({ text: 'x'.repeat(300) }, 20).length, 20);
+  assert.equal(answerSummary(null), '—');
+  assert.equal(answerSummary('<b>hi</b>'), '<b>hi</b>'); // shown as text by the caller
+});

@@ -11,7 +11,7 @@ const JS = resolve(dirname(fileURLToPath(import.meta.url)), '../../src/assay/pag
 
 // state.js and *-state.js anywhere, and these by name
 const NAMED = ['workbench/keys.js', 'workbench/history.js', 'workbench/queue.js', 'tools/namedentityrecognition/editing.js',
-  'tools/textcollection/values.js', 'workbench/wellbeing.js', 'taskbrowser/bulk.js'];
+  'tools/textcollection/values.js', 'workbench/wellbeing.js', 'taskbrowser/bulk.js', 'workbench/progress.js', 'workbench/answers.js'];
 
 function allModules(dir = JS) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? allModules(join(dir, e.name)) : e.name.endsWith('.js') ? [join(dir, e.name)] : []));

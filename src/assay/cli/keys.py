@@ -19,7 +19,8 @@ app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True
 
 @app.command("create")
 def keys_create(
-    org: str = typer.Option("demo", "--org", help="Organization name (created if it does not exist)."),
+    org: str = typer.Option("demo", "--org", help="Organization name (it must exist unless --create-org)."),
+    create_org: bool = typer.Option(False, "--create-org", help="Create the organization when there is none of that name."),
     test: bool = typer.Option(False, "--test", help="Make a test-mode key (tasks auto-complete)."),
     email: str = typer.Option("", help="User the key belongs to (default: the organization's admin)."),
 ) -> None:
@@ -27,7 +28,7 @@ def keys_create(
     ready()
     try:
         with get_db().write() as session:
-            organization = orgs.get_or_create_org(session, org)
+            organization = organization_named(session, org, create=create_org)
             if email:
                 user = session.scalar(select(User).where(User.email == email.lower(), User.org_id == organization.id))
                 if user is None:

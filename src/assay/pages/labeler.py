@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from assay import flows
 from assay.auth.principals import Principal
 from assay.authz import authorize
 from assay.config import get_settings
@@ -58,5 +59,6 @@ def task_page(request: Request, principal: Principal, task_id: str):
     with get_db().read() as session:
         task = detail.load_task(session, principal, task_id)
         authorize(principal, TaskPolicy.read_detail(*detail.access_facts(session, principal, task)))
-        data = detail.task_detail(session, principal, task)
-    return render("task.html", request, task=data)
+        data = flows.task_page(session, principal, task)
+    tool_css = (HERE / "static" / "css" / "tools" / f"{task.type}.css").exists()
+    return render("task.html", request, task=data, type_title=get_plugin(task.type).title, tool_css=tool_css)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assay.db import Base, BigIntPK, JSONType, utcnow
@@ -11,7 +11,7 @@ from assay.db import Base, BigIntPK, JSONType, utcnow
 # than the params its tasks are created with.
 PROJECT_ONLY_PARAMS = frozenset({"instruction", "labels_per_task", "max_labels", "target_confidence", "review_fraction", "review_below",
                                  "aggregation", "gold_rate", "qualification_size", "pause_below", "pipeline", "consensus_attempts",
-                                 "required_skill", "required_skill_level", "content_warning"})
+                                 "required_skill", "required_skill_level", "content_warning", "route_by_accuracy"})
 
 
 class Project(Base):
@@ -47,6 +47,8 @@ class Project(Base):
     # else the one-coin model weighted by each labeler's record), vote shares, or a truth
     # model fitted in the background (truth/).
     aggregation: Mapped[str] = mapped_column(String(30), default="auto", server_default="auto")
+    # Routing: the most accurate people available get the least certain tasks first.
+    route_by_accuracy: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -29,6 +29,7 @@ class QualityPolicy(RequestBody):
     qualification_size: Annotated[int, Field(ge=0, le=100, description="Gold items a labeler answers before real work.")] = 0
     pause_below: Annotated[float, Field(ge=0.05, le=0.99, description="Gold accuracy below which a labeler is paused.")] | None = None
     aggregation: Aggregation = "auto"
+    route_by_accuracy: bool = Field(False, description="Serve the least certain tasks (waiting for another label) to the most accurate people available first.")
 
 
 class ProjectSettingsBody(QualityPolicy):

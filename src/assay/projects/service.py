@@ -152,6 +152,7 @@ def project_json(project: Project) -> dict[str, Any]:
         "pause_below": project.pause_below,
         "review_below": project.review_below,
         "aggregation": project.aggregation,
+        "route_by_accuracy": project.route_by_accuracy,
     }
 
 

@@ -37,7 +37,9 @@ def _claim(principal: Principal, project_id: str, kind: str, holding: list[str])
     with get_db().write() as session:
         project = access.project_access(session, principal, project_id)
         authorize(principal, QueuePolicy.label(project) if kind == AssignmentKind.LABEL else QueuePolicy.review(project))
-        return claim.claim(session, principal, project, kind, holding)
+        out = claim.claim(session, principal, project, kind, holding)
+        session.flush()
+        return {**out, "progress": workbench.progress(session, principal, project.id, kind)}
 
 
 @native.post("/projects/{project_id}/next")

@@ -142,44 +142,61 @@ UPDATE tasks SET open_slots = open_slots - 1 WHERE id = (
     AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id AND a.user_id = :user_id AND a.kind = 'label')
     AND (t.reserved_for IS NULL OR t.reserved_for = :user_id) {flagged}
     AND (t.required_skill IS NULL OR EXISTS (SELECT 1 FROM user_skills s
-         WHERE s.user_id = :user_id AND s.name = t.required_skill AND s.level >= t.required_level))
-  ORDER BY t.queue_rank, t.id LIMIT 1 {lock}
+         WHERE s.user_id = :user_id AND s.name = t.required_skill AND s.level >= t.required_level)) {uncertain}
+  ORDER BY {order} LIMIT 1 {lock}
 ) AND open_slots > 0 RETURNING id
 """
+# routing by accuracy (projects.route_by_accuracy): the least certain tasks (those with an
+# interim consensus confidence, waiting for another label) first, lowest confidence first;
+# or, for the less accurate people, tasks without one first
+_PREFER = {
+    None: ("", "t.queue_rank, t.id"),
+    "uncertain": ("AND t.confidence IS NOT NULL", "t.confidence, t.queue_rank, t.id"),
+    "certain": ("AND t.confidence IS NULL", "t.queue_rank, t.id"),
+}
 _REVIEW_CLAIM = """
 UPDATE tasks SET review_state = 'leased' WHERE id = (
   SELECT t.id FROM tasks t
   WHERE t.project_id = :project_id AND t.status = 'pending' AND t.review_state = 'waiting'
     AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id AND a.user_id = :user_id AND a.kind = 'label')
     {flagged}
-  ORDER BY t.queue_rank, t.id LIMIT 1 {lock}
+  ORDER BY {order} LIMIT 1 {lock}
 ) AND review_state = 'waiting' RETURNING id
 """
-_CLAIMS: dict[tuple[str, bool, bool], Any] = {}
+_CLAIMS: dict[tuple[str, bool, bool, str | None], Any] = {}
 _TAKE_SLOT = update(T).where(T.c.id == bindparam("t"), T.c.open_slots > 0).values(open_slots=T.c.open_slots - 1)
 _RELEASE_SLOT = update(T).where(T.c.id == bindparam("t"), T.c.status == TaskStatus.PENDING, T.c.kind == TaskKind.TASK).values(
     open_slots=T.c.open_slots + 1)
 _RELEASE_REVIEW = update(T).where(T.c.id == bindparam("t"), T.c.review_state == ReviewState.LEASED).values(review_state=ReviewState.WAITING)
 
 
-def _claim_sql(template: str, session: Session, flagged: bool) -> Any:
+def _claim_sql(template: str, session: Session, flagged: bool, prefer: str | None = None) -> Any:
     pg = session.get_bind().dialect.name == "postgresql"
-    stmt = _CLAIMS.get((template, pg, flagged))
+    stmt = _CLAIMS.get((template, pg, flagged, prefer))
     if stmt is None:
         # literals, not parameters, so SQLite matches the partial queue index
-        stmt = _CLAIMS[(template, pg, flagged)] = text(template.format(
+        uncertain, order = _PREFER[prefer]
+        stmt = _CLAIMS[(template, pg, flagged, prefer)] = text(template.format(
             false="false" if pg else "0", lock="FOR UPDATE OF t SKIP LOCKED" if pg else "",
-            flagged="" if flagged else "AND t.content_warning IS NULL"))
+            flagged="" if flagged else "AND t.content_warning IS NULL", uncertain=uncertain, order=order))
     return stmt
 
 
-def claim_slot(session: Session, project_id: int, user_id: int, kind: str, *, flagged: bool = True) -> int | None:
+def claim_slot(session: Session, project_id: int, user_id: int, kind: str, *, flagged: bool = True, prefer: str | None = None) -> int | None:
     """Take one label slot (or the review) of the project's first task in queue order that
     this person has not labeled, may take (reserved for nobody else, their skills meet its
     requirement) and, with `flagged` False, carries no content warning; the task's id,
-    or None when there is none."""
+    or None when there is none. `prefer` ("uncertain" or "certain", labels only) looks
+    first among the tasks with an interim confidence (least certain first) or among those
+    without one, then anywhere in queue order."""
     template = _LABEL_CLAIM if kind == AssignmentKind.LABEL else _REVIEW_CLAIM
-    return session.connection().execute(_claim_sql(template, session, flagged), {"project_id": project_id, "user_id": user_id}).scalar()
+    args = {"project_id": project_id, "user_id": user_id}
+    conn = session.connection()
+    if prefer is not None and kind == AssignmentKind.LABEL:
+        found = conn.execute(_claim_sql(template, session, flagged, prefer), args).scalar()
+        if found is not None:
+            return found
+    return conn.execute(_claim_sql(template, session, flagged), args).scalar()
 
 
 def take_slot(session: Session, task: Task) -> bool:

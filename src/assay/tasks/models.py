@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, text
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, SmallInteger, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assay.db import Base, BigIntPK, JSONType, utcnow
@@ -103,6 +103,9 @@ class Task(Base):
     review_state: Mapped[str | None] = mapped_column(String(10), nullable=True)
     # How the response was consolidated: {confidence, labels, method, agreeing}.
     quality: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
+    # quality["confidence"] as a column (indexed with the project): the browser's filter and
+    # sort, the claim's "least certain first"; written with `quality` (lifecycle.set_quality)
+    confidence: Mapped[float | None] = mapped_column(nullable=True)
     # task: customer work; evaluation: hidden gold item (scores labelers); training:
     # practice item shown first, with feedback. Gold items never complete or call back.
     kind: Mapped[str] = mapped_column(String(12), default="task", server_default="task")
@@ -132,6 +135,14 @@ class Task(Base):
             "ix_tasks_label_queue", "project_id", "queue_rank", "id",
             sqlite_where=text("status = 'pending' AND open_slots > 0 AND is_test = 0"),
             postgresql_where=text("status = 'pending' AND open_slots > 0 AND is_test = false"),
+        ),
+        # the browser's confidence filter and sort within a project
+        Index("ix_tasks_project_confidence", "project_id", "confidence"),
+        # routing by accuracy: open tasks with an interim confidence (waiting for another label)
+        Index(
+            "ix_tasks_uncertain_queue", "project_id", "confidence", "queue_rank", "id",
+            sqlite_where=text("status = 'pending' AND open_slots > 0 AND is_test = 0 AND confidence IS NOT NULL"),
+            postgresql_where=text("status = 'pending' AND open_slots > 0 AND is_test = false AND confidence IS NOT NULL"),
         ),
         # gold items of a project (few): the queue looks here before the label queue
         Index("ix_tasks_gold", "project_id", "kind", "id", sqlite_where=text("kind <> 'task'"), postgresql_where=text("kind <> 'task'")),
@@ -236,3 +247,10 @@ class ActivityRollup(Base):
     flagged: Mapped[int] = mapped_column(Integer, default=0)  # answers to tasks with a content warning
 
     __table_args__ = (Index("ix_activity_rollups_org_day", "org_id", "day"), Index("ix_activity_rollups_user_day", "user_id", "day"))
+
+
+@event.listens_for(Task.quality, "set")
+def _confidence_follows_quality(task: Task, value, _old, _initiator) -> None:
+    """`confidence` is always quality["confidence"] (a number), whoever sets `quality`."""
+    confidence = value.get("confidence") if isinstance(value, dict) else None
+    task.confidence = float(confidence) if isinstance(confidence, (int, float)) and not isinstance(confidence, bool) else None

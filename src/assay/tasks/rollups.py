@@ -18,6 +18,18 @@ _DELTAS = "activity_rollup_deltas"
 PROJECT = 0  # the user_id of a project's own row (completions)
 
 
+def date_back(session, when) -> None:
+    """Date what this transaction has added so far to the hour of `when` instead of now
+    (the demo's simulated week of history; nothing else moves time)."""
+    pending = session.info.get(_DELTAS) or {}
+    moved: dict = {}
+    for (org_id, project_id, user_id, _, _), row in pending.items():
+        target = moved.setdefault((org_id, project_id, user_id, when.date(), when.hour), dict.fromkeys(METRICS, 0))
+        for name, value in row.items():
+            target[name] += value
+    session.info[_DELTAS] = moved
+
+
 def annotations_in(response: Any) -> int:
     """How many labels an answer holds: its shapes/spans/… when it lists them, else 1."""
     if isinstance(response, dict):

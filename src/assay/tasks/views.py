@@ -187,12 +187,13 @@ async def bulk_action(body: BulkActionBody, principal: Principal = Depends(authe
 
 @native.get("/tasks/{task_id}")
 async def task_detail(task_id: str, principal: Principal = Depends(authenticate)):
-    """One task with per-annotator answers, reviews and assignments (JSON twin of /view/task/{id})."""
+    """One task with per-annotator answers, the consolidated one, reviews, assignments, history and the
+    read-only tool's view (JSON twin of /view/task/{id})."""
     def run():
         with get_db().read() as session:
             task = detail.load_task(session, principal, task_id)
             authorize(principal, TaskPolicy.read_detail(*detail.access_facts(session, principal, task)))
-            return detail.task_detail(session, principal, task)
+            return flows.task_page(session, principal, task)
     return JSON(await run_db(run))
 
 

@@ -19,7 +19,7 @@ P = Project.__table__
 M = ProjectMember.__table__
 _COLUMNS = (
     P.c.id, P.c.public_id, P.c.name, P.c.type, P.c.param_history, P.c.review_fraction, P.c.gold_rate, P.c.qualification_size,
-    P.c.pause_below,
+    P.c.pause_below, P.c.route_by_accuracy,
     select(M.c.user_id).where(M.c.project_id == P.c.id, M.c.user_id == bindparam("u")).exists().label("is_member"),
     select(M.c.paused_reason).where(M.c.project_id == P.c.id, M.c.user_id == bindparam("u"), M.c.paused_at.is_not(None))
     .scalar_subquery().label("paused_reason"),

@@ -15,7 +15,7 @@ from assay.orgs.models import Role
 from assay.queue.models import Assignment, AssignmentKind, AssignmentStatus
 from assay.queue.service.access import GOLD_ANSWERED, GOLD_CANDIDATE
 from assay.queue.service.leases import MAX_HELD, lease_until, sweep_expired
-from assay.queue.service.routing import routing
+from assay.queue.service.routing import prefer, routing
 from assay.queue.service.workbench import view
 from assay.tasks import lifecycle
 from assay.tasks.models import TaskKind
@@ -51,7 +51,8 @@ def claim(session: Session, principal: Principal, project, kind: str, holding: l
         route = routing(session, principal.user_id, project)
         if route.refused and kind == AssignmentKind.LABEL:
             return {"assignment": None, "task": None, "reason": route.refused}
-        task_id = lifecycle.claim_slot(session, project.id, principal.user_id, kind, flagged=route.flagged_ok)
+        order = prefer(session, project.id, principal.user_id) if kind == AssignmentKind.LABEL and project.route_by_accuracy else None
+        task_id = lifecycle.claim_slot(session, project.id, principal.user_id, kind, flagged=route.flagged_ok, prefer=order)
         if task_id is None:
             return {"assignment": None, "task": None, "reason": _nothing_left(kind, route)}
     return view(session, _lease(session, principal, project, task_id, kind))

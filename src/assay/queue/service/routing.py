@@ -1,10 +1,12 @@
 """Who may be served what, beyond membership: a project's skill requirement (tasks carry
-their own, checked inside the claim statement), and flagged content — never for people
-who opted out, and only up to their daily exposure budget."""
+their own, checked inside the claim statement), flagged content — never for people
+who opted out, and only up to their daily exposure budget — and, where the project routes
+by accuracy, which tasks a person is offered first."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
@@ -14,12 +16,19 @@ from assay.db import utcnow
 from assay.orgs.models import User
 from assay.people.models import UserSkill
 from assay.projects.models import Project
-from assay.tasks.models import ActivityRollup
+from assay.queue.models import Assignment, AssignmentKind, ProjectMember
+from assay.tasks.consolidation import labeler_accuracy
+from assay.tasks.models import ActivityRollup, LabelerStats
 
 R = ActivityRollup.__table__
 _SKILL = select(UserSkill.level).where(UserSkill.user_id == bindparam("u"), UserSkill.name == bindparam("n"))
 _SEEN_TODAY = select(func.coalesce(func.sum(R.c.flagged), 0)).where(R.c.user_id == bindparam("u"), R.c.day == bindparam("d"))
 _PERSON = select(User.avoid_flagged, User.exposure_budget).where(User.id == bindparam("u"))
+_AVAILABLE = (select(Assignment.user_id).join(ProjectMember, (ProjectMember.project_id == Assignment.project_id)
+                                              & (ProjectMember.user_id == Assignment.user_id) & ProjectMember.paused_at.is_(None))
+              .where(Assignment.project_id == bindparam("p"), Assignment.kind == AssignmentKind.LABEL, Assignment.updated_at >= bindparam("since"))
+              .distinct())
+_STATS = select(LabelerStats).where(LabelerStats.project_id == bindparam("p"), LabelerStats.user_id.in_(bindparam("users", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,23 @@ def requirement(params: dict) -> tuple[str, int] | None:
         return None
     level = params.get("required_skill_level")
     return name, level if isinstance(level, int) and level > 0 else 1
+
+
+AVAILABLE_MINUTES = 30  # someone who took or submitted work this recently is available
+
+
+def prefer(session: Session, project_id: int, user_id: int) -> str:
+    """Routing by accuracy (projects.route_by_accuracy): "uncertain" when this person is in
+    the more accurate half of the people available now (members who took or submitted a
+    task of the project in the last AVAILABLE_MINUTES, and this person), else "certain".
+    Accuracy is each person's record in the project (gold first, else agreement)."""
+    conn = session.connection()
+    since = utcnow() - timedelta(minutes=AVAILABLE_MINUTES)
+    people = {user_id, *conn.execute(_AVAILABLE, {"p": project_id, "since": since}).scalars()}
+    stats = {row.user_id: row for row in conn.execute(_STATS, {"p": project_id, "users": list(people)})}
+    accuracy = {u: labeler_accuracy(stats.get(u)) for u in people}
+    ranked = sorted(accuracy.values(), reverse=True)
+    return "uncertain" if accuracy[user_id] >= ranked[(len(ranked) - 1) // 2] else "certain"
 
 
 def exposure_today(session: Session, user_id: int) -> int:

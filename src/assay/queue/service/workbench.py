@@ -59,13 +59,7 @@ def view(session: Session, assignment) -> dict[str, Any]:
             "id": assignment["public_id"], "kind": assignment["kind"], "status": assignment["status"],
             "expires_at": iso(assignment["expires_at"]), "review_comment": assignment["review_comment"],
         },
-        "task": {
-            "task_id": row["public_id"], "type": row["type"], "status": row["status"], "practice": row["kind"] == TaskKind.TRAINING,
-            "params": _signed_files(get_plugin(row["type"]).workbench_params(params), row["org_public_id"]), "hypothesis": hypothesis,
-            "instruction_html": markdown.render(_own_instruction(row["instruction"], history)), "metadata": row["metadata"] or {},
-            "content_warning": row["content_warning"],
-            "flagged_content": get_plugin(row["type"]).flags_content(params),
-        },
+        "task": {**_tool_task(row), "hypothesis": hypothesis},
         "project": {"id": row["project_public_id"], "name": row["project_name"], "guidelines_html": markdown.render(_guidelines(history))},
         "previous_response": None,
     }
@@ -78,6 +72,28 @@ def view(session: Session, assignment) -> dict[str, Any]:
     for answer in out.get("answers") or []:
         answer["response"] = _signed_files(answer["response"], row["org_public_id"])
     return out
+
+
+def _tool_task(row) -> dict[str, Any]:
+    """The task as its tool sees it (one row of _VIEW)."""
+    params = row["params"] or {}
+    return {
+        "task_id": row["public_id"], "type": row["type"], "status": row["status"], "practice": row["kind"] == TaskKind.TRAINING,
+        "params": _signed_files(get_plugin(row["type"]).workbench_params(params), row["org_public_id"]),
+        "instruction_html": markdown.render(_own_instruction(row["instruction"], row["param_history"] or [])), "metadata": row["metadata"] or {},
+        "content_warning": row["content_warning"], "flagged_content": get_plugin(row["type"]).flags_content(params),
+    }
+
+
+def read_only_view(session: Session, task_id: int, responses: dict[str, Any]) -> dict[str, Any]:
+    """The task page's tool, read-only: the task as its tool sees it, the project's
+    instructions, and the given answers (name → response) with their files signed."""
+    row = session.connection().execute(_VIEW, {"t": task_id}).mappings().one()
+    return {
+        "task": {**_tool_task(row), "hypothesis": None}, "has_tool": tool_available(row["type"]),
+        "guidelines_html": markdown.render(_guidelines(row["param_history"] or [])),
+        "responses": {name: _signed_files(response, row["org_public_id"]) for name, response in responses.items()},
+    }
 
 
 def _review_view(session: Session, task_id: int) -> dict[str, Any]:
@@ -146,17 +162,36 @@ def project_summaries(session: Session, principal: Principal) -> list[dict[str, 
     out = []
     for project in projects:
         available = conn.execute(available_sql, {"p": project.id, "u": principal.user_id}).scalar()
-        mine = dict(conn.execute(select(A.c.status, func.count()).where(A.c.project_id == project.id, A.c.user_id == principal.user_id,
-                                                                         A.c.kind == AssignmentKind.LABEL).group_by(A.c.status)).all())
+        mine = _mine(conn, project.id, principal.user_id)
         summary = {
-            "id": project.public_id, "name": project.name, "type": project.type, "available": int(available),
+            "id": project.public_id, "name": project.name, "type": project.type, "type_title": get_plugin(project.type).title,
+            "available": int(available),
             "rework": int(mine.get("rework", 0)), "submitted": int(mine.get("submitted", 0)), "skipped": int(mine.get("skipped", 0)),
             "review_waiting": None, "workbench_tool": tool_available(project.type),
         }
         if principal.role in REVIEWER_ROLES:
-            summary["review_waiting"] = int(conn.execute(
-                select(func.count()).select_from(T).where(T.c.project_id == project.id, T.c.status == TaskStatus.PENDING,
-                                                          T.c.review_state == ReviewState.WAITING)
-            ).scalar())
+            summary["review_waiting"] = _review_waiting(conn, project.id)
         out.append(summary)
     return out
+
+
+def _mine(conn, project_id: int, user_id: int) -> dict[str, int]:
+    return dict(conn.execute(select(A.c.status, func.count()).where(A.c.project_id == project_id, A.c.user_id == user_id,
+                                                                    A.c.kind == AssignmentKind.LABEL).group_by(A.c.status)).all())
+
+
+def _review_waiting(conn, project_id: int) -> int:
+    return int(conn.execute(select(func.count()).select_from(T).where(
+        T.c.project_id == project_id, T.c.status == TaskStatus.PENDING, T.c.review_state == ReviewState.WAITING)).scalar())
+
+
+def progress(session: Session, principal: Principal, project_id: int, kind: str) -> dict[str, int]:
+    """The workbench's "x done · y left" for the caller, from the database (so a reload
+    keeps it): labeling: their submissions and the tasks they could still take; review:
+    the tasks waiting for a reviewer."""
+    conn = session.connection()
+    if kind == AssignmentKind.REVIEW:
+        return {"waiting": _review_waiting(conn, project_id)}
+    available_sql = text(_AVAILABLE.format(false="false" if conn.dialect.name == "postgresql" else "0"))
+    return {"done": int(_mine(conn, project_id, principal.user_id).get("submitted", 0)),
+            "left": int(conn.execute(available_sql, {"p": project_id, "u": principal.user_id}).scalar())}

@@ -14,7 +14,8 @@ from assay.errors import NotFound
 from assay.orgs.models import Role, User
 from assay.queue.models import Assignment, ProjectMember
 from assay.tasks import queries
-from assay.tasks.models import Task, TaskAnswer
+from assay.tasks.consolidation import consensus_of
+from assay.tasks.models import AnswerSource, Task, TaskAnswer
 from assay.tasks.serialize import task_json
 from assay.timeutil import iso
 
@@ -58,6 +59,9 @@ def task_detail(session: Session, principal: Principal, task: Task) -> dict[str,
         out["prediction"] = None if p is None else {"response": p.response, "score": p.score, "probabilities": p.probabilities,
                                                     "model_version": p.model_version, "auto_accepted": p.auto_accepted,
                                                     "created_at": iso(p.created_at)}
+    if principal.role != Role.ANNOTATOR:
+        out["consolidated"] = _consolidated(session, task, answers)
+    out["history"] = _history(task, answers, users)
     out["required_labels"] = task.required_labels
     out["open_slots"] = task.open_slots
     out["review_state"] = task.review_state
@@ -69,3 +73,28 @@ def task_detail(session: Session, principal: Principal, task: Task) -> dict[str,
             for a in rows
         ]
     return out
+
+
+def _consolidated(session: Session, task: Task, answers: list[TaskAnswer]) -> dict[str, Any] | None:
+    """The consolidated answer with its quality: the task's final response once it has one,
+    else what the current labels would consolidate to (a proposal); None without labels."""
+    if task.response is not None:
+        quality = {k: v for k, v in (task.quality or {}).items() if k != "contributors"}
+        return {"response": task.response, "quality": quality, "final": True}
+    counted = [a for a in answers if a.active and a.source == AnswerSource.HUMAN]
+    if not counted:
+        return None
+    proposal, quality, _ = consensus_of(session, task, [(a.user_id, a.response) for a in counted])
+    return {"response": proposal, "quality": {k: v for k, v in quality.items() if k != "contributors"}, "final": False}
+
+
+def _history(task: Task, answers: list[TaskAnswer], users: dict) -> list[dict[str, Any]]:
+    """What happened to the task, oldest first: created, each answer, each review verdict,
+    completed (reviews, flags and send-backs come from the audit log, added by the page's flow)."""
+    events = [{"at": iso(task.created_at), "what": "created", "who": None, "detail": None}]
+    for a in answers:
+        events.append({"at": iso(a.created_at), "what": f"answer ({a.source})" if a.active else f"answer ({a.source}, replaced)",
+                       "who": users.get(a.user_id), "detail": f"{a.active_seconds:.1f} s active" if a.active_seconds is not None else None})
+    if task.completed_at is not None:
+        events.append({"at": iso(task.completed_at), "what": f"{task.status}", "who": None, "detail": None})
+    return sorted(events, key=lambda e: e["at"] or "")

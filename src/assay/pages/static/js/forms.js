@@ -31,9 +31,12 @@ for (const form of document.querySelectorAll('form[data-api]')) {
       return value;
     });
     try {
-      await api(method, path, method === 'DELETE' ? undefined : body);
-      // after the reload the form says "Saved" (the page shows the stored state)
-      if (form.id) sessionStorage.setItem('assay-saved', form.id);
+      const result = await api(method, path, method === 'DELETE' ? undefined : body);
+      // after the reload the form says "Saved" (the page shows the stored state), and
+      // what else changed: pending tasks moved to a new number of labels per task
+      const pending = result?.pending_tasks_updated;
+      const note = pending == null ? 'Saved' : `Saved · ${pending} pending task${pending === 1 ? '' : 's'} now ask for ${result.labels_per_task} label${result.labels_per_task === 1 ? '' : 's'}`;
+      if (form.id) sessionStorage.setItem('assay-saved', JSON.stringify({ id: form.id, note }));
       location.reload();
     } catch (err) {
       if (errorBox) { errorBox.textContent = err.message; errorBox.hidden = false; } else { alert(err.message); }
@@ -44,15 +47,17 @@ for (const form of document.querySelectorAll('form[data-api]')) {
 }
 
 // "Saved": the form that was sent before this reload confirms it.
-const savedForm = sessionStorage.getItem('assay-saved');
-if (savedForm) {
+const saved = sessionStorage.getItem('assay-saved');
+if (saved) {
   sessionStorage.removeItem('assay-saved');
-  const form = document.getElementById(savedForm);
+  let what = { id: saved, note: 'Saved' };
+  try { what = JSON.parse(saved); } catch { /* an id from before notes */ }
+  const form = document.getElementById(what.id);
   if (form) {
     const note = document.createElement('p');
     note.className = 'saved';
     note.setAttribute('role', 'status');
-    note.textContent = 'Saved';
+    note.textContent = what.note;
     form.append(note);
   }
 }

@@ -19,6 +19,7 @@ import { ActiveTimer } from './activetime.js';
 import { api } from './api.js';
 import { EditHistory, isEdited } from './workbench/history.js';
 import { binding, comboOf, findBinding, freeKeys } from './workbench/keys.js';
+import { SKIP_REASONS, progressText } from './workbench/progress.js';
 import { WorkQueue } from './workbench/queue.js';
 import * as view from './workbench/view.js';
 import { BreakClock, blurred } from './workbench/wellbeing.js';
@@ -37,7 +38,11 @@ const breaks = new BreakClock(Number(root.dataset.breakMinutes || 0) * 60 * 1000
 let lastSubmitted = null; // {type, response}: tools may copy the previous task's answer (sequences)
 const timer = new ActiveTimer(Number(root.dataset.idle) * 1000);
 const queue = new WorkQueue({
-  claim: (holding) => api('POST', mode === 'review' ? `/api/projects/${project}/review/next` : `/api/projects/${project}/next`, { holding }),
+  claim: async (holding) => {
+    const data = await api('POST', mode === 'review' ? `/api/projects/${project}/review/next` : `/api/projects/${project}/next`, { holding });
+    if (data) data.doneAtFetch = done; // the count line adds what was submitted since
+    return data;
+  },
   current: () => current?.data || null,
 });
 
@@ -91,6 +96,7 @@ async function show(data, { revising = false } = {}) {
   view.notice('');
   toolKeys = [];
   view.hideAnswers();
+  view.count(progressText(data?.progress, mode, done - (data?.doneAtFetch ?? done)));
   if (!data || !data.assignment) {
     current = null;
     root.dataset.state = 'empty';
@@ -223,7 +229,7 @@ function flag() {
 function skip() {
   if (mode !== 'label' || current?.data?.assignment?.status !== 'leased') return;
   return guarded(async () => {
-    const reason = await view.promptText('Why are you skipping this task?');
+    const reason = await view.promptText('Why are you skipping this task?', { presets: SKIP_REASONS });
     if (reason === null) return;
     await api('POST', `/api/assignments/${current.data.assignment.id}/skip`, { reason });
     await advance();

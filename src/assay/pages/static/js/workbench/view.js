@@ -1,6 +1,7 @@
 // The shell's own parts of the page: status line, notices, errors, the action buttons,
 // the reviewer's list of answers, the empty state, and the two dialogs (keys, prompt).
 import { h, trustedServerHtml } from '../api.js';
+import { answerSummary } from './answers.js';
 
 const $ = (id) => document.getElementById(id);
 export const root = $('workbench');
@@ -11,6 +12,7 @@ const noticeEl = $('wb-notice');
 const answersEl = $('wb-answers');
 
 export function status(text) { $('wb-status').textContent = text; }
+export function count(text) { $('wb-count').textContent = text; }
 export function showError(message) { errorEl.textContent = message; errorEl.hidden = !message; }
 export function notice(text, kind = 'info') {
   noticeEl.textContent = text || '';
@@ -32,13 +34,17 @@ export function onHeaderButtons({ help, guide }) {
 }
 
 // A required (by default) line of text from the prompt dialog; null when cancelled.
-export function promptText(title, { required = true } = {}) {
+// `presets`: ready answers shown as buttons that fill the box.
+export function promptText(title, { required = true, presets = [] } = {}) {
   const dialog = $('wb-prompt');
   const text = $('wb-prompt-text');
   const form = $('wb-prompt-form');
   const cancel = $('wb-prompt-cancel');
   $('wb-prompt-title').textContent = title;
   text.value = '';
+  $('wb-prompt-presets').replaceChildren(...presets.map((preset) => h('button', {
+    type: 'button', class: 'preset', onclick: () => { text.value = preset; text.focus(); },
+  }, preset)));
   return new Promise((resolve) => {
     const finish = (value) => { dialog.close(); cleanup(); resolve(value); };
     const onKey = (event) => {
@@ -92,6 +98,7 @@ export function renderAnswers(data, load) {
   const rows = (data.answers || []).map((answer, i) => h('li', {},
     h('strong', {}, answer.labeler || 'unknown'), ` · ${answer.active_seconds != null ? answer.active_seconds.toFixed(1) + ' s' : ''}`,
     answer.hypothesis_status ? ` · pre-label ${answer.hypothesis_status}` : '', ' ',
+    h('q', { class: 'answer-summary' }, answerSummary(answer.response)), ' ',
     h('button', { type: 'button', class: 'link', onclick: () => load(i) }, 'Load into the editor')));
   answersEl.replaceChildren(h('h3', {}, `Answers (${rows.length})`), h('ul', {}, rows));
   answersEl.hidden = false;

@@ -11,8 +11,8 @@ import { WIDGETS } from './widgets.js';
 const FACTORIES = { ...WIDGETS, ranking };
 
 function keysHint() {
-  return h('p', { class: 'hint tc-keys' }, h('kbd', {}, 'Tab'), ' / ', h('kbd', {}, 'Shift+Tab'), ' next / previous field · ',
-    h('kbd', {}, '1'), h('kbd', {}, '2'), '… choose in the highlighted field · ', h('kbd', {}, 'Esc'), ' leaves a text box · ',
+  return h('p', { class: 'hint tc-keys' }, h('kbd', {}, '1'), h('kbd', {}, '2'), '… choose in the highlighted field (one choice moves on to the next field by itself) · ',
+    h('kbd', {}, 'Tab'), ' / ', h('kbd', {}, 'Shift+Tab'), ' next / previous field, round from the last to the first · ', h('kbd', {}, 'Esc'), ' leaves a text box · ',
     h('kbd', {}, 'Enter'), ' submits (', h('kbd', {}, 'Ctrl+Enter'), ' in a text box) · ', h('span', { class: 'tc-required' }, '*'), ' required');
 }
 
@@ -108,6 +108,18 @@ export class Form {
     this.lastChoiceField = null;
     el.append(...this.build(params));
     el.addEventListener('focusout', () => setTimeout(() => this.paintActive(), 0));
+    // Tab past the last field comes round to the first (and Shift+Tab back): focus never
+    // leaves the form, so what is typed next never lands outside it or runs a page key
+    el.addEventListener('keydown', (ev) => {
+      if (ev.key !== 'Tab' || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+      const stops = [...el.querySelectorAll('input, textarea, select, button, [tabindex="0"]')]
+        .filter((n) => !n.disabled && n.getClientRects().length > 0);
+      const i = stops.indexOf(document.activeElement);
+      if (ev.shiftKey ? i === 0 : i === stops.length - 1) {
+        ev.preventDefault();
+        this.focusField(ev.shiftKey ? this.fields.length - 1 : 0);
+      }
+    });
     this.bindKeys();
     this.paintActive();
   }
