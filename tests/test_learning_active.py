@@ -29,7 +29,8 @@ MEASURES = {"least_confidence": least_confidence, "margin": margin, "entropy": e
 
 
 def test_strategy_names():
-    assert STRATEGIES == ("as_submitted", "random", "least_confidence", "margin", "entropy", "uncertainty_diversity")
+    assert STRATEGIES == ("as_submitted", "random", "least_confidence", "margin", "entropy", "uncertainty_diversity", "badge",
+                          "balanced_margin")
 
 
 def test_hand_computed_uncertainty():
