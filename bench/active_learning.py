@@ -61,7 +61,7 @@ from assay.learning.textmodel import TextClassifier, embeddings_available  # noq
 
 DATA = Path(os.environ.get("ASSAY_DATASETS") or Path(__file__).resolve().parents[2] / "shared" / "datasets")
 RESULTS = ROOT / "bench" / "results"
-STRATEGIES = ("random", "margin", "uncertainty_diversity", "badge", "balanced_margin")
+STRATEGIES = ("random", "margin", "uncertainty_diversity", "balanced_margin")  # badge: --strategies (slower, and behind on trec)
 PLOTTED = ("random", "margin", "badge", "balanced_margin")
 TARGET = 0.95
 SEED_SIZE = 10
