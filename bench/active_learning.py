@@ -62,7 +62,7 @@ from assay.learning.textmodel import TextClassifier, embeddings_available  # noq
 DATA = Path(os.environ.get("ASSAY_DATASETS") or Path(__file__).resolve().parents[2] / "shared" / "datasets")
 RESULTS = ROOT / "bench" / "results"
 STRATEGIES = ("random", "margin", "uncertainty_diversity", "balanced_margin")  # badge: --strategies (slower, and behind on trec)
-PLOTTED = ("random", "margin", "badge", "balanced_margin")
+PLOTTED = ("random", "margin", "uncertainty_diversity", "balanced_margin", "badge")
 TARGET = 0.95
 SEED_SIZE = 10
 SMALL_BATCH = 10
@@ -379,7 +379,8 @@ def plot(result: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
-    for strategy, colour in zip(PLOTTED, ("tab:gray", "tab:blue", "tab:red")):
+    shown = [s for s in PLOTTED if s in result["strategies"]]
+    for strategy, colour in zip(shown, ("tab:gray", "tab:blue", "tab:red", "tab:green", "tab:purple")):
         points = result["strategies"][strategy]["curve"]
         xs, ys = [p["labels"] for p in points], [p["accuracy"] for p in points]
         crossing = result["strategies"][strategy]["labels_to_95pct"]
@@ -433,8 +434,10 @@ def run_all(seed: int = 0, repeats: int | None = None, pool_cap: int = POOL_CAP,
     feature_sets = ["tfidf"] + (["embeddings"] if embeddings_available() else [])
     runs = []
     for features in feature_sets:
-        for folder in dataset_folders():
-            result = run_dataset(folder, features=features, seed=seed, repeats=repeats, pool_cap=pool_cap, log=log)
+        many = [(DATA / "text" / "trec", "label_fine")] if (DATA / "text" / "trec" / "items.csv").is_file() else []
+        for folder, column in [(f, "label") for f in dataset_folders()] + many:  # + trec's 50 fine classes
+            result = run_dataset(folder, features=features, seed=seed, repeats=repeats, pool_cap=pool_cap, log=log,
+                                 label_column=column)
             log(table(result))
             runs.append(result)
     summary = {
