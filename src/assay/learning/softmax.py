@@ -34,9 +34,11 @@ WORK_BUDGET = 80_000_000
 WEIGHT_BUDGET = 2_000_000
 MEMORY = 5
 MAX_ITER = 200
-# Relative decrease of the objective below which L-BFGS stops: the test accuracy has long settled
-# there (measured on trec's 50 fine classes: the same predictions as a 1e-9 fit on 99.6 % of items).
-FTOL = 1e-4
+# L-BFGS stops after PATIENCE steps in a row that each lower the objective by less than FTOL
+# (relative). A single-step rule at 1e-4 stopped trec's 6-class fit at 26 steps, 13 % above the
+# optimum (test accuracy 0.856 against 0.873); with these settings it stops within 0.1 % of it.
+FTOL = 1e-5
+PATIENCE = 3
 
 
 @dataclass
@@ -92,7 +94,7 @@ def _lbfgs(f, theta: np.ndarray, max_iter: int, ftol: float, memory: int = MEMOR
     value is summed in float64). Returns (θ, value, steps)."""
     value, grad = f(theta)
     history: list[tuple[np.ndarray, np.ndarray, float]] = []
-    steps = 0
+    steps = flat = 0
     for steps in range(1, max_iter + 1):
         direction = -grad
         if history:  # two-loop recursion, updates in place (BLAS axpy: no temporaries)
@@ -126,7 +128,10 @@ def _lbfgs(f, theta: np.ndarray, max_iter: int, ftol: float, memory: int = MEMOR
                 history.pop(0)
         decrease = (value - new_value) / max(abs(value), abs(new_value), 1.0)
         theta, value, grad = candidate, new_value, new_grad
-        if decrease <= ftol or step < 1e-10:
+        # One small decrease is no proof of convergence (a short first step, a flat stretch):
+        # stop after PATIENCE of them in a row.
+        flat = flat + 1 if decrease <= ftol else 0
+        if flat >= PATIENCE or step < 1e-10:
             break
     return theta, value, steps
 
