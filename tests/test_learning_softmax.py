@@ -60,6 +60,11 @@ def test_warm_start_from_the_optimum_stops_at_once_and_from_elsewhere_agrees():
     again = softmax.fit(x, y, 5, coef0=cold.coef, intercept0=cold.intercept, ftol=1e-6)
     assert again.n_iter <= 3
     assert again.loss == pytest.approx(cold.loss, rel=1e-5)
+    x2, y2 = sparse.vstack([x, x[:30]]).tocsr(), np.concatenate([y, y[:30]])  # 10 % more labels
+    from_scratch = softmax.fit(x2, y2, 5)
+    from_before = softmax.fit(x2, y2, 5, coef0=cold.coef, intercept0=cold.intercept)
+    assert from_before.n_iter < from_scratch.n_iter
+    assert from_before.loss == pytest.approx(from_scratch.loss, rel=1e-3)
     rng = np.random.default_rng(0)
     elsewhere = softmax.fit(x, y, 5, coef0=rng.normal(size=cold.coef.shape), ftol=1e-10, max_iter=2000)
     np.testing.assert_allclose(softmax.predict_proba(x, elsewhere.coef, elsewhere.intercept),
