@@ -70,6 +70,8 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/model_backend.py
 	$(BIN)/python bench/ner_backend.py
 	$(BIN)/python bench/active_learning.py --all
+	$(BIN)/python bench/active_learning.py synthetic:25000x150 --pool-cap 25000 --repeats 1 --strategies margin,balanced_margin
+	$(BIN)/python bench/textmodel_retrain.py
 	$(BIN)/python bench/autoaccept.py --all
 	$(BIN)/python bench/label_errors.py --all
 	$(BIN)/python bench/dashboards.py

@@ -2,6 +2,8 @@
 before the built-in text classifier reaches 95 % of the accuracy it gets from the whole pool.
 
 usage: python bench/active_learning.py DIR [--json] [--features tfidf|embeddings] [--seed N] [--repeats R] [--pool-cap N]
+                                          [--label-column COL] [--strategies a,b,...]
+       python bench/active_learning.py synthetic:25000x150 ...   (made-up texts: the many-class timing case)
        python bench/active_learning.py --all [--json]
 
 DIR holds items.csv (id,text,label). Protocol, the same for every strategy:
@@ -54,13 +56,13 @@ import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
-from assay.learning.active import select_batch  # noqa: E402
+from assay.learning.active import NEEDS_FEATURES, cold_start, select_batch  # noqa: E402
 from assay.learning.textmodel import TextClassifier, embeddings_available  # noqa: E402
 
 DATA = Path(os.environ.get("ASSAY_DATASETS") or Path(__file__).resolve().parents[2] / "shared" / "datasets")
 RESULTS = ROOT / "bench" / "results"
-STRATEGIES = ("random", "least_confidence", "margin", "entropy", "uncertainty_diversity")
-PLOTTED = ("random", "margin", "uncertainty_diversity")
+STRATEGIES = ("random", "margin", "uncertainty_diversity", "balanced_margin")  # badge: --strategies (slower, and behind on trec)
+PLOTTED = ("random", "margin", "uncertainty_diversity", "balanced_margin", "badge")
 TARGET = 0.95
 SEED_SIZE = 10
 SMALL_BATCH = 10
@@ -76,15 +78,18 @@ def read_csv(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def load(folder: Path) -> dict:
+def load(folder: Path, label_column: str = "label") -> dict:
     """Texts, the label a human would sell for each item, and the gold label to score against."""
+    if str(folder).startswith("synthetic:"):
+        texts, labels = synthetic_texts(*(int(v) for v in str(folder).split(":")[1].split("x")))
+        return {"texts": texts, "bought": labels, "gold": labels, "answers": None, "crowd": False, "dropped": 0}
     rows = read_csv(folder / "items.csv")
-    if not rows or "label" not in rows[0] or "text" not in rows[0]:
-        raise SystemExit(f"{folder}/items.csv needs columns id,text,label")
+    if not rows or label_column not in rows[0] or "text" not in rows[0]:
+        raise SystemExit(f"{folder}/items.csv needs columns id,text,{label_column}")
     crowd = (folder / "labels.csv").is_file() and (folder / "truth.csv").is_file()
     if not crowd:
-        return {"texts": [r["text"] for r in rows], "bought": [r["label"] for r in rows], "gold": [r["label"] for r in rows],
-                "answers": None, "crowd": False, "dropped": 0}
+        return {"texts": [r["text"] for r in rows], "bought": [r[label_column] for r in rows],
+                "gold": [r[label_column] for r in rows], "answers": None, "crowd": False, "dropped": 0}
     truth = {r["task"]: r["label"] for r in read_csv(folder / "truth.csv")}
     answers: dict[str, list[str]] = defaultdict(list)
     for r in read_csv(folder / "labels.csv"):
@@ -99,6 +104,30 @@ def load(folder: Path) -> dict:
         counts.append(len(given))
     return {"texts": [r["text"] for r in keep], "bought": bought, "gold": [truth[r["id"]] for r in keep],
             "answers": np.array(counts), "crowd": True, "dropped": len(rows) - len(keep)}
+
+
+def synthetic_texts(n: int, k: int, seed: int = 0) -> tuple[list[str], list[str]]:
+    """``n`` texts in ``k`` classes for timing the many-class case (no such set is in the shared
+    folder): 8,000 made-up words with Zipf-distributed frequencies; each class has 40 topic words,
+    pairs of classes share half of theirs (confusable intents); a text is 6-17 words, ~35 % of
+    them its class's topic words; class sizes from a Dirichlet(2) (some classes rare)."""
+    rng = np.random.default_rng(seed)
+    syllables = ["ka", "lo", "mi", "ne", "ru", "ta", "shi", "po", "ve", "zu", "da", "fe", "gi", "ho", "ja", "ku", "le", "mo", "ni",
+                 "pa", "qui", "ro", "sa", "ti", "vo", "wa", "xe", "yo", "ze", "bu"]
+    vocab = sorted({"".join(rng.choice(syllables, size=rng.integers(2, 4))) for _ in range(20_000)})[:8000]
+    common = rng.zipf(1.3, size=200_000) % len(vocab)
+    topics = [rng.choice(len(vocab), size=40, replace=False) for _ in range(k)]
+    for c in range(0, k - 1, 2):
+        topics[c + 1][:20] = topics[c][:20]
+    classes = rng.choice(k, size=n, p=rng.dirichlet(np.full(k, 2.0)))
+    texts = []
+    for c in classes:
+        length = int(rng.integers(6, 18))
+        on_topic = int(rng.binomial(length, 0.35))
+        words = np.concatenate([rng.choice(topics[c], size=on_topic), rng.choice(common, size=length - on_topic)])
+        rng.shuffle(words)
+        texts.append(" ".join(vocab[i] for i in words))
+    return texts, [f"class_{c:03d}" for c in classes]
 
 
 def stratified_sample(labels: np.ndarray, size: int, rng: np.random.Generator, at_least_one: bool = False) -> np.ndarray:
@@ -161,12 +190,14 @@ class Learner:
         unlabeled = np.flatnonzero(~self.labeled)
         x = self.pool["x"][unlabeled]
         proba = self.model.predict_proba_vectors(x)
-        features = x if self.strategy == "uncertainty_diversity" else None
-        self.labeled[unlabeled[select_batch(self.strategy, proba, k, features=features, rng=self.rng)]] = True
+        features = x if self.strategy in NEEDS_FEATURES else None
+        index = {c: i for i, c in enumerate(self.model.classes)}
+        counts = np.bincount([index[v] for v in self.pool["bought"][self.labeled]], minlength=len(index))
+        self.labeled[unlabeled[select_batch(self.strategy, proba, k, features=features, rng=self.rng, class_counts=counts)]] = True
         self._retrain()
 
 
-def learning_curve(strategy, pool, test, seed_sets, rngs, budget, threshold, stop_factor=STOP_FACTOR):
+def learning_curve(strategy, pool, test, seed_sets, rngs, budget, threshold, stop_factor=STOP_FACTOR, log=None):
     """All repeats of one strategy in lockstep (same label counts), until ``budget`` labels or
     ``stop_factor`` × the labels at which the mean accuracy first reached ``threshold``.
     Returns points {labels, answers (mean over repeats), accuracy (mean), per_repeat [accuracies]}."""
@@ -185,6 +216,8 @@ def learning_curve(strategy, pool, test, seed_sets, rngs, budget, threshold, sto
         if labels >= budget or labels >= n:
             return points
         k = min(next_batch_size(labels), n - labels)
+        if log and len(points) % 10 == 0:
+            log(f"    {strategy}: {labels} labels, accuracy {mean:.3f} (target {threshold:.3f})")
         for learner in learners:
             learner.buy(k)
 
@@ -205,10 +238,12 @@ def crossing(points, threshold, repeat=None, key="labels", sustained=False):
 
 
 def run_dataset(folder: Path, features: str = "tfidf", seed: int = 0, repeats: int | None = None, pool_cap: int = POOL_CAP,
-                test_fraction: float = 0.2, seed_size: int = SEED_SIZE, write: bool = True, log=print) -> dict:
+                test_fraction: float = 0.2, seed_size: int = SEED_SIZE, write: bool = True, log=print, label_column: str = "label",
+                strategies=STRATEGIES) -> dict:
     started = time.perf_counter()
     repeats = repeats or DEFAULT_REPEATS[features]
-    data = load(folder)
+    data = load(folder, label_column)
+    name = Path(str(folder).replace(":", "_")).name + ("" if label_column == "label" else f"_{label_column}")
     texts = np.array(data["texts"], dtype=object)
     bought = np.array(data["bought"], dtype=object)
     gold = np.array(data["gold"], dtype=object)
@@ -223,33 +258,43 @@ def run_dataset(folder: Path, features: str = "tfidf", seed: int = 0, repeats: i
             "vectorizer": featurizer._vectorizer, "answers": data["answers"][pool_idx] if data["crowd"] else None}
     test = {"x": featurizer.transform(list(texts[test_idx])), "gold": gold[test_idx]}
     feature_seconds = time.perf_counter() - t
-    log(f"{folder.name} [{features}]: {len(gold)} items, pool {len(pool_idx)}, test {len(test_idx)}, "
+    log(f"{name} [{features}]: {len(gold)} items, pool {len(pool_idx)}, test {len(test_idx)}, "
         f"{len(set(gold))} classes, features in {feature_seconds:.1f}s")
 
     featurizer.fit_vectors(pool["x"], list(pool["bought"]))
     full_accuracy = accuracy(featurizer, test["x"], test["gold"])
     threshold = TARGET * full_accuracy
 
-    # the same seed sets (and random streams) for every strategy
-    seed_sets = [stratified_sample(pool["bought"], seed_size, np.random.default_rng([seed, r, 1]), at_least_one=True)
-                 for r in range(repeats)]
+    # Seed sets: the first batch is bought before any model exists, so it cannot use labels. Its
+    # size is the number of classes the project declares (at least SEED_SIZE). Random labels a
+    # random sample; every other strategy starts from the pool's k-means cluster centres
+    # (cold_start: coverage of the label space without knowing the labels).
+    n_classes = len(set(pool["bought"].tolist()))
+    seed_size = max(seed_size, n_classes)
+    random_seeds = [np.sort(np.random.default_rng([seed, r, 1]).choice(len(pool_idx), seed_size, replace=False)) for r in range(repeats)]
+    t = time.perf_counter()
+    cluster_seeds = [cold_start(pool["x"], seed_size, rng=np.random.default_rng([seed, r, 3])) for r in range(repeats)]
+    log(f"  cold start: {seed_size} cluster centres x {repeats} in {time.perf_counter() - t:.1f}s, covering "
+        f"{np.mean([len(set(pool['bought'][s].tolist())) for s in cluster_seeds]):.1f} classes "
+        f"(random seeds: {np.mean([len(set(pool['bought'][s].tolist())) for s in random_seeds]):.1f})")
     curves, seconds = {}, {}
     budget = len(pool_idx)
-    for strategy in STRATEGIES:  # random first: the others get a budget of STOP_FACTOR x its labels
+    for strategy in strategies:  # random first: the others get a budget of STOP_FACTOR x its labels
         t = time.perf_counter()
         rngs = [np.random.default_rng([seed, r, 2]) for r in range(repeats)]
-        curves[strategy] = learning_curve(strategy, pool, test, seed_sets, rngs, budget, threshold)
+        seed_sets = random_seeds if strategy == "random" else cluster_seeds
+        curves[strategy] = learning_curve(strategy, pool, test, seed_sets, rngs, budget, threshold, log=log)
         seconds[strategy] = time.perf_counter() - t
         reached = crossing(curves[strategy], threshold)
         if strategy == "random" and reached is not None:
             budget = min(len(pool_idx), int(reached * STOP_FACTOR))
         log(f"  {strategy:22s} labels_to_95pct={reached} ({len(curves[strategy])} rounds x {repeats} repeats, {seconds[strategy]:.1f}s)")
 
-    result = summarise(folder, features, data, pool_idx, test_idx, full_accuracy, threshold, curves, seconds, seed, repeats,
+    result = summarise(name, features, data, pool_idx, test_idx, full_accuracy, threshold, curves, seconds, seed, repeats,
                        pool_cap, seed_size, feature_seconds)
     result["run_seconds"] = round(time.perf_counter() - started, 1)
     if write:
-        stem = f"active_learning_{folder.name}" + ("_embeddings" if features == "embeddings" else "")
+        stem = f"active_learning_{name}" + ("_embeddings" if features == "embeddings" else "")
         RESULTS.mkdir(parents=True, exist_ok=True)
         result["plot"] = f"results/{stem}.png"
         (RESULTS / f"{stem}.json").write_text(json.dumps(result, indent=1) + "\n")
@@ -257,7 +302,7 @@ def run_dataset(folder: Path, features: str = "tfidf", seed: int = 0, repeats: i
     return result
 
 
-def summarise(folder, features, data, pool_idx, test_idx, full_accuracy, threshold, curves, seconds, seed, repeats, pool_cap, seed_size,
+def summarise(name, features, data, pool_idx, test_idx, full_accuracy, threshold, curves, seconds, seed, repeats, pool_cap, seed_size,
               feature_seconds) -> dict:
     strategies = {}
     for strategy, points in curves.items():
@@ -284,7 +329,7 @@ def summarise(folder, features, data, pool_idx, test_idx, full_accuracy, thresho
                         if s != "random" and v["labels_to_95pct_sustained"] is not None}
     best_sustained = min(others_sustained, key=others_sustained.get) if others_sustained else None
     result = {
-        "dataset": folder.name,
+        "dataset": name,
         "features": features,
         "crowd": data["crowd"],
         "items": len(data["gold"]),
@@ -301,6 +346,7 @@ def summarise(folder, features, data, pool_idx, test_idx, full_accuracy, thresho
         "savings_ratio_sustained": round(random_sustained / others_sustained[best_sustained], 2)
         if best_sustained and random_sustained else None,
         "settings": {"seed": seed, "repeats": repeats, "pool_cap": pool_cap, "seed_size": seed_size, "test_fraction": 0.2,
+                     "seeds": "random: a random sample; others: k-means cluster centres of the pool (cold_start)",
                      "batch": f"{SMALL_BATCH}, then {int(GROWTH * 100)}% of the labeled set", "C": C,
                      "budget": f"random: the pool (stopping at {STOP_FACTOR}x its crossing); others: {STOP_FACTOR}x random's crossing",
                      "labels_to_95pct": "first label count where the accuracy averaged over the repeats reaches 95% of full_accuracy",
@@ -333,7 +379,8 @@ def plot(result: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
-    for strategy, colour in zip(PLOTTED, ("tab:gray", "tab:blue", "tab:red")):
+    shown = [s for s in PLOTTED if s in result["strategies"]]
+    for strategy, colour in zip(shown, ("tab:gray", "tab:blue", "tab:red", "tab:green", "tab:purple")):
         points = result["strategies"][strategy]["curve"]
         xs, ys = [p["labels"] for p in points], [p["accuracy"] for p in points]
         crossing = result["strategies"][strategy]["labels_to_95pct"]
@@ -387,8 +434,10 @@ def run_all(seed: int = 0, repeats: int | None = None, pool_cap: int = POOL_CAP,
     feature_sets = ["tfidf"] + (["embeddings"] if embeddings_available() else [])
     runs = []
     for features in feature_sets:
-        for folder in dataset_folders():
-            result = run_dataset(folder, features=features, seed=seed, repeats=repeats, pool_cap=pool_cap, log=log)
+        many = [(DATA / "text" / "trec", "label_fine")] if (DATA / "text" / "trec" / "items.csv").is_file() else []
+        for folder, column in [(f, "label") for f in dataset_folders()] + many:  # + trec's 50 fine classes
+            result = run_dataset(folder, features=features, seed=seed, repeats=repeats, pool_cap=pool_cap, log=log,
+                                 label_column=column)
             log(table(result))
             runs.append(result)
     summary = {
@@ -421,7 +470,10 @@ def main(argv=None) -> None:
                         help=f"seed sets per strategy (default {DEFAULT_REPEATS['tfidf']} for tfidf, {DEFAULT_REPEATS['embeddings']} "
                              "for embeddings, whose rounds cost little)")
     parser.add_argument("--pool-cap", type=int, default=POOL_CAP)
+    parser.add_argument("--label-column", default="label", help="items.csv column holding the label (e.g. trec's label_fine)")
+    parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated; random always runs first")
     args = parser.parse_args(argv)
+    strategies = ["random"] + [s for s in args.strategies.split(",") if s and s != "random"]
     if args.all == (args.dir is not None):
         parser.error("give a dataset folder or --all")
     log = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if args.json else print
@@ -432,9 +484,10 @@ def main(argv=None) -> None:
         else:
             print(f"total {summary['total_seconds']}s; wrote {RESULTS / 'active_learning.json'}")
         return
-    if not (args.dir / "items.csv").is_file():
-        parser.error(f"{args.dir} has no items.csv")
-    result = run_dataset(args.dir, features=args.features, seed=args.seed, repeats=args.repeats, pool_cap=args.pool_cap, log=log)
+    if not str(args.dir).startswith("synthetic:") and not (args.dir / "items.csv").is_file():
+        parser.error(f"{args.dir} has no items.csv (or give synthetic:NxK, e.g. synthetic:25000x150)")
+    result = run_dataset(args.dir, features=args.features, seed=args.seed, repeats=args.repeats, pool_cap=args.pool_cap, log=log,
+                         label_column=args.label_column, strategies=strategies)
     if args.json:
         print(json.dumps(result))
     else:

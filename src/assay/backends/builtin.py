@@ -63,7 +63,11 @@ def train(project_id: int, task_type: str, features: str, examples: list[tuple[d
     if task_type == "categorization":
         from assay.learning.textmodel import TextClassifier  # noqa: PLC0415 - numpy and the models load with the first training
 
-        model = TextClassifier(features=features).fit(texts, targets)
+        # Start the solver from the version before (weights matched by class and term): a refit
+        # after a few more labels then takes a fraction of a cold fit's steps.
+        previous = _previous(project_id, version)
+        warm_from = previous if isinstance(previous, TextClassifier) and previous.features == features else None
+        model = TextClassifier(features=features).fit(texts, targets, warm_from=warm_from)
         facts = {"examples": len(texts), "classes": len(model.classes)}
     elif task_type == "namedentityrecognition":
         from assay.learning.spantagger import SpanTagger  # noqa: PLC0415 - as TextClassifier
@@ -80,6 +84,23 @@ def train(project_id: int, task_type: str, features: str, examples: list[tuple[d
     with _LOCK:
         _LOADED[(project_id, version)] = model
     return facts
+
+
+def _previous(project_id: int, version: int):
+    """The project's model before ``version`` (in memory or on disk), or None (none, or unreadable)."""
+    with _LOCK:
+        held = [m for (p, v), m in _LOADED.items() if p == project_id and v < version]
+    if held:
+        return held[-1]
+    path = _path(project_id, version - 1)
+    if version <= 1 or not path.is_file():
+        return None
+    from assay.learning.textmodel import TextClassifier  # noqa: PLC0415 - loaded with the model it starts from
+
+    try:
+        return TextClassifier.loads(path.read_bytes())
+    except Exception:  # noqa: BLE001 - a stale or foreign file only means a cold start
+        return None
 
 
 def _model(project_id: int, task_type: str, version: int):

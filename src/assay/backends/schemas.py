@@ -12,7 +12,7 @@ BACKENDS = ("builtin", "http", "openai")
 PROMPT_MODES = ("pairwise", "ranking", "rubric", "multichat")
 FEATURES = ("tfidf", "embeddings")
 RULES = ("lowest", "fixed_sequence")
-STRATEGIES = ("as_submitted", "random", "least_confidence", "margin", "entropy", "uncertainty_diversity")
+STRATEGIES = ("as_submitted", "random", "least_confidence", "margin", "entropy", "uncertainty_diversity", "badge", "balanced_margin")
 
 
 class ModelSettingsBody(RequestBody):
@@ -36,7 +36,8 @@ class ModelSettingsBody(RequestBody):
     retrain_every: Annotated[int, Field(ge=1, le=1_000_000, description="New finished labels between trainings.")] | None = None
     min_train_labels: Annotated[int, Field(ge=2, le=1_000_000)] | None = None
     prelabels: bool | None = None
-    queue_strategy: Literal["as_submitted", "random", "least_confidence", "margin", "entropy", "uncertainty_diversity"] | None = None
+    queue_strategy: Literal["as_submitted", "random", "least_confidence", "margin", "entropy", "uncertainty_diversity", "badge",
+                            "balanced_margin"] | None = None
     autoaccept_target: Annotated[float, Field(ge=0.5, le=0.9999, description="The accuracy to guarantee; null turns auto-accept off.")] | None = None
     autoaccept_confidence: Annotated[float, Field(ge=0.5, le=0.9999)] | None = None
     autoaccept_rule: Literal["lowest", "fixed_sequence"] | None = None

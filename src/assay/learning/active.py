@@ -11,9 +11,17 @@ Uncertainty scores all lie in [0, 1], are 0 for a one-hot row and largest for a 
 * ``entropy`` = -sum p log p / log C
 
 Strategies (:data:`STRATEGIES`): ``as_submitted`` (no reordering), ``random``, the three
-uncertainty measures (most uncertain first) and ``uncertainty_diversity``: the most uncertain
+uncertainty measures (most uncertain first), ``uncertainty_diversity``: the most uncertain
 candidates by margin, clustered in feature space, one item per cluster, so that a batch is not
-k near-duplicates that all teach the model the same thing.
+k near-duplicates that all teach the model the same thing; ``badge`` (Ash et al. 2020): k-means++
+seeding over the items' gradient embeddings (p - onehot(argmax p)) ⊗ x, whose length is the
+model's uncertainty times the item's size and whose distances are diversity in the model's own
+terms; ``balanced_margin``: the most uncertain items by margin, taken round-robin over the
+predicted classes, classes with the fewest labels so far first (with many classes, uncertainty
+alone keeps asking about the few classes the model has already half learned).
+
+:func:`cold_start` picks a first batch before any model exists: one item per k-means cluster of
+the pool's features, the item nearest each centre.
 
 Two entry points: :func:`select_batch` picks the next k items; :func:`queue_order` gives a full
 priority order of the pool (what the assignment engine stores as a precomputed rank).
@@ -27,7 +35,8 @@ import numpy as np
 from scipy import sparse
 from scipy.linalg import eigh
 
-STRATEGIES = ("as_submitted", "random", "least_confidence", "margin", "entropy", "uncertainty_diversity")
+STRATEGIES = ("as_submitted", "random", "least_confidence", "margin", "entropy", "uncertainty_diversity", "badge", "balanced_margin")
+NEEDS_FEATURES = ("uncertainty_diversity", "badge")
 UNCERTAINTY_MEASURES = ("least_confidence", "margin", "entropy")
 
 # How many uncertain candidates per batch slot the diversity strategy clusters: enough choice that
@@ -38,6 +47,8 @@ MIN_CANDIDATES = 50
 PROJECTION_DIMS = 50
 # Up to this many rows, sparse features are projected through their Gram matrix (rows x rows).
 GRAM_MAX_ROWS = 3000
+# badge: how many of the most uncertain rows compete for a batch (its cost is batch × this).
+BADGE_CANDIDATES = 5000
 
 
 def _check_proba(proba) -> np.ndarray:
@@ -156,18 +167,96 @@ def _cluster(x: np.ndarray, n_clusters: int, rng: np.random.Generator) -> np.nda
         return model.fit_predict(x)
 
 
+def _check_counts(class_counts, n_classes: int) -> np.ndarray:
+    if class_counts is None:
+        return np.zeros(n_classes)
+    counts = np.asarray(class_counts, dtype=float)
+    if counts.shape != (n_classes,) or not np.all(np.isfinite(counts)) or np.any(counts < 0):
+        raise ValueError(f"class_counts must hold one non-negative count per class ({n_classes})")
+    return counts
+
+
+def badge(proba: np.ndarray, features, k: int, rng: np.random.Generator, max_candidates: int = BADGE_CANDIDATES) -> np.ndarray:
+    """k rows by k-means++ seeding over gradient embeddings g_i = (p_i - e_ŷi) ⊗ x_i, the first the
+    longest. Distances come from dot products, never the (features × classes)-long vectors:
+    |g_i - g_j|^2 = |x_i|^2 |r_i|^2 + |x_j|^2 |r_j|^2 - 2 (x_i·x_j)(r_i·r_j), r = p - e_ŷ. Only the
+    ``max_candidates`` most uncertain rows by margin compete (the rest have near-zero embeddings)."""
+    n = proba.shape[0]
+    pool = _most_uncertain_first(margin(proba))[: min(n, max(max_candidates, k))]
+    p = proba[pool]
+    r = p.copy()
+    r[np.arange(len(pool)), p.argmax(axis=1)] -= 1.0
+    x = features[pool]
+    x_sq = np.asarray(x.multiply(x).sum(axis=1)).ravel() if sparse.issparse(x) else np.einsum("ij,ij->i", x, x)
+    norms = x_sq * np.einsum("ij,ij->i", r, r)
+    chosen = [int(np.argmax(norms))]
+    nearest = np.full(len(pool), np.inf)
+    while len(chosen) < k:
+        c = chosen[-1]
+        xc = x @ x[c].T
+        xc = np.asarray(xc.toarray() if sparse.issparse(xc) else xc).ravel()
+        nearest = np.minimum(nearest, np.clip(norms + norms[c] - 2 * xc * (r @ r[c]), 0.0, None))
+        nearest[chosen] = 0.0
+        total = nearest.sum()
+        if total <= 1e-12:  # every candidate sits on a chosen one: fill with the most uncertain left
+            rest = np.setdiff1d(np.arange(len(pool)), chosen)
+            chosen += rest[: k - len(chosen)].tolist()
+            break
+        chosen.append(int(rng.choice(len(pool), p=nearest / total)))
+    return pool[np.array(chosen[:k], dtype=int)]
+
+
+def balanced_margin(proba: np.ndarray, k: int, class_counts: np.ndarray) -> np.ndarray:
+    """k rows: the most uncertain by margin, dealt round-robin over their predicted class, the
+    classes with the fewest labels so far served first in every round."""
+    n = proba.shape[0]
+    ranked = _most_uncertain_first(margin(proba))[: min(n, max(CANDIDATES_PER_SLOT * k, MIN_CANDIDATES))]
+    predicted = proba[ranked].argmax(axis=1)
+    rank_in_class = np.empty(len(ranked), dtype=int)
+    seen: dict[int, int] = {}
+    for i, c in enumerate(predicted.tolist()):
+        rank_in_class[i] = seen.get(c, 0)
+        seen[c] = rank_in_class[i] + 1
+    order = np.lexsort((np.arange(len(ranked)), class_counts[predicted], rank_in_class))
+    return ranked[order[:k]]
+
+
+def cold_start(features, k: int, rng: np.random.Generator | None = None) -> np.ndarray:
+    """k distinct rows that cover the pool: k-means on the (projected, normalised) features, then
+    the row nearest each centre; rows of empty clusters are filled with random ones."""
+    rng = _check_rng(rng)
+    n = features.shape[0] if hasattr(features, "shape") else len(features)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0 or k > n:
+        raise ValueError(f"k must be an integer between 0 and the number of items ({n}), got {k!r}")
+    if k == 0:
+        return np.zeros(0, dtype=int)
+    x = _embed_for_clustering(_check_features(features, n), rng)
+    labels = _cluster(x, k, rng)
+    picked = []
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        centre = x[members].mean(axis=0)
+        picked.append(int(members[np.argmin(((x[members] - centre) ** 2).sum(axis=1))]))
+    if len(picked) < k:
+        rest = np.setdiff1d(np.arange(n), picked)
+        picked += rng.choice(rest, size=k - len(picked), replace=False).tolist()
+    return np.array(sorted(picked[:k]), dtype=int)
+
+
 def _check_strategy(strategy: str) -> None:
     if strategy not in STRATEGIES:
         raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}, got {strategy!r}")
 
 
-def select_batch(strategy: str, proba, k: int, features=None, rng: np.random.Generator | None = None) -> np.ndarray:
+def select_batch(strategy: str, proba, k: int, features=None, rng: np.random.Generator | None = None,
+                 class_counts=None) -> np.ndarray:
     """Indices (rows of ``proba``) of the k items to label next, most wanted first.
 
     ``proba``: predicted class probabilities of the unlabeled pool, shape (n, C).
     ``features``: the pool's feature vectors (n rows, dense or sparse); required for
-    ``uncertainty_diversity``. ``rng``: numpy Generator for ``random`` and the clustering
-    (None: a fixed seed). Raises ValueError naming the bad argument.
+    ``uncertainty_diversity`` and ``badge``. ``rng``: numpy Generator for ``random`` and the
+    clustering (None: a fixed seed). ``class_counts``: labels so far per column of ``proba``
+    (``balanced_margin``; None: none yet). Raises ValueError naming the bad argument.
     """
     _check_strategy(strategy)
     p = _check_proba(proba)
@@ -177,12 +266,17 @@ def select_batch(strategy: str, proba, k: int, features=None, rng: np.random.Gen
     if k < 0 or k > n:
         raise ValueError(f"k must be between 0 and the number of items ({n}), got {k}")
     rng = _check_rng(rng)
-    if strategy == "uncertainty_diversity":
+    if strategy in NEEDS_FEATURES:
         features = _check_features(features, n)
     elif features is not None:
         _check_features(features, n)
+    counts = _check_counts(class_counts, p.shape[1])
     if k == 0:
         return np.zeros(0, dtype=int)
+    if strategy == "badge":
+        return badge(p, features, k, rng)
+    if strategy == "balanced_margin":
+        return balanced_margin(p, k, counts)
     if strategy == "as_submitted":
         return np.arange(k)
     if strategy == "random":
@@ -209,7 +303,8 @@ def select_batch(strategy: str, proba, k: int, features=None, rng: np.random.Gen
     return picked[:k]
 
 
-def queue_order(strategy: str, proba, features=None, batch_size: int = 20, rng: np.random.Generator | None = None) -> np.ndarray:
+def queue_order(strategy: str, proba, features=None, batch_size: int = 20, rng: np.random.Generator | None = None,
+                class_counts=None) -> np.ndarray:
     """A full priority order of all n items: a permutation of 0..n-1, position 0 labeled first.
 
     For ``uncertainty_diversity`` items are taken most uncertain first (margin) in tiers of
@@ -217,7 +312,10 @@ def queue_order(strategy: str, proba, features=None, batch_size: int = 20, rng: 
     space) and ordered round-robin across them (every cluster's most uncertain item, then every
     cluster's second, ...). So each consecutive block of ``batch_size`` is what :func:`select_batch`
     would pick from that tier — spread over the clusters instead of near-duplicates of one item.
-    Cost: one small k-means per tier, linear in n.
+    Cost: one small k-means per tier, linear in n. For ``badge`` and ``balanced_margin`` the first
+    ``10 × batch_size`` positions are that many consecutive batches of :func:`select_batch` (the
+    queue is recomputed after every retrain, so the head is what gets labeled) and the rest
+    follow by margin.
     """
     _check_strategy(strategy)
     p = _check_proba(proba)
@@ -225,10 +323,13 @@ def queue_order(strategy: str, proba, features=None, batch_size: int = 20, rng: 
     if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     rng = _check_rng(rng)
-    if strategy == "uncertainty_diversity":
+    if strategy in NEEDS_FEATURES:
         features = _check_features(features, n)
     elif features is not None:
         _check_features(features, n)
+    counts = _check_counts(class_counts, p.shape[1])
+    if strategy in ("badge", "balanced_margin") and n:
+        return _batched_head(strategy, p, features, batch_size, rng, counts)
     if strategy == "as_submitted" or n == 0:
         return np.arange(n)
     if strategy == "random":
@@ -250,3 +351,19 @@ def queue_order(strategy: str, proba, features=None, batch_size: int = 20, rng: 
             seen[cluster] = round_robin[position] + 1
         order.append(tier[np.lexsort((np.arange(len(tier)), round_robin))])
     return np.concatenate(order)
+
+
+def _batched_head(strategy: str, p: np.ndarray, features, batch_size: int, rng: np.random.Generator, counts: np.ndarray) -> np.ndarray:
+    left = np.arange(p.shape[0])
+    head = []
+    for _ in range(CANDIDATES_PER_SLOT):
+        if not len(left):
+            break
+        k = min(batch_size, len(left))
+        rows = features[left] if features is not None else None
+        picked = left[select_batch(strategy, p[left], k, features=rows, rng=rng, class_counts=counts)]
+        head.append(picked)
+        counts = counts + np.bincount(p[picked].argmax(axis=1), minlength=p.shape[1])  # as if labeled as predicted
+        left = np.setdiff1d(left, picked)
+    tail = left[_most_uncertain_first(margin(p[left]))] if len(left) else np.zeros(0, dtype=int)
+    return np.concatenate(head + [tail]).astype(int)

