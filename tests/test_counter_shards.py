@@ -8,8 +8,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from sqlalchemy import text
 from scaleapi.tasks import TaskStatus, TaskType
+from sqlalchemy import text
 
 from assay.db import Database
 from assay.jobs import BackgroundJobs
