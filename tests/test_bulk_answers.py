@@ -40,7 +40,9 @@ def _state(server, admin: Admin, name: str, ids: list[str], emails: list[str]) -
     pk = query(server, "SELECT id FROM projects WHERE name = ?", (name,))[0][0]
     slots = [r[0] for r in sorted(query(server, "SELECT public_id, open_slots, required_labels FROM tasks WHERE project_id = ?", (pk,)),
                                   key=lambda r: ids.index(r[0]))]
-    slots = [query(server, "SELECT open_slots, required_labels FROM tasks WHERE public_id = ?", (p,))[0] for p in slots]
+    slots = [query(server, "SELECT open_slots, required_labels, confidence FROM tasks WHERE public_id = ?", (p,))[0] for p in slots]
+    # the confidence column (the task browser's filter) follows quality on both paths
+    assert [s[2] for s in slots] == [q.get("confidence") for _, _, q in tasks]
     users = {e: query(server, "SELECT id FROM users WHERE email = ?", (e,))[0][0] for e in emails}
     stats = [query(server, "SELECT answered, agreed FROM labeler_stats WHERE project_id = ? AND user_id = ?", (pk, users[e])) for e in emails]
     rollup = [query(server, "SELECT SUM(labels), SUM(consolidated), SUM(agreed) FROM activity_rollups WHERE project_id = ? AND user_id = ?",

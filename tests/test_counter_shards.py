@@ -9,8 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 from scaleapi.tasks import TaskStatus, TaskType
+from sqlalchemy import text
 
 from assay.db import Database
+from assay.jobs import BackgroundJobs
+from assay.projects import service as projects
 from assay.tasks import counts, rollups
 from tests.db_access import query
 
@@ -134,3 +137,23 @@ def test_postgres_writers_spread_over_shards(server_factory, uniq):
     assert {s for (s,) in query(server, "SELECT shard FROM task_counts WHERE project_id = ?", (pid,))} == {0}
     assert _counted(server, pid) == {(0, "pending"): 40}
     db.dispose()
+
+
+def test_background_jobs_fold_the_shards(service_world):
+    """The jobs loop (in `assay serve` or `assay worker`) folds counter and rollup shards
+    into shard 0 without changing a sum; SQLite has nothing to fold."""
+    db, org = service_world.db, service_world.org
+    with db.write() as session:
+        pid = projects.create_project(session, service_world.admin, {"type": "categorization", "name": "fold", "params": {}}).id
+    with db.write() as session:
+        for shard, n in [(0, 4), (5, 3), (9, -2)] if not db.is_sqlite else [(0, 5)]:
+            session.execute(text("INSERT INTO task_counts (org_id, is_test, project_id, batch_id, status, shard, n) "
+                                 "VALUES (:o, :f, :p, 0, 'pending', :s, :n)"), {"o": org.id, "f": False, "p": pid, "s": shard, "n": n})
+            session.execute(text("INSERT INTO activity_rollups (project_id, user_id, day, hour, shard, org_id, created, completed) "
+                                 "VALUES (:p, 0, '2030-01-01', 9, :s, :o, :n, 1)"), {"o": org.id, "p": pid, "s": shard, "n": n})
+    done = BackgroundJobs(poll_seconds=3600).run_once()
+    assert done["fold-counts"] == (0 if db.is_sqlite else 1) and done["fold-rollups"] == (0 if db.is_sqlite else 1)
+    with db.read() as session:
+        assert session.execute(text("SELECT shard, n FROM task_counts WHERE project_id = :p"), {"p": pid}).all() == [(0, 5)]
+        assert session.execute(text("SELECT shard, created, completed FROM activity_rollups WHERE project_id = :p"), {"p": pid}).all() == [
+            (0, 5, 1 if db.is_sqlite else 3)]

@@ -30,7 +30,6 @@ from assay.tasks.consolidation import accuracies_of, consensus_of, record_agreem
 from assay.tasks.lifecycle import needs_review
 from assay.tasks.models import AnswerSource, ReviewState, TaskAnswer, TaskStatus
 from assay.tasks.serialize import task_json
-from assay.tasktypes import get_plugin
 from assay.truth.fitted import NAMED_METHODS
 
 PT = Project.__table__
@@ -49,23 +48,25 @@ class GivenAnswer:
     active_seconds: float | None
 
 
-def settle(session: Session, project_id: int, rows: list[dict[str, Any]], answers: list[list[GivenAnswer]]) -> list[tuple]:
-    """Decide each new task row's state from its answers (rows are changed in place).
-    Returns the completed ones as (row index, agreed flags) for `after_insert`."""
+def settle(session: Session, project_id: int, rows: list[dict[str, Any]], answers: list[list[GivenAnswer]], shapes: list[bytes]) -> list[tuple]:
+    """Decide each new task row's state from its answers (rows are changed in place;
+    `shapes`: each row's params without the type's varying ones, as JSON). Returns the
+    completed ones as (row index, agreed flags) for `after_insert`."""
     policy = session.connection().execute(_POLICY, {"p": project_id}).first()
     users = sorted({a.user_id for given in answers for a in given})
     accuracy = dict(zip(users, accuracies_of(session, project_id, users)))
     consensus = _Consensus(session, policy.aggregation)
     completed = []
-    for i, (row, given) in enumerate(zip(rows, answers)):
+    for i, (row, given, shape) in enumerate(zip(rows, answers, shapes)):
         if not given:
             continue
         row["open_slots"] = max(row["required_labels"] - len(given), 0)
         if len(given) < row["required_labels"]:
             continue
         task = SimpleNamespace(type=row["type"], project_id=project_id, params=row["params"], public_id=row["public_id"])
-        response, quality, agreed = consensus.of(task, given, [accuracy[a.user_id] for a in given])
+        response, quality, agreed = consensus.of(task, given, [accuracy[a.user_id] for a in given], shape)
         row["quality"] = quality
+        row["confidence"] = quality["confidence"]  # the column the task browser filters on (the ORM sets it from quality)
         if policy.target_confidence and quality["confidence"] < policy.target_confidence and len(given) < max(policy.max_labels or 0,
                                                                                                                 row["required_labels"]):
             row["required_labels"], row["open_slots"] = len(given) + 1, 1  # one more label, as labels_in asks
@@ -88,12 +89,10 @@ class _Consensus:
         self.session, self.aggregation, self.cache = session, aggregation, {}
         self.by_user = aggregation in NAMED_METHODS
 
-    def of(self, task, given: list[GivenAnswer], accuracies: list[float]):
+    def of(self, task, given: list[GivenAnswer], accuracies: list[float], shape: bytes):
         users = [a.user_id for a in given]
-        plugin = get_plugin(task.type)
         try:
-            key = (orjson.dumps({k: v for k, v in task.params.items() if k not in plugin.varying_fields}, option=orjson.OPT_SORT_KEYS),
-                   tuple(orjson.dumps(a.response, option=orjson.OPT_SORT_KEYS) for a in given), tuple(accuracies),
+            key = (shape, tuple(orjson.dumps(a.response, option=orjson.OPT_SORT_KEYS) for a in given), tuple(accuracies),
                    tuple(users) if self.by_user else None)
         except TypeError:
             key = None

@@ -47,10 +47,13 @@ def upgrade() -> None:
     for table, key in KEYS.items():
         op.add_column(table, sa.Column('shard', sa.SmallInteger(), nullable=False, server_default='0'))
         _set_key(table, [*key, 'shard'])
+    op.create_index('ix_activity_rollups_shards', 'activity_rollups', ['project_id'], postgresql_where=sa.text('shard > 0'),
+                    sqlite_where=sa.text('shard > 0'))
 
 
 def downgrade() -> None:
     op.drop_table('instance_secrets')
+    op.drop_index('ix_activity_rollups_shards', table_name='activity_rollups')
     conn = op.get_bind()
     for table, key in KEYS.items():
         # fold the shards first: the old key has room for one row per key

@@ -42,10 +42,11 @@ def split(principal: Principal, tasks: list[Any]) -> tuple[list[Any], list[list[
     return bodies, given
 
 
-def check(session: Session, principal: Principal, plugin, rows: list[dict[str, Any]], raw: list[list[Any]]) -> list[list[GivenAnswer]]:
+def check(session: Session, principal: Principal, plugin, rows: list[dict[str, Any]], raw: list[list[Any]]) -> tuple[list, list[bytes]]:
     """Each answer: {labeler (an e-mail of the organization), response, answered_at?,
     active_seconds?}. One labeler answers a task once; responses are checked by the type
-    against the task's params (once per distinct params shape and response)."""
+    against the task's params (once per distinct params shape and response). Returns the
+    answers and each task's params shape (its params without the type's varying ones)."""
     emails = {a.get("labeler").strip().lower() for given in raw for a in given if isinstance(a, dict) and isinstance(a.get("labeler"), str)}
     users: dict[str, int] = {}
     known = sorted(emails)
@@ -55,9 +56,9 @@ def check(session: Session, principal: Principal, plugin, rows: list[dict[str, A
     now = utcnow()
     cache: dict[tuple[bytes, bytes], dict[str, Any]] = {}
     varying = set(plugin.varying_fields)
-    out = []
+    out, shapes = [], []
     for i, (row, given) in enumerate(zip(rows, raw)):
-        shape = orjson.dumps({k: v for k, v in row["params"].items() if k not in varying}, option=orjson.OPT_SORT_KEYS)
+        shape = b"" if not given else orjson.dumps({k: v for k, v in row["params"].items() if k not in varying}, option=orjson.OPT_SORT_KEYS)
         seen: set[int] = set()
         checked = []
         for j, a in enumerate(given):
@@ -78,7 +79,8 @@ def check(session: Session, principal: Principal, plugin, rows: list[dict[str, A
                                        _answered_at(a.get("answered_at"), now, f"{field}.answered_at"),
                                        _seconds(a.get("active_seconds"), f"{field}.active_seconds")))
         out.append(checked)
-    return out
+        shapes.append(shape)
+    return out, shapes
 
 
 def _response(plugin, params: dict, response: Any, shape: bytes, cache: dict, field: str) -> dict[str, Any]:
@@ -113,11 +115,11 @@ def _seconds(value: Any, field: str) -> float | None:
     return float(value)
 
 
-def prepare(session: Session, project_id: int, values: list[dict[str, Any]], given: list[list[GivenAnswer]]) -> list[tuple]:
+def prepare(session: Session, project_id: int, values: list[dict[str, Any]], given: list[list[GivenAnswer]], shapes: list[bytes]) -> list[tuple]:
     """Before the insert: every row gets the state columns, settled from its answers."""
     for row in values:
-        row.update(response=SQL_NULL, quality=SQL_NULL, completed_at=None, review_state=None)
-    return settle.settle(session, project_id, values, given)
+        row.update(response=SQL_NULL, quality=SQL_NULL, confidence=None, completed_at=None, review_state=None)
+    return settle.settle(session, project_id, values, given, shapes)
 
 
 def finish(session: Session, principal: Principal, values: list[dict[str, Any]], given: list[list[GivenAnswer]], completed: list[tuple]) -> None:

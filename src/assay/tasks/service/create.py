@@ -294,7 +294,7 @@ def create_tasks_bulk(session: Session, principal: Principal, body: Any) -> list
     tasks, raw_answers = answered.split(principal, tasks)
     validate = ShapeValidator(ctx.plugin)
     rows = [ctx.build_row(t, f"tasks[{i}].", validate) for i, t in enumerate(tasks)]
-    given = answered.check(session, principal, ctx.plugin, rows, raw_answers) if raw_answers else None
+    given, shapes = answered.check(session, principal, ctx.plugin, rows, raw_answers) if raw_answers else (None, None)
     seen: dict[str, int] = {}
     all_urls: list[tuple[int, list[str]]] = []
     for i, row in enumerate(rows):
@@ -328,7 +328,7 @@ def create_tasks_bulk(session: Session, principal: Principal, body: Any) -> list
         row = dict(row)
         row["metadata"] = row.pop("metadata_")
         values.append({**common, **row, "public_id": pid, "queue_rank": queue_rank(row["priority"])})
-    completed = answered.prepare(session, ctx.project.id, values, given) if given else []
+    completed = answered.prepare(session, ctx.project.id, values, given, shapes) if given else []
     with unique_ids_guard(session, principal, list(seen), prefix_of=seen):
         fast_insert(session, Task.__table__, values)
     counts.bump(session, principal.org_id, principal.is_test, ctx.project.id, common["batch_id"], TaskStatus.PENDING, len(values))
