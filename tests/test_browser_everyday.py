@@ -115,3 +115,31 @@ def test_changing_labels_per_task_says_which_pending_tasks_follow(web_server, we
     assert page.locator("#settings .saved").inner_text() == "Saved · 2 pending tasks now ask for 2 labels"
     assert page.locator("#settings input[name=labels_per_task]").input_value() == "2"
     assert {t["required_labels"] for t in web_org.http.get(f"/api/tasks/browse?project={pid}").json()["tasks"]} == {2}
+
+
+def test_routing_checkbox_saves_and_markdown_tables_have_borders(web_server, web_client, web_org, new_page, uniq):
+    """The project page's "least certain to the most accurate" box is stored; instructions
+    with a Markdown table show it as a table with cell borders in the workbench."""
+    name = f"Routing {uniq}"
+    table = "| label | when |\n|---|---|\n| a | the first |\n| b | the second |"
+    web_client.create_project(project_name=name, task_type=TaskType.Categorization, params={"instruction": f"Pick.\n\n{table}"})
+    pid = web_org.project_id(name)
+    web_client.create_task(TaskType.Categorization, project=name, attachment="item", attachment_type="text", categories=["a", "b"])
+    page = new_page()
+    login(page, web_server, Person(email="admin@assay.local", role="admin", id=0, password=web_server.password))
+    page.goto(f"{web_server.url}/admin/projects/{pid}")
+    assert web_org.http.get(f"/api/projects/{pid}").json()["route_by_accuracy"] is False
+    page.check("#settings input[name=route_by_accuracy]")
+    page.locator("#settings button.primary").click()
+    page.wait_for_selector("#settings .saved")
+    assert web_org.http.get(f"/api/projects/{pid}").json()["route_by_accuracy"] is True
+
+    person = web_org.person("annotator")
+    web_org.add_member(pid, person)
+    labeler = new_page()
+    login(labeler, web_server, person)
+    open_workbench(labeler, web_server, pid)
+    cell = labeler.locator(".markdown table th").first
+    assert cell.inner_text() == "label"
+    assert cell.evaluate("e => getComputedStyle(e).borderTopStyle") == "solid"
+    assert labeler.locator(".markdown table td").count() == 4
