@@ -13,8 +13,9 @@ DIR holds items.csv (id,text,label). Protocol, the same for every strategy:
     for sentence embeddings); each round retrains only the logistic regression (C = 4, the
     classifier's default), warm-started from the previous round (same optimum, fewer iterations);
   * full_accuracy: the classifier trained on every pool item, scored on the test split;
-  * every strategy starts from the same stratified seed set (10 labels, at least one per class),
-    then buys batches of 10 labels, growing to 10 % of the labeled set once that passes 100 (so a
+  * the first batch (as many labels as classes, at least 10) is bought before any model exists:
+    random labels a random sample, every other strategy the pool's k-means cluster centres
+    (assay.learning.active.cold_start); then each buys batches of 10 labels, growing to 10 % of the labeled set once that passes 100 (so a
     run to 4,000 labels takes ~50 rounds, not 400), retraining after each;
   * R repeats (different seed sets and random streams, same split; default 3 for tfidf, 6 for
     embeddings) run in lockstep, so every strategy's accuracy is averaged at the same label counts;
