@@ -41,7 +41,7 @@ def test_template_project_import_and_export(web_server, web_org, new_page, uniq,
     assert stored["labelers"] == 0 and "nobody can label" in page.inner_text("#no-labelers")
 
     page.click("#import-link")
-    page.wait_for_selector("#import")
+    page.wait_for_selector("#import[data-ready]")  # importer.js attached its handlers
     bad = tmp_path / "reviews.csv"
     bad.write_text(BAD)
     page.set_input_files("#import input[name=file]", str(bad))

@@ -63,10 +63,14 @@ def sweep_expired(session: Session, *, force: bool = False) -> int:
         if not force and timedelta(0) <= now - _last_sweep < timedelta(seconds=1):
             return 0
         _last_sweep = now
-    expired = session.connection().execute(
-        delete(A).where(A.c.status == AssignmentStatus.LEASED, A.c.expires_at < now).returning(A.c.task_id, A.c.kind)
-    ).all()
-    for task_id, kind in expired:
+    conn = session.connection()
+    due = select(A.c.id).where(A.c.status == AssignmentStatus.LEASED, A.c.expires_at < now)
+    if conn.dialect.name == "postgresql":
+        # two sweeps (processes, or one outliving its second) must not lock the same rows in
+        # different orders: each takes the expired leases no other sweep holds, in id order
+        due = due.order_by(A.c.id).with_for_update(skip_locked=True)
+    expired = conn.execute(delete(A).where(A.c.id.in_(due.scalar_subquery())).returning(A.c.task_id, A.c.kind)).all()
+    for task_id, kind in sorted(expired):  # task rows locked in one order too
         lifecycle.release(session, task_id, kind)
     return len(expired)
 

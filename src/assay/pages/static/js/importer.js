@@ -72,3 +72,6 @@ importButton.addEventListener('click', async () => {
 });
 
 for (const input of form.querySelectorAll('input, select')) input.addEventListener('change', () => { importButton.disabled = true; });
+
+// the handlers are attached: tests (and people on slow machines) can use the form now
+document.getElementById('import').dataset.ready = 'true';
