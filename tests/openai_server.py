@@ -11,7 +11,9 @@ import json
 import re
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
+
+from tests.support import JSONHandler
 
 PAIR = re.compile(r"\[Response A\]\n(.*?)\n\n\[Response B\]\n(.*?)\n\n", re.S)
 NUMBERED = re.compile(r"\[Response (\d+)\]\n(.*?)(?=\n\n\[Response \d+\]|\n\n[A-Z])", re.S)
@@ -26,15 +28,7 @@ class OpenAIServer:
         self.lock = threading.Lock()
         owner = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self, status: int, body) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JSONHandler):
             def do_GET(self):  # noqa: N802
                 owner.record("GET", self.path, self.headers, None)
                 self._answer(200, {"object": "list", "data": [{"id": "judge-1", "object": "model"}, {"id": "chat-1", "object": "model"}]})
@@ -51,9 +45,6 @@ class OpenAIServer:
                 content = owner.reply(body["messages"], body.get("model", ""))
                 self._answer(200, {"id": "chatcmpl-1", "object": "chat.completion", "model": body["model"],
                                    "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}]})
-
-            def log_message(self, *args):
-                pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"

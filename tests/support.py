@@ -271,3 +271,20 @@ def flat_routes(routes):
             yield from flat_routes(candidates())
         elif getattr(route, "endpoint", None) is not None:
             yield route.path, set(getattr(route, "methods", None) or ()), route.endpoint
+
+
+class JSONHandler(BaseHTTPRequestHandler):
+    """The base of the small HTTP servers the tests own (model backends, OpenAI-compatible
+    endpoints): a JSON answer, and no request log on stderr."""
+
+    def _answer(self, status: int, body) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+

@@ -25,15 +25,14 @@ def frame_at(page) -> int:
     return page.evaluate("document.querySelector('.tool').vaFrame()")
 
 
-def test_track_keyframes_interpolation_and_tracker(web_server, web_client, web_org, new_page, uniq, tmp_path):
-    require_vision("cv2")
-    name = f"traffic {uniq}"
-    web_client.create_project(project_name=name, task_type=TaskType.VideoAnnotation, params={"instruction": "Track every car."})
+def open_video_task(web_server, web_client, web_org, new_page, tmp_path, name: str, geometries: dict):
+    """A video task of FRAMES uploaded frames (a dark square moving 10 px a frame) in a new
+    project, opened by a new annotator at 1:1 zoom. Returns (task, page)."""
+    web_client.create_project(project_name=name, task_type=TaskType.VideoAnnotation, params={"instruction": "Track every object."})
     pid = web_org.project_id(name)
     frames = [upload(web_client, tmp_path, f"f{k}.png", image_bytes(240, 160, [(square_x(k), 60, 30, 30)], color=(20, 30, 40)))
               for k in range(FRAMES)]
-    task = web_client.create_task(TaskType.VideoAnnotation, project=name, attachments=frames,
-                                  geometries={"box": {"objects_to_annotate": ["car"]}})
+    task = web_client.create_task(TaskType.VideoAnnotation, project=name, attachments=frames, geometries=geometries)
     annotator = web_org.person("annotator")
     web_org.add_member(pid, annotator)
     page = new_page()
@@ -42,6 +41,12 @@ def test_track_keyframes_interpolation_and_tracker(web_server, web_client, web_o
     wait_image(page, 240)
     page.wait_for_function("() => document.querySelector('.va-slider')")
     page.keyboard.press("x")
+    return task, page
+
+
+def test_track_keyframes_interpolation_and_tracker(web_server, web_client, web_org, new_page, uniq, tmp_path):
+    require_vision("cv2")
+    task, page = open_video_task(web_server, web_client, web_org, new_page, tmp_path, f"traffic {uniq}", {"box": {"objects_to_annotate": ["car"]}})
 
     # frame 1: a box around the square
     a, b = to_page(page, square_x(0), 60), to_page(page, square_x(0) + 30, 90)
@@ -82,21 +87,8 @@ def test_track_keyframes_interpolation_and_tracker(web_server, web_client, web_o
 def test_polygon_track_moves_vertex_by_vertex(web_server, web_client, web_org, new_page, uniq, tmp_path):
     """A polygon drawn on the first frame and moved on the ninth: the frames between are the
     vertex-by-vertex mix, and the stored /v1 answer carries the polygon on every frame."""
-    name = f"people {uniq}"
-    web_client.create_project(project_name=name, task_type=TaskType.VideoAnnotation, params={"instruction": "Outline each person."})
-    pid = web_org.project_id(name)
-    frames = [upload(web_client, tmp_path, f"p{k}.png", image_bytes(240, 160, [(square_x(k), 60, 30, 30)], color=(20, 30, 40)))
-              for k in range(FRAMES)]
-    task = web_client.create_task(TaskType.VideoAnnotation, project=name, attachments=frames,
-                                  geometries={"polygon": {"objects_to_annotate": ["person"]}})
-    annotator = web_org.person("annotator")
-    web_org.add_member(pid, annotator)
-    page = new_page()
-    login(page, web_server, annotator)
-    open_workbench(page, web_server, pid)
-    wait_image(page, 240)
-    page.wait_for_function("() => document.querySelector('.va-slider')")
-    page.keyboard.press("x")
+    task, page = open_video_task(web_server, web_client, web_org, new_page, tmp_path, f"people {uniq}",
+                                 {"polygon": {"objects_to_annotate": ["person"]}})
 
     page.keyboard.press("p")
     corners = [(20, 60), (50, 60), (50, 90), (20, 90)]

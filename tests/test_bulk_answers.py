@@ -53,6 +53,10 @@ def _state(server, admin: Admin, name: str, ids: list[str], emails: list[str]) -
     assert {k: int(v) for k, v in counted.items() if v} == recount
     answers = query(server, "SELECT COUNT(*) FROM task_answers a JOIN tasks t ON t.id = a.task_id WHERE t.project_id = ? AND a.active = ?",
                     (pk, True))[0][0]
+    # each answer has its submitted label assignment (what keeps its labeler from the task)
+    submitted = query(server, "SELECT COUNT(*) FROM assignments a JOIN tasks t ON t.id = a.task_id WHERE t.project_id = ? "
+                              "AND a.kind = 'label' AND a.status = 'submitted' AND a.answer_id IS NOT NULL", (pk,))[0][0]
+    assert submitted == answers
     return {"tasks": tasks, "slots": slots, "stats": stats, "rollup": rollup, "project_row": project_row, "counts": recount,
             "answers": answers}
 
@@ -144,4 +148,47 @@ def test_imported_completion_calls_back_once(server, uniq, receiver):
     got = [r.body for r in receiver.received]
     assert sorted(c["task_id"] for c in got) == sorted(ids)
     assert all(c["response"] == {"category": "negative"} and c["task"]["status"] == "completed" for c in got)
+    admin.close()
+
+
+def test_a_labeler_is_not_served_a_task_they_answered_in_the_import(server, uniq):
+    admin = Admin(server)
+    name = f"served {uniq}"
+    pid = admin.project(name, labels_per_task=2)
+    email = admin.annotator(pid, "served")
+    task = {**_task(0), "answers": [{"labeler": email, "response": {"category": C}}]}
+    r = admin.http.post("/api/tasks/bulk", json={"type": "categorization", "project": name, "tasks": [task]})
+    assert r.status_code == 200, r.text
+    person = Annotator(server.url, email)
+    assert person.next(pid).body["assignment"] is None  # the one task still has a slot, but not for them
+    # a deactivated person's answers are refused, naming the field, nothing stored
+    gone = admin.annotator(pid, "gone")
+    user_id = next(u["id"] for u in admin.http.get("/api/users").json()["users"] if u["email"] == gone)
+    assert admin.http.patch(f"/api/users/{user_id}", json={"active": False}).status_code == 200
+    bad = {**_task(1), "answers": [{"labeler": gone, "response": {"category": C}}]}
+    r = admin.http.post("/api/tasks/bulk", json={"type": "categorization", "project": name, "tasks": [bad]})
+    assert r.status_code == 400 and r.json()["field"] == "tasks[0].answers[0].labeler", r.text
+    assert admin.http.get("/v1/tasks", params={"project": name}).json()["total"] == 1
+    other = Annotator(server.url, admin.annotator(pid, "other"))
+    assert other.next(pid).body["assignment"] is not None
+    for a in (person, other):
+        a.close()
+    admin.close()
+
+
+def test_imported_pairwise_chat_answers_settle(server, uniq):
+    """A type whose consolidation may ask for a judge's vote (pairwise chat) settles on import
+    too (it answered 500 before: the task had no id yet)."""
+    admin = Admin(server)
+    name = f"chat {uniq}"
+    assert admin.http.post("/v1/projects", json={"type": "chat", "name": name, "params": {}}).status_code == 200
+    pid = admin.http.get(f"/v1/projects/{name}").json()["id"]
+    emails = [admin.annotator(pid, "chat-a"), admin.annotator(pid, "chat-b")]
+    task = {"messages": [{"role": "user", "content": "Why is the sky blue?"}], "evaluation": "pairwise",
+            "responses": [{"model": "m1", "content": "Scattering."}, {"model": "m2", "content": "Magic."}],
+            "answers": [{"labeler": e, "response": {"preference": {"winner": "A", "strength": "better"}}} for e in emails]}
+    r = admin.http.post("/api/tasks/bulk", json={"type": "chat", "project": name, "tasks": [task]})
+    assert r.status_code == 200, r.text
+    done = admin.http.get(f"/v1/task/{r.json()['task_ids'][0]}").json()
+    assert done["status"] == "completed" and done["response"]["preference"]["winner"] == "A"
     admin.close()

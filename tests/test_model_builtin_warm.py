@@ -51,6 +51,8 @@ def test_retrain_warm_starts_from_the_previous_version_file(data_dir, monkeypatc
     second = builtin._LOADED[(7, 2)]
     builtin.train(7, "categorization", "tfidf", _examples(6), version=3)
     assert starts[-1] is second  # the version held in memory starts the next one
+    # only the newest version stays in memory (older ones are files)
+    assert [k for k in builtin._LOADED if k[0] == 7] == [(7, 3)]
 
 
 def test_unreadable_or_missing_previous_version_means_a_cold_start(data_dir):

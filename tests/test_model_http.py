@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
 from scaleapi.tasks import TaskType
 
 from tests.browser import Org
+from tests.support import JSONHandler
 
 
 class Backend:
@@ -25,15 +26,7 @@ class Backend:
         self.mode = "ok"
         model_server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self, status: int, body) -> None:
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("content-type", "application/json")
-                self.send_header("content-length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
+        class Handler(JSONHandler):
             def do_GET(self):  # noqa: N802
                 model_server.requests.append(("GET", self.path, None))
                 if model_server.mode == "down":
@@ -58,9 +51,6 @@ class Backend:
                     predictions.append({"task_id": task["task_id"], "response": {"category": category}, "score": 0.9,
                                         "probabilities": {category: 0.9}})
                 self._answer(200, {"predictions": predictions})
-
-            def log_message(self, *args):
-                pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"

@@ -15,9 +15,12 @@ import pytest
 from scaleapi.tasks import TaskType
 
 from assay.storage import LocalStorage, MissingObject, S3Storage
+from tests.browser import Org
 from tests.queue_support import CATEGORIES, Admin
 from tests.s3_support import ACCESS_KEY, SECRET_KEY
 from tests.support import Server, create_pg_database, drop_pg_database, wait_until
+from tests.test_vision_api import setup, submit_masks
+from tests.vision_support import image_bytes
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00" + b"\x90wS\xde" + b"rest" * 10
 
@@ -151,5 +154,32 @@ def test_export_files_go_to_the_bucket(tmp_path, s3_server):
         keys = [o["Key"] for o in s3_server.client().list_objects_v2(Bucket=bucket)["Contents"]]
         assert any(k.startswith("pre/fix/exports/") and k.endswith(".csv") for k in keys)
         admin.close()
+    finally:
+        server.stop()
+
+
+def test_consolidated_masks_are_kept_in_the_bucket(tmp_path, s3_server):
+    """Masks the server makes itself (the per-pixel vote of two labelers) go to the bucket
+    like uploads: with this machine's copies gone, the task's RLE is read back from the store."""
+    bucket = s3_server.bucket()
+    server = Server(data_dir=tmp_path / "one", database_url="", env_overrides=s3_server.env(bucket)).start()
+    try:
+        client, org = server.client(), Org(server)
+        pid, people = setup(client, org, "s3", TaskType.SegmentAnnotation, "masks", labels_per_task=2)
+        url = client.upload_file(io.BytesIO(image_bytes(120, 80))).attachment_url
+        task = client.create_task(TaskType.SegmentAnnotation, project="masks", attachment=url, labels=["car"])
+        car = [{"label": "car", "index": 1, "color": "#ff0000"}]
+        submit_masks(people, pid, [([[1, 4800], [0, 4800]], car), ([[1, 2400], [0, 7200]], car)])
+        done = org.http.get(f"/api/tasks/{task.id}").json()
+        assert done["quality"]["method"] == "pixel_vote"
+        indexed = done["response"]["annotations"]["combined"]["indexedImage"]
+        org_id, file_id = indexed.removeprefix("scaledata://").split("/")
+        keys = {o["Key"] for o in s3_server.client().list_objects_v2(Bucket=bucket)["Contents"]}
+        assert f"pre/fix/files/{org_id}/{file_id}" in keys
+        for path in (tmp_path / "one" / "files" / org_id).iterdir():
+            path.unlink()  # this machine's cache only
+        masks = org.http.get(f"/api/tasks/{task.id}/masks").json()["masks"]
+        # two labelers of equal weight: the tie on rows 20-39 goes to unlabeled
+        assert sum(masks["car"]["counts"][1::2]) == 2400
     finally:
         server.stop()

@@ -128,11 +128,7 @@ def test_three_labelers_masks_become_one_by_pixel_vote(server, client, org, uniq
                                                             {"label": "car", "index": 2, "color": "#ff0000"}]),
         ([[1, 80 * rows]], [{"label": "road", "index": 1, "color": "#00ff00"}]),
     ]
-    for http, (runs, labels) in zip(people, answers):
-        assignment = claim(http, pid)["assignment"]["id"]
-        r = http.post(f"/api/assignments/{assignment}/masks", json={"width": 120, "height": 80, "runs": runs, "labels": labels})
-        assert r.status_code == 200, r.text
-        assert http.post(f"/api/assignments/{assignment}/submit", json={"response": r.json()}).status_code == 200
+    submit_masks(people, pid, answers)
     done = org.http.get(f"/api/tasks/{task.id}").json()
     assert done["status"] == "completed"
     quality = done["quality"]
@@ -146,3 +142,49 @@ def test_three_labelers_masks_become_one_by_pixel_vote(server, client, org, uniq
     assert all(u.startswith(f"scaledata://{url.split('/')[2]}/") for u in done["response"]["annotations"]["labeled"].values())
     masks = org.http.get(f"/api/tasks/{task.id}/masks").json()["masks"]
     assert sum(masks["car"]["counts"][1::2]) == 30 * rows and sum(masks["road"]["counts"][1::2]) == 20 * rows
+
+
+def submit_masks(people, pid: str, answers) -> None:
+    """Each person claims the task and submits their mask (runs over 120 x 80, labels)."""
+    for http, (runs, labels) in zip(people, answers):
+        assignment = claim(http, pid)["assignment"]["id"]
+        r = http.post(f"/api/assignments/{assignment}/masks", json={"width": 120, "height": 80, "runs": runs, "labels": labels})
+        assert r.status_code == 200, r.text
+        assert http.post(f"/api/assignments/{assignment}/submit", json={"response": r.json()}).status_code == 200
+
+
+def test_a_mask_file_that_is_gone_falls_back_to_whole_answers(server, client, org, uniq):
+    """An answer whose indexed image cannot be read is not voted per pixel: the task still
+    completes, by whole-answer consensus, and nothing is half-written."""
+    name = f"seg gone {uniq}"
+    pid, people = setup(client, org, uniq, TaskType.SegmentAnnotation, name, labels_per_task=2)
+    url = client.upload_file(io.BytesIO(image_bytes(120, 80))).attachment_url
+    task = client.create_task(TaskType.SegmentAnnotation, project=name, attachment=url, labels=["car"])
+    car = [{"label": "car", "index": 1, "color": "#ff0000"}]
+    submit_masks(people[:1], pid, [([[1, 4800], [0, 4800]], car)])
+    first = org.http.get(f"/api/tasks/{task.id}").json()["answers"][0]["response"]
+    org_id, file_id = first["annotations"]["combined"]["indexedImage"].removeprefix("scaledata://").split("/")
+    (server.data_dir / "files" / org_id / file_id).unlink()
+    files_before = len(list((server.data_dir / "files" / org_id).iterdir()))
+    submit_masks(people[1:], pid, [([[1, 4800], [0, 4800]], car)])
+    done = org.http.get(f"/api/tasks/{task.id}").json()
+    assert done["status"] == "completed" and done["quality"]["method"] != "pixel_vote"
+    # only the second labeler's own mask files (the car mask, the colour and the indexed
+    # image): no consolidated files were written
+    assert len(list((server.data_dir / "files" / org_id).iterdir())) - files_before == 3
+
+
+def test_the_task_page_never_votes_masks(server, client, org, uniq):
+    """Two of three masks in: the task page's JSON shows no proposal (a vote would write
+    files on a page view) and no file is written by looking."""
+    name = f"seg page {uniq}"
+    pid, people = setup(client, org, uniq, TaskType.SegmentAnnotation, name, labels_per_task=3)
+    url = client.upload_file(io.BytesIO(image_bytes(120, 80))).attachment_url
+    task = client.create_task(TaskType.SegmentAnnotation, project=name, attachment=url, labels=["car"])
+    car = [{"label": "car", "index": 1, "color": "#ff0000"}]
+    submit_masks(people[:2], pid, [([[1, 4800], [0, 4800]], car)] * 2)
+    org_id = url.removeprefix("scaledata://").split("/")[0]
+    before = sorted(p.name for p in (server.data_dir / "files" / org_id).iterdir())
+    page = org.http.get(f"/api/tasks/{task.id}").json()
+    assert page["status"] == "pending" and page["consolidated"] is None and len(page["answers"]) == 2
+    assert sorted(p.name for p in (server.data_dir / "files" / org_id).iterdir()) == before

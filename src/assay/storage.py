@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
@@ -104,7 +105,7 @@ class S3Storage:
     def download(self, key: str, target: Path) -> None:
         """Into the local cache, atomically (a reader never sees half a file)."""
         target.parent.mkdir(parents=True, exist_ok=True)
-        part = target.with_name(f"{target.name}.{os.getpid()}.part")
+        part = target.with_name(f"{target.name}.{uuid.uuid4().hex}.part")  # unique per call: threads of one process fetch too
         try:
             with open(part, "wb") as out:
                 self._fetch(key, out)

@@ -82,6 +82,8 @@ def train(project_id: int, task_type: str, features: str, examples: list[tuple[d
     tmp.write_bytes(model.dumps())
     tmp.replace(path)  # readers never see half a file
     with _LOCK:
+        for key in [k for k in _LOADED if k[0] == project_id]:
+            del _LOADED[key]  # one model per project in memory: the newest
         _LOADED[(project_id, version)] = model
     return facts
 
@@ -89,9 +91,9 @@ def train(project_id: int, task_type: str, features: str, examples: list[tuple[d
 def _previous(project_id: int, version: int):
     """The project's model before ``version`` (in memory or on disk), or None (none, or unreadable)."""
     with _LOCK:
-        held = [m for (p, v), m in _LOADED.items() if p == project_id and v < version]
+        held = {v: m for (p, v), m in _LOADED.items() if p == project_id and v < version}
     if held:
-        return held[-1]
+        return held[max(held)]
     path = _path(project_id, version - 1)
     if version <= 1 or not path.is_file():
         return None

@@ -38,8 +38,10 @@ def _claim(principal: Principal, project_id: str, kind: str, holding: list[str])
         project = access.project_access(session, principal, project_id)
         authorize(principal, QueuePolicy.label(project) if kind == AssignmentKind.LABEL else QueuePolicy.review(project))
         out = claim.claim(session, principal, project, kind, holding)
-        session.flush()
-        return {**out, "progress": workbench.progress(session, principal, project.id, kind)}
+        project_pk = project.id
+    # counted after the commit, outside the write lock: it reads the project's whole backlog
+    with get_db().read() as session:
+        return {**out, "progress": workbench.progress(session, principal, project_pk, kind)}
 
 
 @native.post("/projects/{project_id}/next")

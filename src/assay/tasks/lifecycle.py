@@ -42,7 +42,7 @@ from assay.timeutil import iso
 
 T = Task.__table__
 PT = Project.__table__
-_POLICY = select(PT.c.review_fraction, PT.c.max_labels, PT.c.target_confidence, PT.c.review_below, PT.c.aggregation).where(PT.c.id == bindparam("p"))
+POLICY = select(PT.c.review_fraction, PT.c.max_labels, PT.c.target_confidence, PT.c.review_below, PT.c.aggregation).where(PT.c.id == bindparam("p"))
 
 
 # ----------------------------------------------------------------------------- terminal transitions
@@ -347,6 +347,16 @@ def needs_review(task: Task, fraction: float) -> bool:
     return int(hashlib.sha256(task.public_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < fraction
 
 
+def next_step(policy, task, labels: int, confidence: float) -> str:
+    """A task with its labels in, under the project's POLICY row: "more" (one more label),
+    "review" or "complete". Also decides tasks imported with their answers (tasks.settle)."""
+    if policy.target_confidence and confidence < policy.target_confidence and labels < max(policy.max_labels or 0, task.required_labels):
+        return "more"
+    if (policy.review_below is not None and confidence < policy.review_below) or needs_review(task, policy.review_fraction or 0.0):
+        return "review"
+    return "complete"
+
+
 def labels_in(session: Session, task: Task) -> None:
     """Called after an answer. With the labels the task asks for, consolidate; if the
     project sets a target confidence and the consensus is below it, ask for one more label
@@ -355,16 +365,15 @@ def labels_in(session: Session, task: Task) -> None:
     answers = active_responses(session, task)
     if len(answers) < task.required_labels:
         return
-    policy = conn.execute(_POLICY, {"p": task.project_id}).first()
+    policy = conn.execute(POLICY, {"p": task.project_id}).first()
     response, quality, agreed = consensus_of(session, task, answers, policy.aggregation)
-    ceiling = max(policy.max_labels or 0, task.required_labels)
-    if policy.target_confidence and quality["confidence"] < policy.target_confidence and len(answers) < ceiling:
+    step = next_step(policy, task, len(answers), quality["confidence"])
+    if step == "more":
         task.required_labels += 1
         task.quality = quality
         conn.execute(update(T).where(T.c.id == task.id).values(open_slots=T.c.open_slots + 1))
         return
-    low = policy.review_below is not None and quality["confidence"] < policy.review_below
-    if low or needs_review(task, policy.review_fraction or 0.0):
+    if step == "review":
         task.quality = quality
         task.review_state = ReviewState.WAITING
         session.flush()

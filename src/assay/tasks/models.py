@@ -104,7 +104,8 @@ class Task(Base):
     # How the response was consolidated: {confidence, labels, method, agreeing}.
     quality: Mapped[dict | None] = mapped_column(JSONType, nullable=True)
     # quality["confidence"] as a column (indexed with the project): the browser's filter and
-    # sort, the claim's "least certain first"; written with `quality` (lifecycle.set_quality)
+    # sort, the claim's "least certain first"; follows `quality` (the attribute event at the end
+    # of this module; tasks.settle sets it for rows inserted without the ORM)
     confidence: Mapped[float | None] = mapped_column(nullable=True)
     # task: customer work; evaluation: hidden gold item (scores labelers); training:
     # practice item shown first, with feedback. Gold items never complete or call back.

@@ -17,24 +17,20 @@ from types import SimpleNamespace
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assay.batches.completion import after_task_transition
 from assay.callbacks.outbox import enqueue_task_callback
-from assay.db import fast_insert
-from assay.projects.models import Project
+from assay.db import fast_insert, new_public_id
+from assay.queue.models import Assignment, AssignmentKind, AssignmentStatus
 from assay.tasks import counts, queries, rollups
 from assay.tasks.answers import hypothesis_status
 from assay.tasks.consolidation import accuracies_of, consensus_of, record_agreement
-from assay.tasks.lifecycle import needs_review
+from assay.tasks.lifecycle import POLICY, next_step
 from assay.tasks.models import AnswerSource, ReviewState, TaskAnswer, TaskStatus
 from assay.tasks.serialize import task_json
 from assay.truth.fitted import NAMED_METHODS
-
-PT = Project.__table__
-_POLICY = select(PT.c.review_fraction, PT.c.max_labels, PT.c.target_confidence, PT.c.review_below, PT.c.aggregation).where(
-    PT.c.id == bindparam("p"))
 
 
 @dataclass
@@ -52,7 +48,7 @@ def settle(session: Session, project_id: int, rows: list[dict[str, Any]], answer
     """Decide each new task row's state from its answers (rows are changed in place;
     `shapes`: each row's params without the type's varying ones, as JSON). Returns the
     completed ones as (row index, agreed flags) for `after_insert`."""
-    policy = session.connection().execute(_POLICY, {"p": project_id}).first()
+    policy = session.connection().execute(POLICY, {"p": project_id}).first()
     users = sorted({a.user_id for given in answers for a in given})
     accuracy = dict(zip(users, accuracies_of(session, project_id, users)))
     consensus = _Consensus(session, policy.aggregation)
@@ -63,15 +59,17 @@ def settle(session: Session, project_id: int, rows: list[dict[str, Any]], answer
         row["open_slots"] = max(row["required_labels"] - len(given), 0)
         if len(given) < row["required_labels"]:
             continue
-        task = SimpleNamespace(type=row["type"], project_id=project_id, params=row["params"], public_id=row["public_id"])
+        # not stored yet: no id (no judge verdict can exist), but what consolidation reads
+        task = SimpleNamespace(id=None, org_id=row["org_id"], type=row["type"], project_id=project_id, params=row["params"],
+                               public_id=row["public_id"])
         response, quality, agreed = consensus.of(task, given, [accuracy[a.user_id] for a in given], shape)
         row["quality"] = quality
         row["confidence"] = quality["confidence"]  # the column the task browser filters on (the ORM sets it from quality)
-        if policy.target_confidence and quality["confidence"] < policy.target_confidence and len(given) < max(policy.max_labels or 0,
-                                                                                                                row["required_labels"]):
-            row["required_labels"], row["open_slots"] = len(given) + 1, 1  # one more label, as labels_in asks
-        elif (policy.review_below is not None and quality["confidence"] < policy.review_below) or needs_review(
-                task, policy.review_fraction or 0.0):
+        task.required_labels = row["required_labels"]
+        step = next_step(policy, task, len(given), quality["confidence"])
+        if step == "more":
+            row["required_labels"], row["open_slots"] = len(given) + 1, 1
+        elif step == "review":
             row["review_state"] = ReviewState.WAITING
         else:
             row.update(status=TaskStatus.COMPLETED, response=response, completed_at=max(a.answered_at for a in given))
@@ -106,6 +104,20 @@ class _Consensus:
         return response, quality, list(agreed)
 
 
+def _label_assignments(session: Session, org_id: int, project_id: int, task_ids: list[int]) -> None:
+    """Each imported answer's submitted label assignment, as `answer_directly` writes one:
+    the claim and the review claim skip a person who has one, so nobody is served a task
+    they answered, or asked to review it."""
+    TA = TaskAnswer.__table__
+    answered = session.connection().execute(
+        select(TA.c.id, TA.c.task_id, TA.c.user_id, TA.c.created_at).where(TA.c.task_id.in_(task_ids))).all()
+    fast_insert(session, Assignment.__table__, [
+        {"public_id": new_public_id(), "org_id": org_id, "project_id": project_id, "task_id": task_id, "user_id": user_id,
+         "kind": AssignmentKind.LABEL, "status": AssignmentStatus.SUBMITTED, "expires_at": at, "answer_id": answer_id,
+         "created_at": at, "updated_at": at}
+        for answer_id, task_id, user_id, at in answered])
+
+
 def after_insert(session: Session, rows: list[dict[str, Any]], ids: list[int], answers: list[list[GivenAnswer]],
                  completed: list[tuple]) -> None:
     """The settled rows are stored (`ids` in their order): store the answers and add what
@@ -124,6 +136,7 @@ def after_insert(session: Session, rows: list[dict[str, Any]], ids: list[int], a
                            annotations=rollups.annotations_in(a.response), active_seconds=a.active_seconds,
                            held_seconds=a.active_seconds, flagged=1 if row.get("content_warning") else 0)
     fast_insert(session, TaskAnswer.__table__, stored)
+    _label_assignments(session, org_id, project_id, ids)
     done = 0
     for i, agreed in completed:
         row, given = rows[i], answers[i]

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 from sqlalchemy.orm import Session
 
 from assay.backends.models import ProjectModel
 from assay.backends.service import openai
+from assay.backends.service.calls import call_endpoint
 from assay.backends.service.settings import get_model, record
 from assay.db import utcnow
 from assay.errors import InvalidRequest, field_error
-from assay.netguard import UrlRefused, call_json
 from assay.projects.models import Project
 
 
@@ -23,15 +22,7 @@ class BackendError(Exception):
 
 
 def call(model: ProjectModel, method: str, path: str, body: Any = None) -> Any:
-    url = model.url.rstrip("/") + path
-    try:
-        return call_json(method, url, body, timeout=model.timeout_seconds)
-    except UrlRefused as exc:
-        raise BackendError(str(exc)) from None
-    except httpx.TimeoutException:
-        raise BackendError(f"{method} {url} timed out after {model.timeout_seconds:g} s") from None
-    except httpx.HTTPError as exc:
-        raise BackendError(f"{method} {url} failed: {exc.__class__.__name__}: {exc}") from None
+    return call_endpoint(model, method, path, body, error=BackendError)
 
 
 def require_healthy(db, model: ProjectModel) -> None:

@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from assay.backends.models import ProjectModel
-from assay.netguard import UrlRefused, call_json
+from assay.backends.service.calls import call_endpoint
 
 
 class ChatError(Exception):
@@ -22,15 +20,7 @@ def _headers(model: ProjectModel) -> dict[str, str]:
 
 
 def _call(model: ProjectModel, method: str, path: str, body: Any = None) -> Any:
-    url = model.url.rstrip("/") + path
-    try:
-        return call_json(method, url, body, timeout=model.timeout_seconds, headers=_headers(model))
-    except UrlRefused as exc:
-        raise ChatError(str(exc)) from None
-    except httpx.TimeoutException:
-        raise ChatError(f"{method} {url} timed out after {model.timeout_seconds:g} s") from None
-    except httpx.HTTPError as exc:
-        raise ChatError(f"{method} {url} failed: {exc.__class__.__name__}") from None
+    return call_endpoint(model, method, path, body, error=ChatError, headers=_headers(model))
 
 
 def complete(model: ProjectModel, messages: list[dict[str, str]]) -> str:

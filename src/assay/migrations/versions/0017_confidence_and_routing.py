@@ -5,7 +5,7 @@ Revises: 0016
 Create Date: 2026-12-04 15:00:00.000000
 
 `tasks.confidence` holds the consensus confidence that `tasks.quality` also carries
-(written by tasks.lifecycle with it), indexed with the project, so the task browser's
+(kept equal by an attribute event on `Task.quality`), indexed with the project, so the task browser's
 confidence filter and sort and the claim's "least certain first" read an index instead of
 every task's JSON. Projects get `route_by_accuracy`: the most accurate people available
 get the least certain tasks first.

@@ -17,8 +17,8 @@ from assay.orgs.models import User
 from assay.people.models import UserSkill
 from assay.projects.models import Project
 from assay.queue.models import Assignment, AssignmentKind, ProjectMember
-from assay.tasks.consolidation import labeler_accuracy
-from assay.tasks.models import ActivityRollup, LabelerStats
+from assay.tasks.consolidation import accuracies_of
+from assay.tasks.models import ActivityRollup
 
 R = ActivityRollup.__table__
 _SKILL = select(UserSkill.level).where(UserSkill.user_id == bindparam("u"), UserSkill.name == bindparam("n"))
@@ -28,7 +28,6 @@ _AVAILABLE = (select(Assignment.user_id).join(ProjectMember, (ProjectMember.proj
                                               & (ProjectMember.user_id == Assignment.user_id) & ProjectMember.paused_at.is_(None))
               .where(Assignment.project_id == bindparam("p"), Assignment.kind == AssignmentKind.LABEL, Assignment.updated_at >= bindparam("since"))
               .distinct())
-_STATS = select(LabelerStats).where(LabelerStats.project_id == bindparam("p"), LabelerStats.user_id.in_(bindparam("users", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -59,8 +58,8 @@ def prefer(session: Session, project_id: int, user_id: int) -> str:
     conn = session.connection()
     since = utcnow() - timedelta(minutes=AVAILABLE_MINUTES)
     people = {user_id, *conn.execute(_AVAILABLE, {"p": project_id, "since": since}).scalars()}
-    stats = {row.user_id: row for row in conn.execute(_STATS, {"p": project_id, "users": list(people)})}
-    accuracy = {u: labeler_accuracy(stats.get(u)) for u in people}
+    ordered = sorted(people)
+    accuracy = dict(zip(ordered, accuracies_of(session, project_id, ordered)))
     ranked = sorted(accuracy.values(), reverse=True)
     return "uncertain" if accuracy[user_id] >= ranked[(len(ranked) - 1) // 2] else "certain"
 

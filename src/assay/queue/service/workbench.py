@@ -148,6 +148,9 @@ def _signed_files(value: Any, org_public_id: str) -> Any:
 
 _AVAILABLE = """SELECT COUNT(*) FROM tasks t WHERE t.project_id = :p AND t.status = 'pending' AND t.open_slots > 0 AND t.is_test = {false}
  AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.task_id = t.id AND a.user_id = :u AND a.kind = 'label')"""
+# built once per dialect (the claim path asks for it on every `next`)
+_AVAILABLE_SQL = {dialect: text(_AVAILABLE.format(false=false)) for dialect, false in (("postgresql", "false"), ("sqlite", "0"))}
+
 
 
 def project_summaries(session: Session, principal: Principal) -> list[dict[str, Any]]:
@@ -158,7 +161,7 @@ def project_summaries(session: Session, principal: Principal) -> list[dict[str, 
         stmt = stmt.join(ProjectMember, ProjectMember.project_id == Project.id).where(ProjectMember.user_id == principal.user_id)
     projects = list(session.scalars(stmt.order_by(Project.name)))
     conn = session.connection()
-    available_sql = text(_AVAILABLE.format(false="false" if conn.dialect.name == "postgresql" else "0"))
+    available_sql = _AVAILABLE_SQL[conn.dialect.name]
     out = []
     for project in projects:
         available = conn.execute(available_sql, {"p": project.id, "u": principal.user_id}).scalar()
@@ -192,6 +195,6 @@ def progress(session: Session, principal: Principal, project_id: int, kind: str)
     conn = session.connection()
     if kind == AssignmentKind.REVIEW:
         return {"waiting": _review_waiting(conn, project_id)}
-    available_sql = text(_AVAILABLE.format(false="false" if conn.dialect.name == "postgresql" else "0"))
+    available_sql = _AVAILABLE_SQL[conn.dialect.name]
     return {"done": int(_mine(conn, project_id, principal.user_id).get("submitted", 0)),
             "left": int(conn.execute(available_sql, {"p": project_id, "u": principal.user_id}).scalar())}

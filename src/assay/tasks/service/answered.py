@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assay.auth.principals import Principal
@@ -51,8 +51,10 @@ def check(session: Session, principal: Principal, plugin, rows: list[dict[str, A
     users: dict[str, int] = {}
     known = sorted(emails)
     for start in range(0, len(known), 500):
-        users.update(session.execute(select(func.lower(User.email), User.id).where(
-            User.org_id == principal.org_id, func.lower(User.email).in_(known[start:start + 500]))).all())
+        # e-mails are stored trimmed and in lower case (orgs.service.normalize_email): the
+        # unique (org, email) index answers this; a deactivated person answers nothing
+        users.update(session.execute(select(User.email, User.id).where(
+            User.org_id == principal.org_id, User.email.in_(known[start:start + 500]), User.active.is_(True))).all())
     now = utcnow()
     cache: dict[tuple[bytes, bytes], dict[str, Any]] = {}
     varying = set(plugin.varying_fields)
@@ -71,7 +73,7 @@ def check(session: Session, principal: Principal, plugin, rows: list[dict[str, A
             labeler = a.get("labeler")
             user_id = users.get(labeler.strip().lower()) if isinstance(labeler, str) else None
             if user_id is None:
-                raise field_error(f"{field}.labeler", "must be the e-mail of a person of this organization")
+                raise field_error(f"{field}.labeler", "must be the e-mail of an active person of this organization")
             if user_id in seen:
                 raise field_error(f"{field}.labeler", "this person already answers this task")
             seen.add(user_id)

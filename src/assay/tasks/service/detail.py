@@ -15,8 +15,9 @@ from assay.orgs.models import Role, User
 from assay.queue.models import Assignment, ProjectMember
 from assay.tasks import queries
 from assay.tasks.consolidation import consensus_of
-from assay.tasks.models import AnswerSource, Task, TaskAnswer
+from assay.tasks.models import AnswerSource, Task, TaskAnswer, TaskStatus
 from assay.tasks.serialize import task_json
+from assay.tasktypes import get_plugin
 from assay.timeutil import iso
 
 
@@ -78,12 +79,12 @@ def task_detail(session: Session, principal: Principal, task: Task) -> dict[str,
 def _consolidated(session: Session, task: Task, answers: list[TaskAnswer]) -> dict[str, Any] | None:
     """The consolidated answer with its quality: the task's final response once it has one,
     else what the current labels would consolidate to (a proposal); None without labels."""
-    if task.response is not None:
+    if task.response is not None and task.status == TaskStatus.COMPLETED:
         quality = {k: v for k, v in (task.quality or {}).items() if k != "contributors"}
         return {"response": task.response, "quality": quality, "final": True}
     counted = [a for a in answers if a.active and a.source == AnswerSource.HUMAN]
-    if not counted:
-        return None
+    if not counted or (len(counted) > 1 and get_plugin(task.type).consolidates_masks):
+        return None  # a mask vote writes files: a page view never makes one
     proposal, quality, _ = consensus_of(session, task, [(a.user_id, a.response) for a in counted])
     return {"response": proposal, "quality": {k: v for k, v in quality.items() if k != "contributors"}, "final": False}
 
