@@ -189,3 +189,31 @@ def test_background_jobs_refit_every_n_labels(server_factory, uniq):
     while model()["answers"] != 66 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert model()["answers"] == 66 and model()["tasks"] == 22
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_a_refit_racing_another_refit_waits_instead_of_failing(backend, server, client, org, uniq):
+    """Two refits of one project at once (by hand and in the background): the second to
+    store its model waits for the first and updates the project's one row (two INSERTs
+    collided before and the request answered 500). Made deterministic by holding an
+    uncommitted row from outside."""
+    import threading
+
+    import psycopg
+
+    name, pid, people = make_project(client, org, uniq, "dawid_skene")
+    phase_one(client, name, pid, people)
+    url = server.database_url.replace("+psycopg", "")
+    with psycopg.connect(url) as holder:
+        project, org_id = holder.execute("SELECT id, org_id FROM projects WHERE public_id = %s", (pid,)).fetchone()
+        holder.execute("DELETE FROM truth_models WHERE project_id = %s", (project,))
+        holder.execute("INSERT INTO truth_models (org_id, project_id, method, labels_seen, answers, tasks, workers, seconds, state, fitted_at) "
+                       "VALUES (%s, %s, 'dawid_skene', 0, 0, 0, 0, 0, '{}', now())", (org_id, project))
+        replies: dict = {}
+        refit = threading.Thread(target=lambda: replies.setdefault("r", org.http.post(f"/api/projects/{pid}/quality/refit")))
+        refit.start()
+        time.sleep(1.0)  # the refit reaches the row and waits on it
+        holder.commit()
+        refit.join(30)
+    assert replies["r"].status_code == 200, replies["r"].text
+    assert replies["r"].json()["truth_model"]["answers"] > 0

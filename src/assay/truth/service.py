@@ -22,7 +22,7 @@ from sqlalchemy import bindparam, func, select, true
 from sqlalchemy.orm import Session
 
 from assay.config import get_settings
-from assay.db import utcnow
+from assay.db import upsert, utcnow
 from assay.projects.models import Project
 from assay.tasks.models import AnswerSource, LabelerStats, Task, TaskAnswer, TaskKind
 from assay.tasktypes import get_plugin
@@ -64,10 +64,14 @@ def fit_project(session: Session, project: Project) -> TruthModel | None:
         t_idx.append(task_index.setdefault(task_id, len(task_index)))
         w_idx.append(worker_index.setdefault(user_id, len(worker_index)))
         l_idx.append(class_index.setdefault(key, len(class_index)))
-    model = session.scalar(select(TruthModel).where(TruthModel.project_id == project.id))
-    if model is None:
-        model = TruthModel(org_id=project.org_id, project_id=project.id)
-        session.add(model)
+    # one row per project, made or locked in one statement: a refit asked for by hand and the
+    # background one can run at once (two INSERTs collided on PostgreSQL); the second waits
+    conn = session.connection()
+    conn.execute(upsert(conn, "truth_model_row", TruthModel.__table__, ["project_id"],
+                        {"org_id": bindparam("o"), "project_id": bindparam("p"), "method": bindparam("m"), "state": bindparam("s")},
+                        lambda excluded: {"method": excluded.method}),
+                 {"o": project.org_id, "p": project.id, "m": method, "s": {}})
+    model = session.scalar(select(TruthModel).where(TruthModel.project_id == project.id).execution_options(populate_existing=True))
     model.method, model.labels_seen, model.answers = method, int(labels_seen), len(t_idx)
     if len(class_index) < 2:  # nothing to learn yet (one class, no single-choice answers): the next try waits
         model.tasks, model.workers, model.seconds, model.fitted_at = len(task_index), len(worker_index), 0.0, utcnow()
