@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -167,3 +168,15 @@ def test_integer_path_parameters_are_bounded():
                  for p in op.get("parameters", []) if p["in"] == "path" and p["schema"].get("type") == "integer"
                  and "maximum" not in p["schema"]]
     assert not unbounded, f"integer path parameters without a bound (use web.RowId): {unbounded}"
+
+
+# Libraries a server loads on first use, not at start-up: each costs tens of MB of every
+# process's memory (scipy.stats ~70 MB, scipy.optimize ~50 MB) and the export bound of
+# issue 13 (server under 300 MB) has no room for them.
+LOADED_ON_FIRST_USE = ("scipy.stats", "scipy.optimize", "scipy.integrate", "sklearn", "pyarrow", "torch", "cv2", "av", "boto3", "datasets", "spacy")
+
+
+def test_start_up_leaves_the_heavy_libraries_unloaded():
+    probe = "import sys, assay.app, assay.cli, assay.jobs; print(','.join(m for m in sys.argv[1:] if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", probe, *LOADED_ON_FIRST_USE], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "", f"loaded at import of the app and the CLI: {loaded} (import them where they are used, with a noqa saying why)"

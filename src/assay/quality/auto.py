@@ -37,7 +37,6 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 from assay.quality.bayesian_ds import bayesian_dawid_skene
 from assay.quality.community_ds import community_dawid_skene
@@ -162,6 +161,8 @@ def fit_temperature(candidate: Candidate) -> float:
 
     if rows.shape[0] == 0:
         return 1.0
+    from scipy.optimize import minimize_scalar  # noqa: PLC0415 - scipy.optimize costs ~50 MB of server memory: loaded on first use
+
     opt = minimize_scalar(loss, bounds=(np.log(0.25), np.log(8.0)), method="bounded", options={"xatol": 1e-3})
     return float(np.exp(opt.x))
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from assay.quality.bootstrap import percentile_interval, resample_weights
 from assay.quality.geometry import box_iou
@@ -26,6 +25,8 @@ Box = tuple[float, float, float, float, Any]  # left, top, width, height, label
 def matched_iou(a: Sequence[Box], b: Sequence[Box], min_iou: float = 0.1) -> tuple[dict[Any, float], dict[Any, int]]:
     """Per label: the summed IoU of the matched pairs between two labelers' boxes, and the
     number of objects (matched pairs plus unmatched boxes of either)."""
+    from scipy.optimize import linear_sum_assignment  # noqa: PLC0415 - scipy.optimize costs ~50 MB of server memory: loaded on first use
+
     sums: dict[Any, float] = {}
     counts: dict[Any, int] = {}
     for label in {x[4] for x in a} | {x[4] for x in b}:
