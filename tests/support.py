@@ -74,6 +74,26 @@ BASE_ENV = {
 }
 
 
+def run_cli(env: dict, *args: str) -> subprocess.CompletedProcess:
+    """The `assay` command with these arguments and environment, in this process: settings and
+    the database handle are read afresh for the command and dropped after it, so the next
+    command (or an in-process service test) never sees this one's."""
+    from typer.testing import CliRunner
+
+    from assay.cli import app
+    from assay.config import reset_settings
+    from assay.db import reset_db
+
+    reset_settings()
+    reset_db()
+    try:
+        result = CliRunner().invoke(app, list(args), env={k: v for k, v in env.items() if k.startswith("ASSAY_")}, catch_exceptions=False)
+    finally:
+        reset_db()
+        reset_settings()
+    return subprocess.CompletedProcess(["assay", *args], result.exit_code, result.stdout, result.stderr)
+
+
 @dataclass
 class Server:
     data_dir: Path
@@ -147,7 +167,10 @@ class Server:
                 self.kill()
 
     def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        result = subprocess.run([sys.executable, "-m", "assay", *args], env=self.env(), capture_output=True, text=True, timeout=120)
+        """`assay ARGS` against this server's database and data directory, run in this
+        process by typer's runner with the server's environment (a process per command costs
+        two seconds of imports; tests/test_cli.py runs the real entry point too)."""
+        result = run_cli(self.env(), *args)
         if check and result.returncode != 0:
             raise AssertionError(f"assay {' '.join(args)} failed ({result.returncode}): {result.stderr}")
         return result

@@ -1,6 +1,8 @@
 """The `assay` command line: keys, users, settings validation, the demo, and the
-credentials printed on first start. Every command runs as a real subprocess against
-the database of a real server."""
+credentials printed on first start, against the database of a real server. Commands run
+in this process through typer's runner (`Server.cli`); the entry point itself (`python -m
+assay`: --version, migrate with bad settings, serve and Ctrl-C, the first start) runs as
+real subprocesses."""
 
 from __future__ import annotations
 
@@ -190,7 +192,7 @@ def test_users_list_set_password_deactivate_and_reactivate(server, cli_org, uniq
 
 
 def test_version_and_flags_in_help(server):
-    version = server.cli("--version")
+    version = run(server.env(), "--version")  # the real entry point, in its own process
     assert version.stdout.strip() == f"assay {assay.__version__}" and re.fullmatch(r"assay \d+\.\d+\.\d+\S*", version.stdout.strip())
     for command in (["--help"], ["keys", "create", "--help"], ["export", "--help"]):
         text = server.cli(*command).stdout

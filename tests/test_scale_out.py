@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import require_postgres
 from tests.queue_support import CATEGORIES, Admin, Annotator, queue_violations, status_counts
-from tests.support import Server, create_pg_database, drop_pg_database, wait_until
+from tests.support import Server, create_pg_database, drop_pg_database, run_cli, wait_until
 
 TASKS = 40
 LABELS = 2
@@ -98,14 +98,12 @@ def test_two_servers_and_a_worker_on_one_database(tmp_path, receiver):
 
 
 def test_sqlite_refuses_several_app_processes(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "assay", "serve", "--workers", "2", "--port", "0"], capture_output=True, text=True,
-                          timeout=60, env={**Server(data_dir=tmp_path / "d", database_url="").env()})
+    proc = run_cli(Server(data_dir=tmp_path / "d", database_url="").env(), "serve", "--workers", "2", "--port", "0")
     assert proc.returncode != 0
     assert "--workers > 1 needs PostgreSQL" in proc.stdout + proc.stderr
 
 
 @pytest.mark.parametrize("workers", ["0", "-1"])
 def test_workers_must_be_positive(tmp_path, workers):
-    proc = subprocess.run([sys.executable, "-m", "assay", "serve", "--workers", workers, "--port", "0"], capture_output=True, text=True,
-                          timeout=60, env={**Server(data_dir=tmp_path / "d", database_url="").env()})
+    proc = run_cli(Server(data_dir=tmp_path / "d", database_url="").env(), "serve", "--workers", workers, "--port", "0")
     assert proc.returncode != 0
