@@ -197,10 +197,11 @@ def import_from_bucket(db, principal: Principal, project_id: str, body: BucketIm
     with db.read() as session:
         task_type = get_project_by_id(session, principal, project_id).type
     if body.manifest:
-        parsed, ignored = _manifest_rows(key, body, task_type), 0
+        parsed, listed = _manifest_rows(key, body, task_type), {}
     else:
-        parsed, ignored = _object_rows(key, task_type)
-    sources, errors = _object_refs(parsed, principal, where)
+        parsed, listed = _object_rows(key, task_type)
+    ignored = len(listed) - len(parsed.rows) if body.prefix else 0
+    sources, errors = _object_refs(parsed, principal, listed)
     with db.read() as session:
         project = get_project_by_id(session, principal, project_id)
         skipped = 0
@@ -230,22 +231,24 @@ def import_from_bucket(db, principal: Principal, project_id: str, body: BucketIm
     return BucketImportResult(parsed.format, task_ids=ids, skipped=skipped, ignored=ignored)
 
 
-def _object_rows(prefix: str, task_type: str) -> tuple[Parsed, int]:
+def _object_rows(prefix: str, task_type: str) -> tuple[Parsed, dict[str, str]]:
     """One row per media object under the prefix: its s3:// URL the attachment and
-    `metadata.source_url`, its key below the prefix `metadata.file_name`."""
+    `metadata.source_url`, its key below the prefix `metadata.file_name`; with every
+    listed object (its URL → its key)."""
     keys = files.bucket_objects(prefix, "prefix")
-    parsed = media_rows([k[len(prefix):] for k in keys], task_type)
+    below = {key[len(prefix):].lstrip("/") or key: key for key in keys}  # a prefix need not end in '/'
+    parsed = media_rows(list(below), task_type)
     if not parsed.rows:
         other = f" ({len(keys)} other objects)" if keys else ""
         raise field_error("prefix", f"no media objects under {files.bucket_url(prefix)}{other}; one task is made per "
                                     f"{', '.join(MEDIA_EXTENSIONS)} object")
     for row in parsed.rows:
-        url = files.bucket_url(prefix + row.media)
+        url = files.bucket_url(below[row.media])
         row.body["attachment"] = url
         row.body["metadata"]["source_url"] = url
         row.media = None
     parsed.format = "objects"
-    return parsed, len(keys) - len(parsed.rows)
+    return parsed, {files.bucket_url(key): key for key in keys}
 
 
 def _manifest_rows(key: str, body: BucketImport, task_type: str) -> Parsed:
@@ -259,10 +262,10 @@ def _manifest_rows(key: str, body: BucketImport, task_type: str) -> Parsed:
         raise field_error("format" if exc.field == "format" else "manifest", str(exc).split(": ", 1)[-1]) from None
 
 
-def _object_refs(parsed: Parsed, principal: Principal, where: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    """Every s3:// string in the rows' params (url → its key in the bucket), and an error
-    (line, field) for each that the import may not read."""
-    sources: dict[str, str] = {}
+def _object_refs(parsed: Parsed, principal: Principal, listed: dict[str, str]) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Every s3:// string in the rows' params (url → its key in the bucket; `listed` ones
+    are known), and an error (line, field) for each that the import may not read."""
+    sources: dict[str, str] = dict(listed)
     errors: list[dict[str, Any]] = []
     for row in parsed.rows:
         for path, url in _s3_strings({k: v for k, v in row.body.items() if k not in SETTINGS}, ""):
