@@ -10,6 +10,8 @@ import gzip
 import hashlib
 import io
 import json
+import shutil
+import sqlite3
 import tarfile
 import threading
 from pathlib import Path
@@ -307,6 +309,22 @@ def test_with_object_storage_the_archive_says_the_files_are_in_the_bucket(world,
     manifest = _manifest(tmp_path / "b.tar.gz")
     assert manifest["storage"] == {"url": "s3://team-bucket/prod", "files_included": False}
     assert not any(e["path"].startswith(("files/", "exports/")) for e in manifest["entries"])
+
+
+def test_a_backup_from_a_newer_assay_asks_for_an_upgrade(world, tmp_path, environment):
+    """A database at a migration this assay does not know is refused before anything moves."""
+    newer = tmp_path / "newer"
+    shutil.copytree(world.server.data_dir, newer, ignore=shutil.ignore_patterns("*.log"))
+    conn = sqlite3.connect(newer / "assay.db")
+    conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    conn.commit()
+    conn.close()
+    archive, manifest = create_backup(Settings(data_dir=newer), tmp_path / "newer.tar.gz")
+    assert manifest["migration_revision"] == "9999"
+    environment(ASSAY_DATA_DIR=str(tmp_path / "fresh"))
+    result = invoke("restore", str(archive))
+    assert result.exit_code != 0 and "upgrade assay first" in flat(result.output)
+    assert not (tmp_path / "fresh").exists()
 
 
 def test_the_service_refuses_what_the_cli_refuses(tmp_path):
