@@ -280,6 +280,13 @@ def test_serve_logs_migrations_once_and_stops_cleanly_on_ctrl_c(tmp_path):
     assert "Traceback" not in log and "KeyboardInterrupt" not in log and "Finished server process" in log
 
 
+def test_serve_runs_on_uvloop_and_httptools(server):
+    """The stack `assay serve` chooses (bench/server_stack.py) is the one loaded: both are
+    compiled extensions, mapped into the serving process."""
+    maps = open(f"/proc/{server.proc.pid}/maps").read()
+    assert "/uvloop/loop." in maps and "/httptools/parser/parser." in maps
+
+
 def test_first_start_prints_working_credentials(server_factory):
     srv = server_factory()
     log = srv.log_path.read_text()

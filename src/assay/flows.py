@@ -5,19 +5,26 @@ from __future__ import annotations
 
 import io
 import posixpath
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from assay.audit.log import record
 from assay.audit.service import AuditFilter, page_of_events
 from assay.auth.principals import Principal
 from assay.authz import authorize
 from assay.backends.schemas import ChatTurnBody
 from assay.backends.service import livechat
 from assay.backends.service.settings import get_model
-from assay.errors import field_error
+from assay.config import get_settings
+from assay.errors import ApiError, field_error
 from assay.files import service as files
+from assay.imports.media import MEDIA_EXTENSIONS, guess_format, media_rows, parse
+from assay.imports.rows import ImportError_, Parsed, Row, RowError
+from assay.imports.schemas import BucketImport
+from assay.imports.tabular import SETTINGS
 from assay.insights.service import progress, slices, trends
 from assay.orgs.models import Role
 from assay.projects.models import Project
@@ -166,3 +173,135 @@ def evaluation_tasks(session: Session, principal: Principal, project: Project, t
     if not tasks:
         return []
     return create_tasks_bulk(session, principal, {"type": "chat", "project": project.name, "tasks": tasks})
+
+
+@dataclass
+class BucketImportResult:
+    format: str
+    task_ids: list[str] = field(default_factory=list)
+    skipped: int = 0  # objects that already have a task in the project (prefix imports)
+    ignored: int = 0  # objects under the prefix that are not media
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+def import_from_bucket(db, principal: Principal, project_id: str, body: BucketImport) -> BucketImportResult:
+    """Tasks from the storage bucket through the uploads' import path (the same checks, all
+    or nothing): one task per media object under `prefix`, or the rows of a `manifest`
+    whose s3:// strings name objects. The objects are copied into the organization's files
+    inside the store, so a task's media never changes under it, before the one transaction
+    that records them and creates the tasks; a failure deletes the copies."""
+    if (body.prefix is None) == (body.manifest is None):
+        raise field_error("prefix", "give prefix (one task per object under it) or manifest (a file of task bodies), not both")
+    where = "manifest" if body.manifest else "prefix"
+    key = files.bucket_key(body.manifest or body.prefix, where, principal.org_public_id)
+    with db.read() as session:
+        task_type = get_project_by_id(session, principal, project_id).type
+    if body.manifest:
+        parsed, listed = _manifest_rows(key, body, task_type), {}
+    else:
+        parsed, listed = _object_rows(key, task_type)
+    ignored = len(listed) - len(parsed.rows) if body.prefix else 0
+    sources, errors = _object_refs(parsed, principal, listed)
+    with db.read() as session:
+        project = get_project_by_id(session, principal, project_id)
+        skipped = 0
+        if body.prefix:
+            done = task_imports.imported_sources(session, principal, project, [r.body["metadata"]["source_url"] for r in parsed.rows])
+            skipped, parsed.rows = len(done), [r for r in parsed.rows if r.body["metadata"]["source_url"] not in done]
+        # every s3:// string checked as a file would be (those it may not read have their own error)
+        placeholders = {url: f"scaledata://{principal.org_public_id}/bucket{i}" for i, url in enumerate(sorted(_urls_in(parsed.rows)))}
+        checked, _ = task_imports.check(session, principal, project, _with_urls(parsed.rows, placeholders), body.mode, body.batch)
+    errors = sorted([e.json() for e in parsed.errors] + errors + checked, key=lambda e: e["line"])
+    if not errors and not parsed.rows and not skipped:
+        errors = [{"line": 0, "field": where, "error": "holds no task"}]
+    if errors or not parsed.rows:
+        return BucketImportResult(parsed.format, skipped=skipped, ignored=ignored, errors=errors)
+    copies = files.copy_objects(principal, {sources[url]: where for url in _urls_in(parsed.rows) if url in sources})
+    try:
+        with db.write() as session:
+            project = get_project_by_id(session, principal, project_id)
+            urls = files.record_copies(session, principal, copies, project.name)
+            rows = _with_urls(parsed.rows, {url: urls[object_key] for url, object_key in sources.items() if object_key in urls})
+            ids = task_imports.store(session, principal, project, rows, body.mode, body.batch, {})
+            record(session, principal, "import", "project", project.public_id,
+                   {"format": parsed.format, "mode": body.mode, "tasks": len(ids), "media": len(copies), "source": (body.manifest or body.prefix)[:200]})
+    except BaseException:
+        files.forget_copies(principal, copies)
+        raise
+    return BucketImportResult(parsed.format, task_ids=ids, skipped=skipped, ignored=ignored)
+
+
+def _object_rows(prefix: str, task_type: str) -> tuple[Parsed, dict[str, str]]:
+    """One row per media object under the prefix: its s3:// URL the attachment and
+    `metadata.source_url`, its key below the prefix `metadata.file_name`; with every
+    listed object (its URL → its key)."""
+    keys = files.bucket_objects(prefix, "prefix")
+    below = {key[len(prefix):].lstrip("/") or key: key for key in keys}  # a prefix need not end in '/'
+    parsed = media_rows(list(below), task_type)
+    if not parsed.rows:
+        other = f" ({len(keys)} other objects)" if keys else ""
+        raise field_error("prefix", f"no media objects under {files.bucket_url(prefix)}{other}; one task is made per "
+                                    f"{', '.join(MEDIA_EXTENSIONS)} object")
+    for row in parsed.rows:
+        url = files.bucket_url(below[row.media])
+        row.body["attachment"] = url
+        row.body["metadata"]["source_url"] = url
+        row.media = None
+    parsed.format = "objects"
+    return parsed, {files.bucket_url(key): key for key in keys}
+
+
+def _manifest_rows(key: str, body: BucketImport, task_type: str) -> Parsed:
+    data = files.bucket_manifest(key, "manifest")
+    try:
+        fmt = body.format or guess_format(key, data)
+        if fmt not in ("csv", "jsonl", "json"):
+            raise field_error("manifest", "a manifest is a CSV, JSON lines or JSON file of task bodies (give format if its name does not say)")
+        return parse(posixpath.basename(key), data, fmt, task_type, body.mapping, None, get_settings().max_upload_bytes)
+    except ImportError_ as exc:
+        raise field_error("format" if exc.field == "format" else "manifest", str(exc).split(": ", 1)[-1]) from None
+
+
+def _object_refs(parsed: Parsed, principal: Principal, listed: dict[str, str]) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Every s3:// string in the rows' params (url → its key in the bucket; `listed` ones
+    are known), and an error (line, field) for each that the import may not read."""
+    sources: dict[str, str] = dict(listed)
+    errors: list[dict[str, Any]] = []
+    for row in parsed.rows:
+        for path, url in _s3_strings({k: v for k, v in row.body.items() if k not in SETTINGS}, ""):
+            if url in sources:
+                continue
+            try:
+                sources[url] = files.bucket_key(url, path, principal.org_public_id)
+            except ApiError as exc:
+                errors.append(RowError(row.line, path, exc.message.split(": ", 1)[-1]).json())
+    return sources, errors
+
+
+def _s3_strings(value: Any, path: str) -> list[tuple[str, str]]:
+    if isinstance(value, str):
+        return [(path, value)] if value[:5].lower() == "s3://" else []
+    if isinstance(value, dict):
+        return [ref for key, item in value.items() for ref in _s3_strings(item, f"{path}.{key}" if path else str(key))]
+    if isinstance(value, list):
+        return [ref for i, item in enumerate(value) for ref in _s3_strings(item, f"{path}[{i}]")]
+    return []
+
+
+def _urls_in(rows: list[Row]) -> set[str]:
+    return {url for row in rows for _, url in _s3_strings({k: v for k, v in row.body.items() if k not in SETTINGS}, "")}
+
+
+def _with_urls(rows: list[Row], urls: dict[str, str]) -> list[Row]:
+    """The rows with each s3:// string of their params replaced (metadata kept as given)."""
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, str):
+            return urls.get(value, value)
+        if isinstance(value, dict):
+            return {k: swap(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        return value
+
+    return [Row(r.line, {k: (v if k in SETTINGS else swap(v)) for k, v in r.body.items()}, r.label, r.media) for r in rows]

@@ -8,6 +8,7 @@ truth. Downloads are presigned links to the store (`url`), never proxied through
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import uuid
@@ -21,6 +22,10 @@ from assay.config import get_settings
 
 class MissingObject(LookupError):
     """No object under this key."""
+
+
+class ObjectTooLarge(ValueError):
+    """An object larger than the caller's limit."""
 
 
 class LocalStorage:
@@ -132,6 +137,62 @@ class S3Storage:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    # Bucket imports read objects outside this server's prefix: these take keys of the
+    # whole bucket (the caller checked they may be read).
+
+    def objects_under(self, bucket_prefix: str, limit: int) -> list[tuple[str, int]]:
+        """(key, size) of the objects whose key starts with `bucket_prefix`, in key order;
+        at most `limit` + 1 (one more says there are too many)."""
+        found: list[tuple[str, int]] = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=bucket_prefix):
+            for item in page.get("Contents", []):
+                found.append((item["Key"], item["Size"]))
+                if len(found) > limit:
+                    return found
+        return found
+
+    def read_object(self, bucket_key: str, limit: int) -> tuple[int, str, str]:
+        """(size, sha256, etag) of an object, its bytes streamed through the hash only."""
+        try:
+            got = self.client.get_object(Bucket=self.bucket, Key=bucket_key)
+        except self._errors.NoSuchKey:
+            raise MissingObject(bucket_key) from None
+        body = got["Body"]
+        try:
+            if got["ContentLength"] > limit:
+                raise ObjectTooLarge(bucket_key)
+            digest, size = hashlib.sha256(), 0
+            for chunk in body.iter_chunks(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+        finally:
+            body.close()
+        return size, digest.hexdigest(), got["ETag"]
+
+    def object_bytes(self, bucket_key: str, limit: int) -> bytes:
+        try:
+            got = self.client.get_object(Bucket=self.bucket, Key=bucket_key)
+        except self._errors.NoSuchKey:
+            raise MissingObject(bucket_key) from None
+        body = got["Body"]
+        try:
+            if got["ContentLength"] > limit:
+                raise ObjectTooLarge(bucket_key)
+            return body.read()
+        finally:
+            body.close()
+
+    def copy_object(self, bucket_key: str, key: str, etag: str) -> None:
+        """A server-side copy of the bucket's object to `key` (no bytes pass through this
+        process), only if it is still the version that was read (`etag`)."""
+        try:
+            self.client.copy_object(Bucket=self.bucket, Key=self._key(key), CopySource={"Bucket": self.bucket, "Key": bucket_key},
+                                    CopySourceIfMatch=etag)
+        except Exception as exc:  # ClientError: 404 gone, 412 changed since it was read
+            if getattr(exc, "response", {}).get("Error", {}).get("Code") in ("404", "NoSuchKey", "412", "PreconditionFailed"):
+                raise MissingObject(bucket_key) from None
+            raise
 
     def url(self, key: str, seconds: int, filename: str | None = None, content_type: str | None = None) -> str | None:
         """A presigned GET valid `seconds`. The store answers with `content_type` shown

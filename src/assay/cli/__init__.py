@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from assay.cli import audit, data, keys, people, projects, quality, server
+from assay.cli import audit, backup, data, keys, people, projects, quality, server
 from assay.cli.common import app
 
 app.add_typer(keys.app, name="keys")
@@ -15,5 +15,7 @@ server.register(app)
 app.command()(audit.audit)
 app.command("export")(data.export_command)
 app.command("import")(data.import_command)
+app.command()(backup.backup)
+app.command()(backup.restore)
 
 __all__ = ["app", "typer"]

@@ -21,6 +21,7 @@ from assay.exports.schemas import ExportRequest
 from assay.exports.service import query, run
 from assay.imports.media import parse
 from assay.imports.rows import ImportError_
+from assay.imports.schemas import BucketImport
 from assay.projects import service as projects
 from assay.schemas import validate
 from assay.tasks.service import imports as task_imports
@@ -85,16 +86,19 @@ def export_command(
 
 def import_command(
     project: str = typer.Argument(..., help="Project name."),
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV, JSON lines, JSON, COCO JSON, CoNLL, or a zip (COCO, YOLO, media)."),
+    file: Path = typer.Argument(None, exists=True, dir_okay=False, help="CSV, JSON lines, JSON, COCO JSON, CoNLL, or a zip (COCO, YOLO, media)."),
     org: str = typer.Option("demo", "--org", help="Organization of the project."),
     format: str = typer.Option("", "--format", help="csv, jsonl, json, coco, yolo, conll or media (default: from the file name)."),
     mode: str = typer.Option("tasks", help="tasks, prelabels (annotations become pre-labels) or gold (evaluation items)."),
     mapping: str = typer.Option("", help='JSON object renaming columns to task params, e.g. \'{"review": "attachment"}\'.'),
     base_url: str = typer.Option("", help="Where COCO images that are not in the upload are served."),
     batch: str = typer.Option("", help="Batch the tasks go into."),
+    from_bucket: str = typer.Option("", "--from-bucket", help="Instead of FILE: s3://bucket/prefix/ in the storage bucket, one task per media object under it."),
+    manifest: bool = typer.Option(False, "--manifest", help="--from-bucket names one CSV / JSON lines / JSON object of task bodies."),
 ) -> None:
-    """Import a file of tasks into a project: every row checked first (errors with their
-    line), then all stored or none."""
+    """Import a file of tasks into a project, or objects of the storage bucket
+    (--from-bucket): every row checked first (errors with their line), then all stored or
+    none."""
     ready()
     if mode not in task_imports.MODES:
         fail(f"--mode: must be one of {', '.join(task_imports.MODES)}")
@@ -102,6 +106,11 @@ def import_command(
         renames = json.loads(mapping) if mapping else {}
     except json.JSONDecodeError:
         fail("--mapping: not a JSON object")
+    if (file is None) == (not from_bucket):
+        fail("give FILE or --from-bucket s3://bucket/prefix/ (not both)")
+    if from_bucket:
+        _import_from_bucket(project, org, from_bucket, manifest, format, mode, renames, batch)
+        return
     db = get_db()
     try:
         with db.write() as session:
@@ -113,9 +122,7 @@ def import_command(
                 errors, _ = task_imports.check(session, principal, row, parsed.rows, mode, batch or None, lambda n: bar.advance(job, n))
             errors = sorted([e.json() for e in parsed.errors] + errors, key=lambda e: e["line"])
             if errors:
-                for e in errors[:50]:
-                    err.print(f"line {e['line']}: {e['field']}: {e['error']}")
-                fail(f"{len(errors)} rows have errors; nothing was imported")
+                _fail_rows(errors)
             ids = flows.import_tasks(session, principal, row, parsed, mode, batch or None)
             record(session, principal, "import", "project", row.public_id,
                    {"format": parsed.format, "mode": mode, "tasks": len(ids), "media": len(parsed.media), "file": file.name[:200]})
@@ -124,3 +131,27 @@ def import_command(
     except ApiError as exc:
         fail(exc.message)
     err.print(f"imported {len(ids)} tasks ({parsed.format}, {mode}) into {project}")
+
+
+def _fail_rows(errors: list[dict]) -> None:
+    for e in errors[:50]:
+        err.print(f"line {e['line']}: {e['field']}: {e['error']}")
+    fail(f"{len(errors)} rows have errors; nothing was imported")
+
+
+def _import_from_bucket(project: str, org: str, url: str, manifest: bool, format: str, mode: str, renames: dict, batch: str) -> None:
+    db = get_db()
+    try:
+        with db.read() as session:
+            principal = cli_principal(session, organization_named(session, org))
+            project_id = projects.get_project(session, principal, project).public_id
+        fields = {"manifest" if manifest else "prefix": url, "mode": mode, "mapping": renames, **({"format": format} if format else {}),
+                  **({"batch": batch} if batch else {})}
+        result = flows.import_from_bucket(db, principal, project_id, validate(BucketImport, fields))
+    except ApiError as exc:
+        fail(exc.message)
+    if result.errors:
+        _fail_rows(result.errors)
+    notes = [f"{result.skipped} objects already had a task"] if result.skipped else []
+    notes += [f"{result.ignored} objects are not media"] if result.ignored else []
+    err.print(f"imported {len(result.task_ids)} tasks ({result.format}, {mode}) into {project}" + (f" ({'; '.join(notes)})" if notes else ""))

@@ -10,7 +10,9 @@ import hmac
 import io
 import mimetypes
 import os
+import posixpath
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
@@ -27,10 +29,11 @@ from assay.files.references import link_signature
 from assay.files.stored import ensure_local, file_key, scaledata_parts, stored_path
 from assay.netguard import UrlRefused, fetch
 from assay.orgs.models import Organization
-from assay.storage import get_storage
+from assay.storage import MissingObject, ObjectTooLarge, get_storage
 from assay.timeutil import iso
 
 FORM_FIELDS = ("display_name", "reference_id", "project_name")
+MAX_BUCKET_OBJECTS = 20_000  # per bucket import, as per zip
 
 
 def store_stream(principal: Principal, stream: BinaryIO) -> tuple[str, Path, int, str]:
@@ -174,3 +177,103 @@ def store_bytes(session: Session, principal: Principal, data: bytes, filename: s
     file_id, path, size, sha = store_stream(principal, io.BytesIO(data))
     row = record_file(session, principal, file_id, path, size, sha, filename, mime_type, {})
     return f"scaledata://{principal.org_public_id}/{row.public_id}"
+
+
+# -- objects of the storage bucket imported as files ---------------------------------------
+
+def bucket_key(url: Any, field: str, org_public_id: str) -> str:
+    """The key an `s3://bucket/key` URL names in this server's storage bucket, when bucket
+    imports may read it; 400 naming `field` otherwise. The server's credentials never read
+    another bucket, this server's own files and exports, or (with
+    ASSAY_BUCKET_IMPORT_PREFIX) outside the organization's folder."""
+    storage = get_storage()
+    if not storage.remote:
+        raise field_error(field, "importing from a bucket needs object storage on this server (ASSAY_STORAGE_URL=s3://…)")
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
+        raise field_error(field, f"{str(url)[:200]!r} is not an s3://bucket/key URL")
+    if parts.netloc != storage.bucket:
+        raise field_error(field, f"bucket {parts.netloc!r} is not this server's storage bucket: imports read only s3://{storage.bucket}/")
+    key = parts.path.lstrip("/")
+    if any(part in (".", "..") for part in key.split("/")):
+        raise field_error(field, "a key with '.' or '..' segments")
+    allowed = get_settings().bucket_import_prefix.replace("{org}", org_public_id)
+    if not key.startswith(allowed):
+        raise field_error(field, f"imports read only keys under s3://{storage.bucket}/{allowed} (ASSAY_BUCKET_IMPORT_PREFIX)")
+    for private in [f"{storage.prefix}/"] if storage.prefix else ["files/", "exports/"]:
+        if key.startswith(private) or private.startswith(key):
+            raise field_error(field, f"s3://{storage.bucket}/{key} holds this server's own files (s3://{storage.bucket}/{private}); "
+                                     "import from another prefix")
+    return key
+
+
+def bucket_url(key: str) -> str:
+    return f"s3://{get_storage().bucket}/{key}"
+
+
+def bucket_objects(prefix: str, field: str) -> list[str]:
+    """The keys of the objects under a checked prefix; 400 when there are too many."""
+    found = get_storage().objects_under(prefix, MAX_BUCKET_OBJECTS)
+    if len(found) > MAX_BUCKET_OBJECTS:
+        raise field_error(field, f"more than {MAX_BUCKET_OBJECTS} objects under it: import a narrower prefix")
+    return [key for key, _ in found]
+
+
+def bucket_manifest(key: str, field: str) -> bytes:
+    """A manifest object's bytes (at most the upload limit)."""
+    limit = get_settings().max_upload_bytes
+    try:
+        return get_storage().object_bytes(key, limit)
+    except MissingObject:
+        raise field_error(field, f"no object {bucket_url(key)}") from None
+    except ObjectTooLarge:
+        raise field_error(field, f"larger than the {limit}-byte upload limit") from None
+
+
+def copy_objects(principal: Principal, fields: dict[str, str]) -> dict[str, tuple[str, int, str]]:
+    """Each object (key → the field that named it) copied to a new file of the caller's
+    organization, inside the store (hashed on the way): key → (file id, size, sha256). On
+    any failure the copies made are deleted and 400 names the first object that failed."""
+    storage, limit = get_storage(), get_settings().max_upload_bytes
+
+    def copy(key: str) -> tuple[str, int, str]:
+        size, sha, etag = storage.read_object(key, limit)
+        file_id = new_public_id()
+        storage.copy_object(key, file_key(principal.org_public_id, file_id), etag)
+        return file_id, size, sha
+
+    with ThreadPoolExecutor(8) as pool:
+        futures = {key: pool.submit(copy, key) for key in fields}
+        copies, failed = {}, None
+        for key, future in futures.items():
+            try:
+                copies[key] = future.result()
+            except (MissingObject, ObjectTooLarge) as exc:
+                failed = failed or (key, exc)
+    if failed is not None:
+        forget_copies(principal, copies)
+        key, exc = failed
+        reason = f"larger than the {limit}-byte upload limit" if isinstance(exc, ObjectTooLarge) else "no such object (or it changed while it was read)"
+        raise field_error(fields[key], f"{bucket_url(key)}: {reason}")
+    return copies
+
+
+def record_copies(session: Session, principal: Principal, copies: dict[str, tuple[str, int, str]], project_name: str) -> dict[str, str]:
+    """The copied objects as files of the organization (rows in the caller's transaction):
+    key → its scaledata:// URL. Each file remembers the object it came from."""
+    for key, (file_id, size, sha) in copies.items():
+        session.add(StoredFile(public_id=file_id, org_id=principal.org_id, filename=(posixpath.basename(key) or "file")[:500],
+                               project_names=[project_name], mime_type=mimetypes.guess_type(key)[0] or "application/octet-stream",
+                               size=size, sha256=sha, source_url=bucket_url(key)[:2000]))
+    session.flush()
+    return {key: f"scaledata://{principal.org_public_id}/{file_id}" for key, (file_id, _, _) in copies.items()}
+
+
+def forget_copies(principal: Principal, copies: dict[str, tuple[str, int, str]]) -> None:
+    """Deletes copies whose import did not commit (best effort: a leftover is unreferenced)."""
+    storage = get_storage()
+    for file_id, _, _ in copies.values():
+        try:
+            storage.delete(file_key(principal.org_public_id, file_id))
+        except Exception:  # noqa: BLE001 - an orphan object is harmless; the import's own error matters
+            pass

@@ -75,15 +75,22 @@ def parse(filename: str, data: bytes, fmt: str | None, task_type: str, mapping: 
 
 def media_tasks(files: dict[str, bytes], task_type: str) -> Parsed:
     """One task per media file; the attachment is the stored file."""
+    out = media_rows(list(files), task_type)
+    out.media = {row.media: files[row.media] for row in out.rows}
+    if not out.rows:
+        raise ImportError_("file: the zip holds no media files (" + ", ".join(MEDIA_EXTENSIONS) + ")")
+    return out
+
+
+def media_rows(names: list[str], task_type: str) -> Parsed:
+    """One row per media file name (in name order; other names left out), each naming its
+    file as `media` and the name in `metadata.file_name`."""
     out = Parsed("media")
-    for number, name in enumerate(sorted(n for n in files if n.lower().endswith(MEDIA_EXTENSIONS)), start=1):
-        out.media[name] = files[name]
+    for number, name in enumerate(sorted(n for n in names if n.lower().endswith(MEDIA_EXTENSIONS) and not _hidden(n)), start=1):
         body: dict[str, Any] = {"attachment": None, "metadata": {"file_name": name}}
         if task_type in ("imageannotation", "segmentannotation", "categorization"):
             body["attachment_type"] = "image" if name.lower().endswith(IMAGE_EXTENSIONS) else _kind(name)
         out.rows.append(Row(number, body, None, media=name))
-    if not out.rows:
-        raise ImportError_("file: the zip holds no media files (" + ", ".join(MEDIA_EXTENSIONS) + ")")
     return out
 
 

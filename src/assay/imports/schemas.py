@@ -23,3 +23,19 @@ class ImportOptions(RequestBody):
     mapping: dict[str, Annotated[str, Field(min_length=1, max_length=200)]] = Field(default_factory=dict)
     base_url: Annotated[str, Field(pattern=r"^https?://", max_length=2000)] | None = None
     batch: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
+class BucketImport(RequestBody):
+    """Tasks from the storage bucket: `prefix` (s3://bucket/raw/: one task per media object
+    under it) or `manifest` (s3://bucket/raw/tasks.jsonl: a CSV, JSON lines or JSON file of
+    task bodies whose s3:// strings name objects); `format` of the manifest (default: from
+    its name); `mode`, `mapping` and `batch` as for an upload."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    prefix: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    manifest: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    format: Literal["csv", "jsonl", "json"] | None = None
+    mode: Literal["tasks", "prelabels", "gold"] = "tasks"
+    mapping: dict[str, Annotated[str, Field(min_length=1, max_length=200)]] = Field(default_factory=dict)
+    batch: Annotated[str, Field(min_length=1, max_length=200)] | None = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Body, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from assay import flows
@@ -20,7 +20,7 @@ from assay.errors import InvalidRequest, field_error
 from assay.imports.media import parse
 from assay.imports.policies import ImportPolicy
 from assay.imports.rows import ImportError_, Parsed
-from assay.imports.schemas import ImportOptions
+from assay.imports.schemas import BucketImport, ImportOptions
 from assay.projects.service import get_project_by_id
 from assay.schemas import validate
 from assay.tasks.service import imports as task_imports
@@ -65,6 +65,15 @@ def _result(parsed: Parsed, errors: list[dict[str, Any]], preview: list[dict[str
             "errors": sorted(parse_errors + errors, key=lambda e: e["line"]), "preview": preview}
 
 
+def _refusal(errors: list[dict[str, Any]], field: str) -> JSON:
+    """400 with every row's error: nothing was imported."""
+    first = errors[0] if errors else {"line": 0, "field": field, "error": "holds no task"}
+    message = f"line {first['line']}: {first['field']}: {first['error']}" if first["line"] else f"{field}: {first['error']}"
+    body = {"status_code": 400, "error": f"{len(errors) or 1} rows have errors; nothing was imported. First: {message}", "field": field,
+            "errors": errors}
+    return JSON(body, status_code=400)
+
+
 @native.post("/projects/{project_id}/imports/preview", openapi_extra=FORM)
 async def preview_import(project_id: str, request: Request, principal: Principal = Depends(authenticate)):
     """The upload mapped to tasks: the first 20 rows as they would be created, and every
@@ -100,15 +109,29 @@ async def import_tasks(project_id: str, request: Request, principal: Principal =
             errors, _ = task_imports.check(session, principal, project, parsed.rows, options.mode, options.batch)
             result = _result(parsed, errors, [])
             if result["errors"] or not parsed.rows:
-                first = result["errors"][0] if result["errors"] else {"line": 0, "field": "file", "error": "holds no task"}
-                message = f"line {first['line']}: {first['field']}: {first['error']}" if first["line"] else f"file: {first['error']}"
-                body = {"status_code": 400, "error": f"{len(result['errors']) or 1} rows have errors; nothing was imported. First: {message}",
-                        "field": "file", "errors": result["errors"]}
                 session.rollback()
-                return JSON(body, status_code=400)
+                return _refusal(result["errors"], "file")
             ids = flows.import_tasks(session, principal, project, parsed, options.mode, options.batch)
             record(session, principal, "import", "project", project.public_id,
                    {"format": parsed.format, "mode": options.mode, "tasks": len(ids), "media": len(parsed.media), "file": filename[:200]})
             return JSON({"format": parsed.format, "mode": options.mode, "created": len(ids), "task_ids": ids}, status_code=201)
 
     return await run_in_threadpool(run)
+
+
+@native.post("/projects/{project_id}/imports/bucket")
+def import_from_bucket(project_id: str, body: Any = Body(None), principal: Principal = Depends(authenticate)):
+    """Tasks from the storage bucket (ASSAY_STORAGE_URL): one per media object under
+    `prefix`, or the rows of a `manifest` object, checked and stored all or nothing as an
+    upload is. Objects that already have a task in the project are skipped (a prefix
+    imported again adds only its new objects). 400 with every row's error, nothing stored;
+    else 201 with the created task ids (200 when there was nothing new)."""
+    authorize(principal, ImportPolicy.import_tasks)
+    options = validate(BucketImport, body)
+    if options.mode == "gold":
+        authorize(principal, ImportPolicy.import_gold)
+    result = flows.import_from_bucket(get_db(), principal, project_id, options)
+    if result.errors:
+        return _refusal(result.errors, "manifest" if options.manifest else "prefix")
+    return JSON({"format": result.format, "mode": options.mode, "created": len(result.task_ids), "task_ids": result.task_ids,
+                 "skipped": result.skipped, "ignored": result.ignored}, status_code=201 if result.task_ids else 200)

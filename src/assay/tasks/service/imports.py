@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from assay.auth.principals import Principal
 from assay.errors import ApiError, InvalidRequest
 from assay.projects.models import Project
+from assay.tasks.models import Task
 from assay.tasks.service.create import TaskContext, create_gold_task, create_tasks_bulk, existing_unique_ids
 
 MODES = ("tasks", "prelabels", "gold")
@@ -91,3 +93,14 @@ def store(session: Session, principal: Principal, project: Project, rows: list[A
         return [create_gold_task(session, principal, project.type, {**body, "project": project.name, "batch": batch}, "evaluation")["task_id"]
                 for body in bodies]
     return create_tasks_bulk(session, principal, {"type": project.type, "project": project.name, "batch": batch, "tasks": bodies})
+
+
+def imported_sources(session: Session, principal: Principal, project: Project, sources: list[str]) -> set[str]:
+    """The objects (`metadata.source_url`) that already have a task in the project: a
+    bucket import made them, and importing the prefix again skips them."""
+    source = Task.metadata_["source_url"].as_string()
+    found: set[str] = set()
+    for start in range(0, len(sources), 500):
+        found.update(session.scalars(select(source).where(Task.org_id == principal.org_id, Task.project_id == project.id,
+                                                          Task.is_test == principal.is_test, source.in_(sources[start:start + 500]))))
+    return found
