@@ -65,10 +65,10 @@ def eval_command(
         f"{ds.path}: {report['n_labels']} answers, {report['n_tasks']} tasks, {report['n_workers']} workers, "
         f"{report['n_classes']} classes; scored on {report['n_gold']} tasks with truth"
     )
-    typer.echo(f"{'method':<26}{'accuracy':>10}{'seconds':>10}{'ECE':>8}{'>=0.9':>8}{'right':>8}")
+    typer.echo(f"{'method':<26}{'accuracy':>10}{'seconds':>10}{'ECE':>8}{'n>=0.9':>8}{'share':>8}{'right':>8}")
     for name, r in methods.items():
         cells = [("n/a" if r[k] is None else f"{r[k]:.4f}") for k in ("accuracy", "ece", "confident_share", "confident_accuracy")]
-        typer.echo(f"{name:<26}{cells[0]:>10}{r['seconds']:>10.3f}{cells[1]:>8}{cells[2]:>8}{cells[3]:>8}")
+        typer.echo(f"{name:<26}{cells[0]:>10}{r['seconds']:>10.3f}{cells[1]:>8}{r['confident_count']:>8}{cells[2]:>8}{cells[3]:>8}")
     if "auto" in methods:
         mix = ", ".join(f"{m} {w:.2f}" for m, w in methods["auto"]["weights"].items())
         typer.echo(f"auto mixed {mix} (weights by held-out label likelihood; temperature {methods['auto']['temperature']}); "
