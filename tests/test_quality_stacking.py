@@ -70,3 +70,29 @@ def test_auto_returns_the_tempered_mix_of_its_members():
     assert np.all(r.confidence == r.posteriors[np.arange(r.n_tasks), r.labels])
     assert r.extra["chosen"] == max(weights, key=weights.get)
     assert len(weights) > 1  # the worker models explain these answers about equally: a real mix
+
+
+@st.composite
+def label_sets(draw):
+    n_tasks = draw(st.integers(1, 12))
+    n_workers = draw(st.integers(1, 6))
+    n_classes = draw(st.integers(2, 4))
+    n = draw(st.integers(1, 40))
+    t = draw(st.lists(st.integers(0, n_tasks - 1), min_size=n, max_size=n))
+    w = draw(st.lists(st.integers(0, n_workers - 1), min_size=n, max_size=n))
+    lab = draw(st.lists(st.integers(0, n_classes - 1), min_size=n, max_size=n))
+    return np.array(t), np.array(w), np.array(lab), n_tasks, n_workers, n_classes
+
+
+@PROPS
+@given(label_sets())
+def test_auto_on_any_small_input_returns_a_valid_mix(ls):
+    t, w, lab, T, W, C = ls
+    r = auto(t, w, lab, T, W, C)
+    np.testing.assert_allclose(r.posteriors.sum(axis=1), 1.0, atol=1e-9)
+    assert np.all(r.posteriors[np.arange(T), r.labels] >= r.posteriors.max(axis=1) - 1e-12)
+    np.testing.assert_allclose(r.confidence, r.posteriors[np.arange(T), r.labels])
+    weights = r.extra["weights"]
+    assert sum(weights.values()) == pytest.approx(1.0, abs=1e-5) and min(weights.values()) >= 0.01
+    assert all(r.extra["scores"][name] is not None for name in weights)  # only eligible models are mixed
+    assert 0.25 <= r.extra["temperature"] <= 8.0 and 0.25 <= r.extra["chosen_temperature"] <= 8.0
