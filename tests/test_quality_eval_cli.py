@@ -50,16 +50,19 @@ def test_eval_json_has_exactly_the_documented_shape(tmp_path):
     assert set(out) == {"methods"}
     assert set(out["methods"]) == METHOD_NAMES
     for name, m in out["methods"].items():
-        extra = {"chosen", "scores", "temperature"} if name == "auto" else set()
-        assert set(m) == {"accuracy", "seconds", "ece", "confident_share", "confident_accuracy"} | extra, name
+        extra = {"chosen", "weights", "scores", "temperature"} if name == "auto" else set()
+        assert set(m) == {"accuracy", "seconds", "ece", "confident_count", "confident_share", "confident_accuracy"} | extra, name
         assert isinstance(m["accuracy"], float) and 0.0 <= m["accuracy"] <= 1.0
         assert isinstance(m["seconds"], float) and m["seconds"] >= 0.0
         assert 0.0 <= m["ece"] <= 1.0 and 0.0 <= m["confident_share"] <= 1.0
         assert m["confident_accuracy"] is None or 0.0 <= m["confident_accuracy"] <= 1.0
+        assert m["confident_count"] == round(m["confident_share"] * 30)  # 30 gold tasks
     auto = out["methods"]["auto"]
     assert auto["chosen"] in CANDIDATES and set(auto["scores"]) == CANDIDATES and auto["temperature"] > 0
-    # auto's accuracy is the accuracy of the model it chose (refitted on everything, tempering keeps the labels)
-    assert auto["accuracy"] == out["methods"][auto["chosen"]]["accuracy"]
+    assert set(auto["weights"]) <= CANDIDATES and sum(auto["weights"].values()) == pytest.approx(1.0, abs=1e-5)
+    assert auto["chosen"] == max(auto["weights"], key=auto["weights"].get)
+    if len(auto["weights"]) == 1:  # one model: its labels, refitted on everything (tempering keeps them)
+        assert auto["accuracy"] == out["methods"][auto["chosen"]]["accuracy"]
     # 5 decent annotators out of 6: every method gets most of the 30 gold tasks right
     assert min(m["accuracy"] for m in out["methods"].values()) >= 0.8
 

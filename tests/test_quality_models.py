@@ -193,7 +193,7 @@ def test_auto_keeps_majority_vote_on_pure_noise():
     w = rng.integers(0, 30, t.size)
     lab = rng.integers(0, 3, t.size)
     r = auto(t, w, lab)
-    assert r.method == "auto" and r.extra["chosen"] == "majority_vote"
+    assert r.method == "auto" and r.extra["chosen"] == "majority_vote" and r.extra["weights"] == {"majority_vote": 1.0}
     np.testing.assert_array_equal(r.labels, majority_vote(t, w, lab).labels)
     assert set(r.extra["scores"]) == set(CANDIDATES)
     # a project scores new tasks with it: the same symmetric matrix for every worker

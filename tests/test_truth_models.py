@@ -125,8 +125,10 @@ def test_auto_chooses_a_model_and_reports_the_choice(client, org, uniq):
     candidates = {"majority_vote", "one_coin_dawid_skene", "dawid_skene", "bayesian_dawid_skene", "community_dawid_skene", "mace"}
     assert set(model["scores"]) == candidates and model["chosen"] in candidates
     assert model["scores"][model["chosen"]] is not None and model["scores"]["majority_vote"] is not None
-    assert model["scores"][model["chosen"]] >= max(v for v in model["scores"].values() if v is not None) - 1e-9 \
-        or model["chosen"] == "majority_vote"  # the noise guard may keep majority vote
+    # the mix: eligible candidates only, weights summing to 1; the chosen one is the largest
+    assert set(model["weights"]) <= {c for c, v in model["scores"].items() if v is not None}
+    assert sum(model["weights"].values()) == pytest.approx(1.0, abs=1e-5)
+    assert model["chosen"] == max(model["weights"], key=model["weights"].get)
     assert 0.25 <= model["temperature"] <= 8.0
     report = org.http.get(f"/api/projects/{pid}/quality").json()
     assert report["aggregation"] == "auto" and report["truth_model"]["chosen"] == model["chosen"]

@@ -52,10 +52,12 @@ def eval_command(
     methods = {}
     for name, r in report["methods"].items():
         methods[name] = {"accuracy": _num(r["accuracy"]), "seconds": round(float(r["seconds"]), 6), "ece": _num(r["ece"]),
-                         "confident_share": _num(r["confident_share"]), "confident_accuracy": _num(r["confident_accuracy"])}
+                         "confident_count": r["confident_count"], "confident_share": _num(r["confident_share"]),
+                         "confident_accuracy": _num(r["confident_accuracy"])}
         if name == "auto":
             extra = r["result"].extra
-            methods[name].update(chosen=extra["chosen"], scores=extra["scores"], temperature=round(float(extra["temperature"]), 4))
+            methods[name].update(chosen=extra["chosen"], weights=extra["weights"], scores=extra["scores"],
+                                 temperature=round(float(extra["temperature"]), 4))
     if as_json:
         sys.stdout.write(json.dumps({"methods": methods}) + "\n")
         return
@@ -63,13 +65,14 @@ def eval_command(
         f"{ds.path}: {report['n_labels']} answers, {report['n_tasks']} tasks, {report['n_workers']} workers, "
         f"{report['n_classes']} classes; scored on {report['n_gold']} tasks with truth"
     )
-    typer.echo(f"{'method':<26}{'accuracy':>10}{'seconds':>10}{'ECE':>8}{'>=0.9':>8}{'right':>8}")
+    typer.echo(f"{'method':<26}{'accuracy':>10}{'seconds':>10}{'ECE':>8}{'n>=0.9':>8}{'share':>8}{'right':>8}")
     for name, r in methods.items():
         cells = [("n/a" if r[k] is None else f"{r[k]:.4f}") for k in ("accuracy", "ece", "confident_share", "confident_accuracy")]
-        typer.echo(f"{name:<26}{cells[0]:>10}{r['seconds']:>10.3f}{cells[1]:>8}{cells[2]:>8}{cells[3]:>8}")
+        typer.echo(f"{name:<26}{cells[0]:>10}{r['seconds']:>10.3f}{cells[1]:>8}{r['confident_count']:>8}{cells[2]:>8}{cells[3]:>8}")
     if "auto" in methods:
-        typer.echo(f"auto chose {methods['auto']['chosen']} (held-out label log-likelihood per answer; "
-                   f"temperature {methods['auto']['temperature']})")
+        mix = ", ".join(f"{m} {w:.2f}" for m, w in methods["auto"]["weights"].items())
+        typer.echo(f"auto mixed {mix} (weights by held-out label likelihood; temperature {methods['auto']['temperature']}); "
+                   "ECE over 10 equal-width bins")
 
 
 @quality_app.command("replay")

@@ -28,7 +28,8 @@ Methods:
   communities, after CBCC).
 * ``mace`` — :mod:`assay.quality.mace` (competence plus a per-worker spam distribution).
 * ``auto`` — :mod:`assay.quality.auto`: chooses among the models above by cross-validated
-  held-out label likelihood, without gold; ``extra["chosen"]`` names the choice.
+  held-out label likelihood, without gold, and mixes them (stacking); ``extra["weights"]``
+  names the mix, ``extra["chosen"]`` its largest member.
 
 Each of these returns per-worker confusion matrices, a class prior and a population matrix,
 so a project can score new tasks with any of them (:mod:`assay.quality.online`).

@@ -22,6 +22,7 @@ import numpy as np
 
 from assay.quality.adaptive import replay_adaptive, replay_fixed
 from assay.quality.aggregation import METHODS
+from assay.quality.calibration import calibration_report
 from assay.quality.label_data import LabelData
 from assay.quality.posteriors import AggregationResult
 
@@ -189,33 +190,15 @@ def fit(ds: Dataset, method: str, **kw: Any) -> tuple[AggregationResult, float]:
     return result, time.perf_counter() - start
 
 
-CONFIDENT = 0.9  # the calibration check: answers reported at >= 0.9 should be >= 90 % right
-
-
-def calibration(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> dict[str, float]:
-    """Expected calibration error over ``bins`` equal-width confidence bins, the share of
-    answers reported at >= 0.9 and the share of those that are right (NaN when none)."""
-    if confidence.size == 0:
-        return {"ece": float("nan"), "confident_share": float("nan"), "confident_accuracy": float("nan")}
-    which = np.clip(np.ceil(confidence * bins).astype(np.int64) - 1, 0, bins - 1)
-    conf_sum = np.bincount(which, weights=confidence, minlength=bins)
-    right_sum = np.bincount(which, weights=correct.astype(np.float64), minlength=bins)
-    ece = float(np.abs(conf_sum - right_sum).sum() / confidence.size)
-    high = confidence >= CONFIDENT
-    return {
-        "ece": ece,
-        "confident_share": float(high.mean()),
-        "confident_accuracy": float(correct[high].mean()) if high.any() else float("nan"),
-    }
-
-
 def evaluate(ds: Dataset, methods: list[str] | None = None, repeats: int = 1) -> dict[str, Any]:
     """Accuracy on the gold tasks, fit time (median of ``repeats``) and calibration
-    (:func:`calibration` of the reported confidences on the gold tasks) of each aggregator.
+    (:func:`assay.quality.calibration.calibration_report` of the reported confidences on the
+    gold tasks: ECE over 10 equal-width bins, the answers at >= 0.9) of each aggregator.
 
-    Returns ``{"methods": {name: {"accuracy", "seconds", "ece", "confident_share",
-    "confident_accuracy", "result"}}, ...}``; ``result`` is the :class:`AggregationResult`
-    of the last run (for ``auto``, ``result.extra["chosen"]`` names the model it chose)."""
+    Returns ``{"methods": {name: {"accuracy", "seconds", "ece", "confident_count",
+    "confident_share", "confident_accuracy", "result"}}, ...}``; ``result`` is the
+    :class:`AggregationResult` of the last run (for ``auto``, ``result.extra["weights"]``
+    names the models it mixed and ``extra["chosen"]`` the one of largest weight)."""
     out: dict[str, Any] = {}
     gold = ds.gold
     for name in methods or list(METHODS):
@@ -226,7 +209,7 @@ def evaluate(ds: Dataset, methods: list[str] | None = None, repeats: int = 1) ->
             times.append(seconds)
         correct = result.labels[gold] == ds.truth[gold]
         out[name] = {"accuracy": accuracy(result.labels, ds), "seconds": statistics.median(times),
-                     **calibration(result.confidence[gold], correct), "result": result}
+                     **calibration_report(result.confidence[gold], correct), "result": result}
     return {
         "methods": out,
         "n_tasks": ds.n_tasks,

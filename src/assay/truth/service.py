@@ -5,9 +5,11 @@ A project whose `aggregation` names a truth model (`dawid_skene`, `one_coin_dawi
 model (`TruthModel`) over all its single-choice answers. The background jobs refit it once
 the project has `ASSAY_TRUTH_REFIT_LABELS` more labels than at the last fit (or on demand:
 `POST /api/projects/{id}/quality/refit`); a task consolidated in between is scored with the
-fitted parameters over its own answers (`quality.online.posterior_given`). `auto` chooses
-its model at each fit by held-out label likelihood (`quality.auto`) and stores the choice,
-every candidate's score and its temperature with the parameters; its first fit waits for
+fitted parameters over its own answers (`quality.online.posterior_given`). `auto` mixes
+models at each fit by held-out label likelihood (`quality.auto`) and stores the mix's
+weights, its largest member (whose parameters score the tasks: one E-step per task cannot
+mix models cheaply), every candidate's score and the temperature fitted for that member
+alone; its first fit waits for
 `ASSAY_TRUTH_REFIT_LABELS` labels (a choice needs data to choose on). Before the first fit,
 and for answers outside the fitted classes, the one-coin consensus applies and
 `quality.method` says so.
@@ -89,8 +91,9 @@ def fit_project(session: Session, project: Project) -> TruthModel | None:
         "population": np.round(fitted.population, 6).tolist(),
     }
     if method == "auto":
-        state.update(chosen=result.extra["chosen"], scores=result.extra["scores"],
-                     temperature=round(float(result.extra["temperature"]), 6))
+        # new tasks are scored with the largest member of auto's mix, tempered for it alone
+        state.update(chosen=result.extra["chosen"], weights=result.extra["weights"], scores=result.extra["scores"],
+                     temperature=round(float(result.extra["chosen_temperature"]), 6))
     model.tasks, model.workers, model.seconds = len(task_index), len(worker_index), round(seconds, 4)
     model.state, model.fitted_at = state, utcnow()
     session.flush()
@@ -132,6 +135,6 @@ def model_summary(session: Session, project_id: int) -> dict[str, Any] | None:
     summary = {"method": model.method, "fitted_at": iso(model.fitted_at), "answers": model.answers, "tasks": model.tasks,
                "workers": model.workers, "classes": len(model.state.get("classes", [])), "fit_seconds": model.seconds}
     if model.method == "auto":  # what auto chose, and every candidate's held-out score (None: not eligible)
-        summary.update(chosen=model.state.get("chosen"), scores=model.state.get("scores"),
+        summary.update(chosen=model.state.get("chosen"), weights=model.state.get("weights"), scores=model.state.get("scores"),
                        temperature=model.state.get("temperature"))
     return summary
