@@ -34,8 +34,9 @@ def png(seed: int) -> bytes:
 @pytest.fixture(scope="module")
 def bucket_server(s3_server, backend, database_factory, tmp_path_factory):
     bucket = s3_server.bucket()
+    # one organization's server: any key outside the server's own (the default is each organization's folder)
     server = Server(data_dir=tmp_path_factory.mktemp("bucket-import"), database_url=database_factory(backend),
-                    env_overrides=s3_server.env(bucket, PREFIX)).start()
+                    env_overrides={**s3_server.env(bucket, PREFIX), "ASSAY_BUCKET_IMPORT_PREFIX": ""}).start()
     server.bucket = bucket
     yield server
     server.stop()
@@ -215,23 +216,25 @@ def test_cli_imports_from_the_bucket(tenant, s3):
 
 
 def test_each_organization_reads_only_its_folder(s3_server, tmp_path):
-    """ASSAY_BUCKET_IMPORT_PREFIX=incoming/{org}/ keeps organizations out of each other's folders."""
+    """By default (ASSAY_BUCKET_IMPORT_PREFIX=imports/{org}/) organizations stay out of each other's folders."""
     bucket = s3_server.bucket()
-    server = Server(data_dir=tmp_path / "data", database_url="",
-                    env_overrides={**s3_server.env(bucket, PREFIX), "ASSAY_BUCKET_IMPORT_PREFIX": "incoming/{org}/"}).start()
+    server = Server(data_dir=tmp_path / "data", database_url="", env_overrides=s3_server.env(bucket, PREFIX)).start()
     try:
         server.bucket = bucket
         alice, bob = Tenant.new(server, "alice"), Tenant.new(server, "bob")
         s3 = s3_server.client()
         alice_org = alice.me()["organization"]["id"]
-        images = put_images(s3, bucket, f"incoming/{alice_org}/batch1", 2)
+        images = put_images(s3, bucket, f"imports/{alice_org}/batch1", 2)
         _, alice_pid = categorization(alice)
-        r = bucket_import(alice, alice_pid, prefix=f"s3://{bucket}/incoming/{alice_org}/batch1/")
+        r = bucket_import(alice, alice_pid, prefix=f"s3://{bucket}/imports/{alice_org}/batch1/")
         assert r.status_code == 201 and r.json()["created"] == 2
         assert loaded(alice, r.json()["task_ids"][0]) in images.values()
         _, bob_pid = categorization(bob)
-        r = bucket_import(bob, bob_pid, prefix=f"s3://{bucket}/incoming/{alice_org}/batch1/")
+        r = bucket_import(bob, bob_pid, prefix=f"s3://{bucket}/imports/{alice_org}/batch1/")
         assert r.status_code == 400 and r.json()["field"] == "prefix" and "ASSAY_BUCKET_IMPORT_PREFIX" in r.json()["error"]
+        put_images(s3, bucket, "shared/batch1", 1)
+        r = bucket_import(alice, alice_pid, prefix=f"s3://{bucket}/shared/batch1/")
+        assert r.status_code == 400 and r.json()["field"] == "prefix" and f"imports/{alice_org}/" in r.json()["error"]
     finally:
         server.stop()
 
