@@ -291,6 +291,22 @@ def test_backup_into_a_directory_picks_a_dated_name(world, tmp_path, environment
     assert [p.name for p in tmp_path.iterdir()] == [written.name]  # no staging left behind
 
 
+def test_a_data_directory_no_server_started_on_says_it_has_no_secret_key_yet(tmp_path, environment):
+    """`assay migrate` / `assay demo` make the database but no secret key: the backup says
+    so, and neither command blames ASSAY_SECRET_KEY."""
+    environment(ASSAY_DATA_DIR=str(tmp_path / "data"))
+    assert invoke("migrate").exit_code == 0
+    made = invoke("backup", str(tmp_path / "b.tar.gz"))
+    assert made.exit_code == 0, made.output
+    with tarfile.open(tmp_path / "b.tar.gz") as tar:
+        manifest = json.loads(tar.extractfile("backup-manifest.json").read())
+    assert manifest["secret_key"].startswith("none yet")
+    environment(ASSAY_DATA_DIR=str(tmp_path / "restored"))
+    restored = invoke("restore", str(tmp_path / "b.tar.gz"))
+    assert restored.exit_code == 0, restored.output
+    assert "ASSAY_SECRET_KEY" not in made.output + restored.output
+
+
 def test_postgres_is_pointed_at_pg_dump(tmp_path, environment):
     environment(ASSAY_DATA_DIR=str(tmp_path), ASSAY_DATABASE_URL="postgresql+psycopg://assay@db.internal/assay")
     for args in (("backup", str(tmp_path / "b.tar.gz")), ("restore", str(tmp_path / "b.tar.gz"))):

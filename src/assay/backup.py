@@ -191,7 +191,8 @@ def _manifest(settings: Settings, facts: dict[str, Any], entries: list[dict[str,
         # with object storage the bucket holds the files: back it up with its own tools
         "storage": {"url": settings.storage_url, "files_included": not remote},
         "files_missing": [] if remote else missing,
-        "secret_key": "included" if secret_file else "not included: it is set by ASSAY_SECRET_KEY",
+        "secret_key": "included" if secret_file else ("not included: it is set by ASSAY_SECRET_KEY" if settings.secret_key
+                                                      else "none yet: no server has started on this data directory"),
         "entries": entries,
     }
 

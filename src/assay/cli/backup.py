@@ -29,7 +29,7 @@ def backup(dest: Path = typer.Argument(..., help="The archive to write (.tar.gz)
     if manifest["files_missing"]:
         err.print(f"[yellow]note:[/] {len(manifest['files_missing'])} file rows have no bytes in the data directory "
                   f"(first: {manifest['files_missing'][0]}); their downloads were already 404")
-    if manifest["secret_key"] != "included":
+    if manifest["secret_key"].startswith("not included"):
         err.print("[yellow]note:[/] the secret key comes from ASSAY_SECRET_KEY and is not in the archive: keep it with the backup")
     print(path)
 
@@ -50,6 +50,6 @@ def restore(
     if not manifest["storage"]["files_included"]:
         err.print(f"[yellow]note:[/] the files of this backup live in the bucket it was made with ({manifest['storage']['url']}); "
                   "start the server with the same ASSAY_STORAGE_URL")
-    if manifest["secret_key"] != "included" and not current.secret_key:
+    if manifest["secret_key"].startswith("not included") and not current.secret_key:
         err.print("[yellow]note:[/] the backup has no secret key (it came from ASSAY_SECRET_KEY): set the same value, "
                   "or signed links handed out before stop working")
