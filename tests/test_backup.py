@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 from assay.backup import MANIFEST, BackupError, create_backup
 from assay.cli import app
 from assay.config import Settings, reset_settings
+from assay.db import reset_db
 from tests.browser import Org
 from tests.db_access import query
 from tests.queue_support import Admin, Annotator
@@ -47,9 +48,11 @@ def environment(monkeypatch):
         for name, value in values.items():
             monkeypatch.setenv(name, value)
         reset_settings()
+        reset_db()
 
     yield use
     reset_settings()
+    reset_db()
 
 
 def invoke(*args: str):
