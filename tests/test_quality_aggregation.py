@@ -265,8 +265,10 @@ def test_permuting_workers_tasks_and_answer_order_changes_nothing(ls, rnd):
             continue
         a = fn(t, w, lab, T, W, C)
         b = fn(t2, w2, l2, T, W, C)
-        np.testing.assert_allclose(b.posteriors[task_perm], a.posteriors, atol=1e-7, err_msg=name)
-        np.testing.assert_allclose(b.worker_skill[worker_perm], a.worker_skill, atol=1e-7, err_msg=name)
+        # EM stops once the log-likelihood moves less than 1e-6 per answer: the same sums in
+        # another order may stop one step apart (community DS differed by 9e-6 on one example)
+        np.testing.assert_allclose(b.posteriors[task_perm], a.posteriors, atol=1e-4, err_msg=name)
+        np.testing.assert_allclose(b.worker_skill[worker_perm], a.worker_skill, atol=1e-4, err_msg=name)
         top2 = np.sort(a.posteriors, axis=1)[:, -2:]
         clear = top2[:, 1] - top2[:, 0] > 1e-6  # near-exact ties may be broken by rounding
         np.testing.assert_array_equal(b.labels[task_perm][clear], a.labels[clear], err_msg=name)
