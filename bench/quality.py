@@ -404,31 +404,27 @@ DOC_START, DOC_END = "<!-- measured:start -->", "<!-- measured:end -->"
 
 def docs_table(results: dict, meta: dict) -> str:
     """docs/quality.md's measured table: accuracy of every method, auto's choice, its
-    calibration, and the replay against fixed-K majority vote."""
+    calibration (adaptive overlap has its own table, bench/adaptive_overlap.py)."""
     L = [DOC_START, "", f"`python bench/quality.py` on {meta['machine']}{meta.get('load', '')}; accuracy on the gold tasks; "
          "ECE over 10 equal-width confidence bins; *auto s*: auto's fit time (median of the repeats), cross-validation "
          f"included; crowd-kit {meta['crowdkit_version']}.", ""]
     L.append("| dataset | " + " | ".join(SHORT[m] for m in OURS) + " | auto's mix | auto s | ck best | auto ECE "
-             "| auto ≥ 0.9: n (right) | replay: fixed-K MV acc | adaptive acc | saved |")
-    L.append("|---|" + "---:|" * len(OURS) + "---|---:|---:|---:|---:|---:|---:|---:|")
+             "| auto ≥ 0.9: n (right) |")
+    L.append("|---|" + "---:|" * len(OURS) + "---|---:|---:|---:|---:|")
     for name, r in results.items():
         o = r["ours"]
         ck = [e.get("accuracy") for e in r["crowdkit"].get("methods", {}).values() if e.get("accuracy") is not None]
         cal = o["auto"]["calibration"]
         hi = cal["at_least_0.9"]
-        rp = r["replay"]
         L.append(f"| {name} | " + " | ".join(fmt(o[m]["accuracy"], ".4f") for m in OURS)
                  + f" | {mix(o['auto'])} | {o['auto']['seconds']:.1f} | {fmt(max(ck) if ck else None, '.4f')} | {cal['ece']:.3f} | "
-                 f"{hi['n']} ({fmt(hi['accuracy'], '.3f')}) | K={rp['k']}: {rp['fixed']['accuracy']:.4f} | "
-                 f"{rp['adaptive']['accuracy']:.4f} | {rp['saved']:.1%} |")
+                 f"{hi['n']} ({fmt(hi['accuracy'], '.3f')}) |")
     a = meta.get("auto_summary")
     if a:
         L += ["", f"Means over {a['n']} sets: auto **{a['auto_mean']:.4f}**, majority vote {a['mv_mean']:.4f}, best of ours "
               f"in hindsight {a['ours_best_mean']:.4f}, crowd-kit's best in hindsight {fmt(a['ck_best_mean'], '.4f')}. "
               f"auto more than 0.5 point below MV: {', '.join(a['below_mv']) or 'none'}."]
-    s5 = meta["replay_summary"]
-    L += ["", f"Adaptive overlap on the {s5['n']} sets with ≥ 5 answers per task: mean saving {s5['mean_saved']:.1%}, "
-          f"accuracy ≥ fixed-5 MV on {s5['n_ge']} of them.", "", DOC_END]
+    L += ["", "Adaptive overlap: its own table under [Adaptive overlap](#adaptive-overlap).", "", DOC_END]
     return "\n".join(L)
 
 
