@@ -37,7 +37,7 @@ RESULTS = ROOT / "bench" / "results"
 DOCS = ROOT / "docs" / "quality.md"
 DOC_START, DOC_END = "<!-- adaptive:start -->", "<!-- adaptive:end -->"
 NEIGHBOURS = {"target": [0.95, 0.99], "credible": [0.025, 0.1], "accuracy_cap": [0.85, 0.95], "margin": [0.03, 0.08, None],
-              "route": [False], "min_labels": [2]}
+              "route": [False], "route_within_first_k": [True], "min_labels": [2]}
 
 
 def load_sets(names: list[str] | None):

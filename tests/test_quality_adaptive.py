@@ -154,10 +154,25 @@ def test_replay_bounds_and_answer_is_the_vote_of_what_it_used(sets, k, target, r
         votes = np.bincount(lab[r.consumed & (t == task)], minlength=C)
         best = np.flatnonzero(votes == votes.max())
         assert pred == best[np.argmax(score[best])]
+    first_k = replay_adaptive(t, w, lab, n_classes=C, target=target, max_labels=k, route=route, route_within_first_k=True, folds=3)
+    arrival = np.empty(len(t), dtype=np.int64)
+    for task in np.unique(t):
+        idx = np.flatnonzero(t == task)
+        arrival[idx] = np.arange(idx.size)
+    assert np.all(arrival[first_k.consumed] < k)  # only the baseline's own answers
     if not route:  # arrival order: a task uses a prefix of its answers
         for task in r.tasks:
             used = r.consumed[t == task]
             assert not np.any(used[1:] & ~used[:-1])
+
+
+@PROPS
+@given(label_sets(), st.sampled_from([0.6, 0.8, 0.9, 0.97]), st.booleans())
+def test_a_higher_target_never_uses_fewer_labels(sets, target, route):
+    t, w, lab, C = sets
+    low = replay_adaptive(t, w, lab, n_classes=C, target=target, route=route, folds=2)
+    high = replay_adaptive(t, w, lab, n_classes=C, target=min(1.0, target + 0.05), route=route, folds=2)
+    assert np.all(high.labels_used >= low.labels_used)
 
 
 def test_replay_saves_on_a_mixed_crowd_and_routes_to_the_good_workers():

@@ -28,7 +28,8 @@ The stop rule (one setting for every dataset, chosen on the shared sets; docs/qu
   many* answers were used.
 - **Routing** (``route=True``): the next answer of a task comes from the most reliable (by
   the credible bound) worker among those who actually answered it in the data and have not
-  been asked yet; ``route=False`` consumes answers in arrival order (input order).
+  been asked yet (``route_within_first_k``: only among the first ``max_labels`` to arrive,
+  the baseline's own workers); ``route=False`` consumes answers in arrival order.
 
 Where the worker models come from (no peeking): **cross-fitting.** The replayed tasks are
 split at random into ``folds`` groups. For each group the Bayesian Dawid-Skene model
@@ -154,6 +155,7 @@ class StopRule:
     accuracy_cap: float = 0.9  # no single worker is trusted beyond this
     margin: float | None = 0.05  # None: the target alone (no comparison with the baseline)
     route: bool = True
+    route_within_first_k: bool = False  # route only among the first max_labels arrivals (the baseline's own workers)
 
     def __post_init__(self):
         if not 0.0 < self.target <= 1.0:
@@ -210,6 +212,9 @@ def _effective_target(data: LabelData, fitted: AggregationResult, train: np.ndar
 def _stops(data: LabelData, prior: np.ndarray, accuracy: np.ndarray, answers: np.ndarray, target: float, rule: StopRule):
     """Replay the held-out ``answers`` (indices, any order): for each task where it stops,
     as ``(task, chosen class, answers used, stop confidence, consumed answer indices)``."""
+    if rule.route_within_first_k:
+        order, pos = _arrival_positions(data.task[answers])
+        answers = answers[order][pos < rule.max_labels]
     if rule.route:  # most reliable first; stable, so equally reliable workers keep arrival order
         answers = answers[np.argsort(-accuracy[data.worker[answers]], kind="stable")]
     order, pos = _arrival_positions(data.task[answers])
