@@ -215,7 +215,7 @@ def _stops(data: LabelData, prior: np.ndarray, accuracy: np.ndarray, answers: np
     if rule.route_within_first_k:
         order, pos = _arrival_positions(data.task[answers])
         answers = answers[order][pos < rule.max_labels]
-    if rule.route:  # most reliable first; stable, so equally reliable workers keep arrival order
+    if rule.route:  # most reliable first; stable, so equally reliable workers (all those at the cap) keep arrival order
         answers = answers[np.argsort(-accuracy[data.worker[answers]], kind="stable")]
     order, pos = _arrival_positions(data.task[answers])
     answers = answers[order]
