@@ -105,7 +105,8 @@ def replay_command(
     order = "most reliable worker first" if route else "arrival order"
     typer.echo(f"adaptive: target {target}, at most {max_labels} answers per task, {order}; fixed: first {max_labels} + majority vote; "
                "on the tasks with truth")
-    typer.echo(f"{'dataset':<28}{'tasks':>7}{'adaptive':>10}{'fixed':>10}{'per task':>10}{'saved':>8}{'accuracy':>10}{'fixed':>8}{'change':>8}")
+    typer.echo(f"{'':<35}{'labels':-^20}{'':<18}{'accuracy':-^18}")
+    typer.echo(f"{'dataset':<28}{'tasks':>7}{'adaptive':>10}{'fixed':>10}{'per task':>10}{'saved':>8}{'adaptive':>10}{'fixed':>8}{'change':>8}")
     for r in rows:
         acc = [("n/a" if x is None else f"{x:.4f}") for x in (r["adaptive"]["accuracy"], r["fixed"]["accuracy"])]
         saved = "n/a" if r["saved"] is None else f"{r['saved']:.1%}"
