@@ -34,6 +34,7 @@ from scipy.stats import binomtest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+from assay.quality.adaptive import StopRule  # noqa: E402
 from assay.quality.calibration import expected_calibration_error  # noqa: E402
 from assay.quality.evaluate import (  # noqa: E402
     _canonical_numbers,
@@ -172,7 +173,7 @@ def bench_dataset(folder: Path, args) -> dict:
             ours[name].update(chosen=res.extra["chosen"], weights=res.extra["weights"], scores=res.extra["scores"],
                               temperature=res.extra["temperature"])
         print(f"   ours {name:24s} acc {r['accuracy']:.4f}  {r['seconds']:.3f}s", flush=True)
-    rep = replay(ds, target=args.target, max_labels=K)
+    rep = replay(ds, StopRule(target=args.target, max_labels=K))
     fixed = rep["fixed"]
     main_rep = {
         "target": args.target,
@@ -183,7 +184,7 @@ def bench_dataset(folder: Path, args) -> dict:
     }
     sweep = []
     for tg in SWEEP:
-        r = rep if tg == args.target else replay(ds, target=tg, max_labels=K)
+        r = rep if tg == args.target else replay(ds, StopRule(target=tg, max_labels=K))
         sweep.append({"target": tg, "accuracy": r["adaptive"]["accuracy"], "labels": r["adaptive"]["labels"],
                       "saved": 1.0 - r["adaptive"]["labels"] / fixed["labels"]})
     ok = [s for s in sweep if s["accuracy"] >= fixed["accuracy"] - 1e-12]
@@ -281,11 +282,12 @@ def markdown(results: dict, meta: dict) -> str:
     L.append("### Adaptive overlap replay")
     L.append("")
     L.append(
-        "Each gold task's recorded answers are consumed in arrival order; adaptive stops when the Bayesian "
-        "Dawid-Skene posterior of its answer (answers scored by E[log confusion], so sparse workers count for less) "
-        "reaches the target and that answer leads the votes so far (worker models cross-fitted: fitted on all answers "
-        "except those of the task's fold of 5 — no task's own answers or truth are used), fixed takes the first K "
-        "answers and majority-votes them. Labels = answers consumed on the gold tasks."
+        "Adaptive: the stop rule of quality/adaptive.py (StopRule defaults except the target: one-coin posterior with "
+        "each worker's accuracy at its 5 % credible lower bound, capped at 0.9; stop when the vote leader reaches "
+        "min(target, expected fixed-K MV accuracy + 0.05), or the majority is decided; next answer from the most "
+        "reliable worker who answered the task; answer = majority vote of the answers used; worker models "
+        "cross-fitted, no task's own answers or truth used). Fixed takes the first K answers and majority-votes them. "
+        "Labels = answers consumed on the gold tasks."
     )
     L.append("")
     t = meta["target"]
@@ -402,31 +404,27 @@ DOC_START, DOC_END = "<!-- measured:start -->", "<!-- measured:end -->"
 
 def docs_table(results: dict, meta: dict) -> str:
     """docs/quality.md's measured table: accuracy of every method, auto's choice, its
-    calibration, and the replay against fixed-K majority vote."""
+    calibration (adaptive overlap has its own table, bench/adaptive_overlap.py)."""
     L = [DOC_START, "", f"`python bench/quality.py` on {meta['machine']}{meta.get('load', '')}; accuracy on the gold tasks; "
          "ECE over 10 equal-width confidence bins; *auto s*: auto's fit time (median of the repeats), cross-validation "
          f"included; crowd-kit {meta['crowdkit_version']}.", ""]
     L.append("| dataset | " + " | ".join(SHORT[m] for m in OURS) + " | auto's mix | auto s | ck best | auto ECE "
-             "| auto ≥ 0.9: n (right) | replay: fixed-K MV acc | adaptive acc | saved |")
-    L.append("|---|" + "---:|" * len(OURS) + "---|---:|---:|---:|---:|---:|---:|---:|")
+             "| auto ≥ 0.9: n (right) |")
+    L.append("|---|" + "---:|" * len(OURS) + "---|---:|---:|---:|---:|")
     for name, r in results.items():
         o = r["ours"]
         ck = [e.get("accuracy") for e in r["crowdkit"].get("methods", {}).values() if e.get("accuracy") is not None]
         cal = o["auto"]["calibration"]
         hi = cal["at_least_0.9"]
-        rp = r["replay"]
         L.append(f"| {name} | " + " | ".join(fmt(o[m]["accuracy"], ".4f") for m in OURS)
                  + f" | {mix(o['auto'])} | {o['auto']['seconds']:.1f} | {fmt(max(ck) if ck else None, '.4f')} | {cal['ece']:.3f} | "
-                 f"{hi['n']} ({fmt(hi['accuracy'], '.3f')}) | K={rp['k']}: {rp['fixed']['accuracy']:.4f} | "
-                 f"{rp['adaptive']['accuracy']:.4f} | {rp['saved']:.1%} |")
+                 f"{hi['n']} ({fmt(hi['accuracy'], '.3f')}) |")
     a = meta.get("auto_summary")
     if a:
         L += ["", f"Means over {a['n']} sets: auto **{a['auto_mean']:.4f}**, majority vote {a['mv_mean']:.4f}, best of ours "
               f"in hindsight {a['ours_best_mean']:.4f}, crowd-kit's best in hindsight {fmt(a['ck_best_mean'], '.4f')}. "
               f"auto more than 0.5 point below MV: {', '.join(a['below_mv']) or 'none'}."]
-    s5 = meta["replay_summary"]
-    L += ["", f"Adaptive overlap on the {s5['n']} sets with ≥ 5 answers per task: mean saving {s5['mean_saved']:.1%}, "
-          f"accuracy ≥ fixed-5 MV on {s5['n_ge']} of them.", "", DOC_END]
+    L += ["", "Adaptive overlap: its own table under [Adaptive overlap](#adaptive-overlap).", "", DOC_END]
     return "\n".join(L)
 
 
@@ -460,7 +458,7 @@ def main() -> None:
     ap.add_argument("--ck-python", default="/tmp/ck/bin/python",
                     help="python of the crowd-kit venv ('' = reuse crowd-kit's results from the saved quality.json)")
     ap.add_argument("--ck-glad-max", type=int, default=40_000, help="skip crowd-kit GLAD above this many answers")
-    ap.add_argument("--target", type=float, default=0.95)
+    ap.add_argument("--target", type=float, default=StopRule.target)
     ap.add_argument("--no-readme", action="store_true")
     ap.add_argument("--from-json", action="store_true", help="only rewrite the README section from the saved JSON")
     args = ap.parse_args()

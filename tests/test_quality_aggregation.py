@@ -1,4 +1,4 @@
-"""Truth-inference algorithms (assay.quality.votes, .dawid_skene, .glad) and adaptive replay:
+"""Truth-inference algorithms (assay.quality.votes, .dawid_skene, .glad) (adaptive replay: test_quality_adaptive.py):
 hand-computed cases, hypothesis properties, and one real crowdsourced dataset."""
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assay.quality.adaptive import replay_adaptive, replay_fixed, sequential_posteriors
 from assay.quality.aggregation import METHODS, aggregate
 from assay.quality.dawid_skene import dawid_skene, one_coin_dawid_skene, update_posteriors
 from assay.quality.glad import glad
@@ -309,83 +308,6 @@ def test_dawid_skene_recovers_a_perfect_annotator(seed, n_classes):
     assert r.worker_skill[0] >= 0.9
     assert np.mean(r.labels == truth) >= 0.95
     assert np.sum(r.labels != truth) <= np.sum(mv.labels != truth)
-
-
-# ----------------------------------------------------------------------------- replay
-
-
-def test_sequential_posteriors_hand_computed():
-    log_rows = np.log(np.array([[0.9, 0.2], [0.9, 0.2], [0.1, 0.8], [0.5, 0.5]]))
-    post, group = sequential_posteriors(np.array([0, 0, 0, 1]), log_rows, np.log([0.5, 0.5]))
-    assert group.tolist() == [0, 0, 0, 1]
-    np.testing.assert_allclose(post[0], [0.9 / 1.1, 0.2 / 1.1])
-    np.testing.assert_allclose(post[1], np.array([0.81, 0.04]) / 0.85)
-    np.testing.assert_allclose(post[2], np.array([0.081, 0.032]) / 0.113)
-    np.testing.assert_allclose(post[3], [0.5, 0.5])
-
-
-def test_replay_fixed_uses_the_first_k_answers():
-    # task 0 answers in arrival order: 1, 1, 0, 0, 0 -> first 3 say 1; all 5 say 0
-    t = np.array([0, 1, 0, 0, 1, 0, 0])
-    w = np.array([0, 0, 1, 2, 1, 3, 4])
-    lab = np.array([1, 0, 1, 0, 0, 0, 0])
-    r = replay_fixed(t, w, lab, k=3)
-    assert r.tasks.tolist() == [0, 1]
-    assert r.predictions.tolist() == [1, 0]
-    assert r.labels_used.tolist() == [3, 2]
-    assert replay_fixed(t, w, lab, k=5).predictions.tolist() == [0, 0]
-
-
-def test_replay_adaptive_stops_early_and_never_peeks():
-    rng = np.random.default_rng(8)
-    t, w, lab, truth = simulate(rng, n_tasks=400, accs=(0.95, 0.9, 0.9, 0.6, 0.6, 0.55), n_classes=2)
-    res = replay_adaptive(t, w, lab, target=0.95, max_labels=5, folds=4)
-    fixed = replay_fixed(t, w, lab, k=5)
-    assert res.total_labels < 0.7 * fixed.total_labels
-    assert res.accuracy(truth) >= fixed.accuracy(truth) - 0.02
-    assert np.all((res.labels_used >= 1) & (res.labels_used <= 5))
-    # stopped early -> confidence reached the target; otherwise all 5 answers were used
-    assert np.all((res.confidence >= 0.95) | (res.labels_used == 5))
-    for model in ("ds", "bayesian"):  # the same bounds with the MAP model
-        other = replay_adaptive(t, w, lab, target=0.95, max_labels=5, folds=4, model=model)
-        assert other.accuracy(truth) >= fixed.accuracy(truth) - 0.02 and other.total_labels < fixed.total_labels
-    # no peeking: rewrite the answers that fold-0 tasks had not yet consumed at their stop;
-    # fold 0's worker model is trained on the other folds only, so fold-0 results must not move
-    order = np.argsort(t, kind="stable")
-    pos = np.empty_like(t)
-    pos[order] = np.arange(len(t)) - np.searchsorted(t[order], t[order])
-    stop = dict(zip(res.tasks, res.labels_used))
-    fold = dict(zip(res.tasks, res.fold))
-    later = np.array([fold[t[i]] == 0 and pos[i] >= stop[t[i]] for i in range(len(t))])
-    assert later.sum() > 100
-    res2 = replay_adaptive(t, w, np.where(later, 1 - lab, lab), target=0.95, max_labels=5, folds=4)
-    np.testing.assert_array_equal(res2.fold, res.fold)
-    in0 = res.fold == 0
-    np.testing.assert_array_equal(res2.predictions[in0], res.predictions[in0])
-    np.testing.assert_array_equal(res2.labels_used[in0], res.labels_used[in0])
-    np.testing.assert_array_equal(res2.confidence[in0], res.confidence[in0])
-    # ...while the same rewrite does move other folds (their models trained on those answers)
-    assert not np.allclose(res2.confidence[~in0], res.confidence[~in0])
-
-
-def test_replay_adaptive_bounds():
-    rng = np.random.default_rng(9)
-    t, w, lab, _ = simulate(rng, n_tasks=60, n_classes=2)
-    one = replay_adaptive(t, w, lab, target=0.5, max_labels=4, agree_with_votes=False)
-    assert np.all(one.labels_used == 1)  # with 2 classes the chosen label always has >= 0.5
-    # the model's answer must lead the votes: after one answer, it is that answer
-    led = replay_adaptive(t, w, lab, target=0.5, max_labels=4)
-    first = {}
-    for i in range(len(t)):
-        first.setdefault(int(t[i]), int(lab[i]))
-    at_one = led.labels_used == 1
-    assert np.all(led.predictions[at_one] == np.array([first[int(x)] for x in led.tasks[at_one]]))
-    capped = replay_adaptive(t, w, lab, target=0.5, min_labels=3, max_labels=3)
-    assert np.all(capped.labels_used == 3)
-    with pytest.raises(ValueError):
-        replay_adaptive(t, w, lab, folds=1)
-    with pytest.raises(ValueError):
-        replay_adaptive(t, w, lab, target=1.5)
 
 
 # ----------------------------------------------------------------------------- real data

@@ -91,27 +91,43 @@ def test_eval_table(tmp_path):
 
 def test_replay_json_has_exactly_the_documented_shape(tmp_path):
     folder = write_folder(tmp_path / "d", n_tasks=80)
-    r = invoke("replay", str(folder), "--target", "0.95", "--max-labels", "5", "--json")
+    other = write_folder(tmp_path / "e", n_tasks=60, seed=1)
+    r = invoke("replay", str(folder), str(other), "--target", "0.95", "--max-labels", "5", "--json")
     assert r.exit_code == 0, r.output
     out = json.loads(r.stdout)
-    assert set(out) == {"adaptive", "fixed", "saved", "accuracy_change"}
-    assert out["saved"] == pytest.approx(1 - out["adaptive"]["labels"] / out["fixed"]["labels"], abs=1e-6)
-    assert out["accuracy_change"] == pytest.approx(out["adaptive"]["accuracy"] - out["fixed"]["accuracy"], abs=1e-6)
-    for key in ("adaptive", "fixed"):
-        assert set(out[key]) == {"accuracy", "labels"}
-        assert isinstance(out[key]["accuracy"], float) and 0.0 <= out[key]["accuracy"] <= 1.0
-        assert isinstance(out[key]["labels"], int) and not isinstance(out[key]["labels"], bool)
-    assert out["fixed"]["labels"] == 40 * 5  # 40 gold tasks x the first 5 answers
-    assert 40 <= out["adaptive"]["labels"] < out["fixed"]["labels"]
-    k3 = json.loads(invoke("replay", str(folder), "--max-labels", "3", "--json").stdout)
-    assert k3["fixed"]["labels"] == 40 * 3 and k3["adaptive"]["labels"] <= 40 * 3
+    assert set(out) == {"rule", "datasets", "summary"}
+    assert out["rule"] == {"target": 0.95, "max_labels": 5, "route": True}
+    assert [d["dataset"] for d in out["datasets"]] == ["d", "e"]
+    for row, gold in zip(out["datasets"], (40, 30)):
+        assert set(row) == {"dataset", "tasks", "adaptive", "fixed", "saved", "accuracy_change", "saved_counted"}
+        assert row["tasks"] == gold
+        assert row["saved"] == pytest.approx(1 - row["adaptive"]["labels"] / row["fixed"]["labels"], abs=1e-6)
+        assert row["accuracy_change"] == pytest.approx(row["adaptive"]["accuracy"] - row["fixed"]["accuracy"], abs=1e-6)
+        assert row["saved_counted"] == (row["saved"] if row["accuracy_change"] >= 0 else 0.0)
+        for key in ("adaptive", "fixed"):
+            assert set(row[key]) == {"accuracy", "labels"}
+            assert isinstance(row[key]["accuracy"], float) and 0.0 <= row[key]["accuracy"] <= 1.0
+            assert isinstance(row[key]["labels"], int) and not isinstance(row[key]["labels"], bool)
+        assert row["fixed"]["labels"] == gold * 5  # gold tasks x the first 5 answers
+        assert gold <= row["adaptive"]["labels"] < row["fixed"]["labels"]
+    s = out["summary"]
+    assert s["datasets"] == 2
+    assert s["mean_saved"] == pytest.approx(sum(d["saved"] for d in out["datasets"]) / 2, abs=1e-6)
+    assert s["mean_saved_counted"] == pytest.approx(sum(d["saved_counted"] for d in out["datasets"]) / 2, abs=1e-6)
+    assert s["at_least_fixed"] == sum(d["accuracy_change"] >= 0 for d in out["datasets"])
+    k3 = json.loads(invoke("replay", str(folder), "--max-labels", "3", "--arrival-order", "--json").stdout)
+    assert k3["rule"]["route"] is False
+    assert k3["datasets"][0]["fixed"]["labels"] == 40 * 3 and k3["datasets"][0]["adaptive"]["labels"] <= 40 * 3
 
 
 def test_replay_table(tmp_path):
     folder = write_folder(tmp_path / "d")
     r = invoke("replay", str(folder), "--target", "0.9", "--max-labels", "4")
     assert r.exit_code == 0, r.output
-    assert "fixed 4 + majority vote" in r.stdout and "adaptive" in r.stdout and "fewer answers, accuracy" in r.stdout
+    assert "fixed: first 4 + majority vote" in r.stdout and "most reliable worker first" in r.stdout
+    row = next(line for line in r.stdout.splitlines() if line.startswith("d "))
+    assert len(row.split()) == 9  # dataset, tasks, labels (adaptive, fixed), per task, saved, both accuracies, change
+    assert "fewer answers on average" in r.stdout and "counted honestly" in r.stdout
 
 
 @pytest.mark.parametrize(

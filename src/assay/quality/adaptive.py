@@ -2,30 +2,44 @@
 
 A live system asks for one more answer on a task only while the task's answer is not yet
 certain enough. :func:`replay_adaptive` simulates that on recorded data: for each task it
-consumes the recorded answers one at a time *in arrival order* (the order of the input
-arrays), recomputes the task's posterior after each, and stops as soon as the chosen label's
-posterior reaches ``target`` (after at least ``min_labels`` answers) or ``max_labels``
-answers were used (or the task has no more). :func:`replay_fixed` is the baseline: the
-majority vote of the first ``k`` answers of every task.
+consumes the recorded answers one at a time, recomputes the task's posterior after each,
+and stops as soon as it is sure enough, the majority of ``max_labels`` answers is already
+decided, or ``max_labels`` answers were used (or the task has no more).
+:func:`replay_fixed` is the baseline: the majority vote of the first ``k`` answers.
 
-The stop rule uses the worker model *and its uncertainty*: by default the model is Bayesian
-Dawid-Skene (:mod:`assay.quality.bayesian_ds`) and each answer is scored by ``E[log
-confusion]`` under the worker's Dirichlet posterior, so a worker with 3 answers moves the
-posterior far less than one whose record is long (``model="ds"``: the MAP Dawid-Skene point
-estimates, as before). And the model's answer must also lead the votes so far
-(``agree_with_votes``): a task where one trusted worker contradicts two others waits for
-another answer instead of stopping on the model's word alone.
+The stop rule (one setting for every dataset, chosen on the shared sets; docs/quality.md):
+
+- **Worker uncertainty.** Each worker's accuracy is their expected agreement with the
+  fitted consensus on *other* tasks under a Beta(4, 1) prior (as
+  :func:`assay.quality.online.smoothed_accuracy`), taken at its **lower credible bound**
+  (``credible`` = 5 % quantile) and capped at ``accuracy_cap`` (0.9): a worker with 3
+  answers counts for little, and even a worker with thousands never decides a task alone
+  (agreement cannot see the errors the crowd makes together). The stop posterior is the
+  one-coin posterior with those accuracies and the fitted class prior.
+- **Sure enough.** The answer leading the votes reaches ``min(target, accuracy the model
+  expects of fixed-K majority vote + margin)``: on easy data the target (0.97) decides; on
+  hard data, where K votes are themselves often wrong, a task stops once its answer is
+  already more likely right than the baseline's would be. The expected baseline accuracy is
+  the fitted posterior of the first-K majority answer, averaged over the training tasks.
+- **Decided.** The leader's lead over the runner-up exceeds the answers still allowed:
+  more answers cannot change the majority.
+- **The answer** is the majority vote of the answers consumed (ties as ``majority_vote``),
+  the same rule as the baseline, so any difference in accuracy comes from *which* and *how
+  many* answers were used.
+- **Routing** (``route=True``): the next answer of a task comes from the most reliable (by
+  the credible bound) worker among those who actually answered it in the data and have not
+  been asked yet (``route_within_first_k``: only among the first ``max_labels`` to arrive,
+  the baseline's own workers); ``route=False`` consumes answers in arrival order.
 
 Where the worker models come from (no peeking): **cross-fitting.** The replayed tasks are
-split at random into ``folds`` groups. For each group the worker model is fitted on every
-answer *except* those of the group's tasks — the tasks being replayed contribute none of
-their answers (neither the ones consumed nor the "future" ones) and truth is never used —
-and the group's tasks are then replayed with those confusion matrices and class prior. A
-worker who answered only tasks of the held-out group gets the fitted population confusion
-matrix. This is the "Dawid-Skene on the full dataset with the task held out" option, with
-whole groups held out to keep it to ``folds`` fits. What it does still assume: the other
-tasks' answers are all available (as they are for a backlog labelled earlier; in a live
-system they would themselves be partly adaptive).
+split at random into ``folds`` groups. For each group the Bayesian Dawid-Skene model
+(:mod:`assay.quality.bayesian_ds`) is fitted on every answer *except* those of the group's
+tasks — the tasks being replayed contribute none of their answers (neither the ones
+consumed nor the "future" ones) and truth is never used — and the group's tasks are then
+replayed with the workers' accuracies, class prior and expected baseline accuracy of that
+fit. A worker who answered only tasks of the held-out group is unknown (the prior alone).
+What it does still assume: the other tasks' answers are all available (as they are for a
+backlog labelled earlier; in a live system they would themselves be partly adaptive).
 """
 
 from __future__ import annotations
@@ -34,13 +48,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.special import betaincinv
 
-from assay.quality.bayesian_ds import bayesian_dawid_skene, expected_log
-from assay.quality.dawid_skene import dawid_skene
+from assay.quality.bayesian_ds import bayesian_dawid_skene
 from assay.quality.label_data import LabelData, as_label_data
+from assay.quality.online import PRIOR_CORRECT, PRIOR_WRONG
 from assay.quality.posteriors import AggregationResult, choose_labels
 
-__all__ = ["ReplayResult", "replay_adaptive", "replay_fixed", "running_sums", "sequential_posteriors"]
+__all__ = ["ReplayResult", "StopRule", "credible_accuracy", "one_coin_rows", "replay_adaptive", "replay_fixed", "running_sums",
+           "sequential_posteriors"]
 
 
 @dataclass
@@ -50,6 +66,7 @@ class ReplayResult:
     labels_used: np.ndarray  # answers consumed per replayed task
     confidence: np.ndarray  # posterior of the chosen class at the stop (vote share for fixed)
     fold: np.ndarray | None = None  # cross-fitting fold of each replayed task (adaptive only)
+    consumed: np.ndarray | None = None  # (n answers,) bool: the input answers the replay used (adaptive only)
 
     @property
     def total_labels(self) -> int:
@@ -127,37 +144,100 @@ def sequential_posteriors(
     return post, group
 
 
-def _stops(data: LabelData, model: AggregationResult, answers: np.ndarray, target: float, max_labels: int, min_labels: int,
-           agree_with_votes: bool = True):
-    """Replay the held-out ``answers`` (indices, any order) with ``model``'s confusion
-    matrices: for each task the answer at which it stops (``target`` reached after at least
-    ``min_labels``, or its last answer within ``max_labels``) as ``(task, chosen class,
-    answers used, confidence)`` arrays."""
+@dataclass(frozen=True)
+class StopRule:
+    """When a task stops asking (module doc). The defaults are the one setting used on every dataset."""
+
+    target: float = 0.97
+    max_labels: int = 5
+    min_labels: int = 1
+    credible: float = 0.05  # quantile of a worker's accuracy posterior used for stopping
+    accuracy_cap: float = 0.9  # no single worker is trusted beyond this
+    margin: float | None = 0.05  # None: the target alone (no comparison with the baseline)
+    route: bool = True
+    route_within_first_k: bool = False  # route only among the first max_labels arrivals (the baseline's own workers)
+
+    def __post_init__(self):
+        if not 0.0 < self.target <= 1.0:
+            raise ValueError("target must be in (0, 1]")
+        if self.max_labels < 1 or self.min_labels < 1:
+            raise ValueError("max_labels and min_labels must be at least 1")
+        if not 0.0 < self.credible <= 0.5:
+            raise ValueError("credible must be in (0, 0.5]")
+        if not 0.5 <= self.accuracy_cap < 1.0:
+            raise ValueError("accuracy_cap must be in [0.5, 1)")
+
+
+def credible_accuracy(agreed, answered, quantile: float) -> np.ndarray:
+    """Lower credible bound of a worker's accuracy: the ``quantile`` of the posterior
+    Beta(PRIOR_CORRECT + agreed, PRIOR_WRONG + answered - agreed) (the prior of
+    :func:`assay.quality.online.smoothed_accuracy`). Grows with the record: the same
+    agreement rate over more answers gives a higher bound."""
+    agreed, answered = np.asarray(agreed, dtype=np.float64), np.asarray(answered, dtype=np.float64)
+    if np.any(agreed < 0) or np.any(agreed > answered + 1e-9):
+        raise ValueError("need 0 <= agreed <= answered")
+    return betaincinv(PRIOR_CORRECT + agreed, PRIOR_WRONG + np.maximum(answered - agreed, 0.0), quantile)
+
+
+def one_coin_rows(accuracy: np.ndarray, labels: np.ndarray, n_classes: int) -> np.ndarray:
+    """log P(answer | truth = k) under the one-coin model, one row per answer: the worker's
+    accuracy on the given label, the rest spread evenly over the other classes."""
+    acc = np.asarray(accuracy, dtype=np.float64)
+    rows = np.repeat(np.log((1.0 - acc) / max(n_classes - 1, 1))[:, None], n_classes, axis=1)
+    rows[np.arange(len(labels)), labels] = np.log(acc)
+    return rows
+
+
+def _worker_accuracy(data: LabelData, fitted: AggregationResult, train: np.ndarray, rule: StopRule) -> np.ndarray:
+    """Each worker's stop-rule accuracy from their expected agreement with ``fitted`` on the training answers."""
+    agreed = np.bincount(data.worker[train], weights=fitted.posteriors[data.task[train], data.label[train]], minlength=data.n_workers)
+    answered = np.bincount(data.worker[train], minlength=data.n_workers)
+    low = credible_accuracy(np.minimum(agreed, answered), answered, rule.credible)
+    return np.clip(low, 1.0 / data.n_classes + 1e-6, rule.accuracy_cap)
+
+
+def _effective_target(data: LabelData, fitted: AggregationResult, train: np.ndarray, rule: StopRule) -> float:
+    """min(target, the accuracy ``fitted`` expects of fixed-K majority vote on the training tasks + margin)."""
+    if rule.margin is None:
+        return rule.target
+    trained = np.flatnonzero(train)
+    base = replay_fixed(data.task[trained], data.worker[trained], data.label[trained], data.n_tasks, data.n_workers, data.n_classes,
+                        k=rule.max_labels, tasks=np.unique(data.task[trained]))
+    if base.tasks.size == 0:
+        return rule.target
+    expected = float(fitted.posteriors[base.tasks, base.predictions].mean())
+    return min(rule.target, expected + rule.margin)
+
+
+def _stops(data: LabelData, prior: np.ndarray, accuracy: np.ndarray, answers: np.ndarray, target: float, rule: StopRule):
+    """Replay the held-out ``answers`` (indices, any order): for each task where it stops,
+    as ``(task, chosen class, answers used, stop confidence, consumed answer indices)``."""
+    if rule.route_within_first_k:
+        order, pos = _arrival_positions(data.task[answers])
+        answers = answers[order][pos < rule.max_labels]
+    if rule.route:  # most reliable first; stable, so equally reliable workers (all those at the cap) keep arrival order
+        answers = answers[np.argsort(-accuracy[data.worker[answers]], kind="stable")]
     order, pos = _arrival_positions(data.task[answers])
     answers = answers[order]
-    keep = pos < max_labels
+    keep = pos < rule.max_labels
     answers, pos = answers[keep], pos[keep]
-    t, w, lab = data.task[answers], data.worker[answers], data.label[answers]
-    alpha = model.extra.get("confusion_alpha")
-    if alpha is not None:  # Bayesian fit: E[log confusion] — a worker with few answers is not trusted yet
-        log_rows = expected_log(alpha)[w, :, lab]
-    else:
-        log_rows = np.log(np.maximum(model.confusion[w, :, lab], 1e-300))
-    post, group = sequential_posteriors(t, log_rows, np.log(model.class_prior))
-    chosen = choose_labels(post, data.class_score)
-    conf = post[np.arange(post.shape[0]), chosen]
+    t, lab, C = data.task[answers], data.label[answers], data.n_classes
+    post, group = sequential_posteriors(t, one_coin_rows(accuracy[data.worker[answers]], lab, C), np.log(prior))
+    votes, _ = running_sums(t, np.eye(C)[lab], np.zeros(C))
+    rows = np.arange(t.size)
+    leader = choose_labels(votes, data.class_score)
+    lead = votes[rows, leader].copy()
+    votes[rows, leader] = -1.0
+    runner_up = np.maximum(votes.max(axis=1), 0.0)
+    conf = post[rows, leader]
+    sure = (conf >= target) & (lead > runner_up) & (pos + 1 >= rule.min_labels)
+    decided = lead - runner_up > rule.max_labels - (pos + 1)
     last = np.r_[t[1:] != t[:-1], True]
-    sure = conf >= target
-    if agree_with_votes:  # the model's answer must also lead the votes so far
-        votes, _ = running_sums(t, np.eye(data.n_classes)[lab], np.zeros(data.n_classes))
-        lead = votes[np.arange(votes.shape[0]), chosen]
-        votes[np.arange(votes.shape[0]), chosen] = -1.0
-        sure &= lead > votes.max(axis=1)
-    stop = (sure & (pos + 1 >= min_labels)) | last
-    idx = np.flatnonzero(stop)
+    idx = np.flatnonzero(sure | decided | last)
     _, first_at = np.unique(group[idx], return_index=True)
-    rows = idx[first_at]
-    return t[rows], chosen[rows], pos[rows] + 1, conf[rows]
+    at = idx[first_at]
+    consumed = answers[pos <= pos[at][group]]
+    return t[at], leader[at], pos[at] + 1, conf[at], consumed
 
 
 def replay_adaptive(
@@ -168,25 +248,23 @@ def replay_adaptive(
     n_workers: int | None = None,
     n_classes: int | None = None,
     *,
-    target: float = 0.95,
-    max_labels: int = 5,
-    min_labels: int = 1,
+    rule: StopRule | None = None,
     tasks: Any = None,
     folds: int = 5,
     seed: int = 0,
     ds_kwargs: dict[str, Any] | None = None,
-    model: str = "bayesian",
-    agree_with_votes: bool = True,
+    **rule_fields: Any,
 ) -> ReplayResult:
-    """Replay adaptive overlap with cross-fitted Dawid-Skene worker models (see module doc).
+    """Replay adaptive overlap with cross-fitted worker models (see module doc).
 
-    ``tasks``: the tasks to replay (indices or boolean mask; default every answered task) —
-    e.g. only the tasks with known truth. Answers of the other tasks are always training data.
+    ``rule``: the stop rule (default :class:`StopRule`); its fields may also be given as
+    keywords (``target=0.9, route=False``). ``tasks``: the tasks to replay (indices or
+    boolean mask; default every answered task) — e.g. only the tasks with known truth.
+    Answers of the other tasks are always training data.
     """
-    if not 0.0 < target <= 1.0:
-        raise ValueError("target must be in (0, 1]")
-    if max_labels < 1 or min_labels < 1:
-        raise ValueError("max_labels and min_labels must be at least 1")
+    if rule is not None and rule_fields:
+        raise ValueError("give the stop rule or its fields, not both")
+    rule = StopRule(**rule_fields) if rule is None else rule
     if folds < 2:
         raise ValueError("folds must be at least 2 (a task's own answers never train its model)")
     data = as_label_data(task_idx, worker_idx, label_idx, n_tasks, n_workers, n_classes)
@@ -198,12 +276,12 @@ def replay_adaptive(
     predictions = np.zeros(data.n_tasks, dtype=np.int64)
     used = np.zeros(data.n_tasks, dtype=np.int64)
     confidence = np.zeros(data.n_tasks)
+    consumed = np.zeros(data.n, dtype=bool)
     answer_fold = fold_of_task[data.task]
     for f in range(min(folds, replay.size)):
         held = answer_fold == f
         train = ~held
-        fit = bayesian_dawid_skene if model == "bayesian" else dawid_skene
-        fitted = fit(
+        fitted = bayesian_dawid_skene(
             data.task[train], data.worker[train], data.label[train], data.n_tasks, data.n_workers, data.n_classes, **(ds_kwargs or {})
         )
         fold_tasks = replay[fold_of_task[replay] == f]
@@ -213,11 +291,12 @@ def replay_adaptive(
         held_answers = np.flatnonzero(held)
         if held_answers.size == 0:
             continue
-        stopped_tasks, chosen, n_used, conf = _stops(data, fitted, held_answers, target, max_labels, min_labels, agree_with_votes)
-        predictions[stopped_tasks] = chosen
-        used[stopped_tasks] = n_used
-        confidence[stopped_tasks] = conf
-    return ReplayResult(replay, predictions[replay], used[replay], confidence[replay], fold_of_task[replay])
+        accuracy = _worker_accuracy(data, fitted, train, rule)
+        target = _effective_target(data, fitted, train, rule)
+        stopped, chosen, n_used, conf, taken = _stops(data, fitted.class_prior, accuracy, held_answers, target, rule)
+        predictions[stopped], used[stopped], confidence[stopped] = chosen, n_used, conf
+        consumed[taken] = True
+    return ReplayResult(replay, predictions[replay], used[replay], confidence[replay], fold_of_task[replay], consumed)
 
 
 def replay_fixed(

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from assay.quality.adaptive import replay_adaptive, replay_fixed
+from assay.quality.adaptive import StopRule, replay_adaptive, replay_fixed
 from assay.quality.aggregation import METHODS
 from assay.quality.calibration import calibration_report
 from assay.quality.label_data import LabelData
@@ -226,19 +226,23 @@ def typical_labels_per_task(ds: Dataset) -> int:
     return max(1, int(np.median(counts)))
 
 
-def replay(
-    ds: Dataset, target: float = 0.95, max_labels: int = 5, *, folds: int = 5, seed: int = 0, min_labels: int = 1
-) -> dict[str, Any]:
-    """Adaptive overlap vs fixed-``max_labels`` majority vote, replayed on the gold tasks.
+def replay(ds: Dataset, rule: StopRule | None = None, *, folds: int = 5, seed: int = 0) -> dict[str, Any]:
+    """Adaptive overlap under ``rule`` (default :class:`StopRule`) vs fixed-``rule.max_labels``
+    majority vote, replayed on the gold tasks.
 
-    ``labels`` counts the answers consumed on the gold tasks (the tasks that are scored)."""
+    ``labels`` counts the answers consumed on the gold tasks (the tasks that are scored);
+    ``saved_counted`` is the saving counted honestly: 0 where adaptive's accuracy is below fixed's."""
+    rule = rule or StopRule()
     data = ds.label_data()
     gold = ds.gold
-    adaptive = replay_adaptive(
-        data, target=target, max_labels=max_labels, min_labels=min_labels, tasks=gold, folds=folds, seed=seed
-    )
-    fixed = replay_fixed(data, k=max_labels, tasks=gold)
+    adaptive = replay_adaptive(data, rule=rule, tasks=gold, folds=folds, seed=seed)
+    fixed = replay_fixed(data, k=rule.max_labels, tasks=gold)
+    acc_a, acc_f = adaptive.accuracy(ds.truth), fixed.accuracy(ds.truth)
+    saved = 1.0 - adaptive.total_labels / fixed.total_labels if fixed.total_labels else float("nan")
     return {
-        "adaptive": {"accuracy": adaptive.accuracy(ds.truth), "labels": adaptive.total_labels, "result": adaptive},
-        "fixed": {"accuracy": fixed.accuracy(ds.truth), "labels": fixed.total_labels, "result": fixed},
+        "adaptive": {"accuracy": acc_a, "labels": adaptive.total_labels, "result": adaptive},
+        "fixed": {"accuracy": acc_f, "labels": fixed.total_labels, "result": fixed},
+        "saved": saved,
+        "accuracy_change": acc_a - acc_f,
+        "saved_counted": saved if acc_a >= acc_f else 0.0,
     }

@@ -104,7 +104,7 @@ def replay_with_judge(task, worker, label, judge_task, judge_label, n_tasks: int
     order = np.argsort(all_task, kind="stable")
     adaptive = replay_adaptive(all_task[order], all_worker[order], all_label[order], n_tasks, n_workers + 1, n_classes, target=target,
                                max_labels=max_human + 1, min_labels=min_human + 1, tasks=judged & np.isin(np.arange(n_tasks), task),
-                               seed=seed)
+                               seed=seed, route=False, margin=None)  # the judge answers first; people in arrival order
     fixed = replay_fixed(task, worker, label, n_tasks, n_workers, n_classes, k=fixed_overlap, tasks=adaptive.tasks)
     reference = dawid_skene(task, worker, label, n_tasks, n_workers, n_classes).labels if truth is None else np.asarray(truth)
     with_judge = dawid_skene(all_task, all_worker, all_label, n_tasks, n_workers + 1, n_classes)
