@@ -17,7 +17,7 @@ every 30 s; an upload to the bucket and an image task on it every 10 s.
 Kills: every --kill-every seconds (first at half of it) the youngest app process of the
 supervisor gets SIGKILL, so one app process lives through the whole run (its memory is
 comparable from first to last minute) and the other is replaced each time; uvicorn's
-supervisor starts the replacement (measured).
+supervisor starts the replacement (measured). --kill youngest kills the last replacement instead.
 
 Checks, after the traffic stops and the outbox is drained: every task the client created is
 stored once (no task lost or doubled; pending ones are still in the queue's accounting), no
@@ -27,7 +27,7 @@ at-least-once, with one X-Assay-Delivery id per delivery; duplicates are counted
 completed batch's callback, every client failure classified (a connection in flight when a
 process was killed, or anything else), RSS of every process sampled every few seconds.
 
-usage: python bench/soak.py [--minutes 10] [--smoke] [--annotators 32] [--create-rate 8] [--label-rate 20]
+usage: python bench/soak.py [--minutes 10] [--smoke] [--annotators 32] [--create-rate 5] [--label-rate 16]
 Writes bench/results/soak.json (bench/results/soak-smoke.json with --smoke).
 """
 
@@ -122,10 +122,20 @@ class Killer:
     """SIGKILL the youngest app process every `every` seconds (first at every/2) and time
     how long the supervisor takes to start its replacement."""
 
-    def __init__(self, server: Server, start: float, end: float, every: float):
-        self.server, self.start, self.end, self.every = server, start, end, every
+    def __init__(self, server: Server, start: float, end: float, every: float, policy: str):
+        self.server, self.start, self.end, self.every, self.policy = server, start, end, every, policy
         self.kills: list[dict] = []
         self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def choose(self, proc: psutil.Process) -> tuple:
+        """--kill busiest: the app process holding most client connections (clients keep
+        theirs alive, so after a restart one process may carry all the traffic);
+        youngest: the last replacement, so the other lives through the run."""
+        try:
+            busy = sum(1 for c in proc.net_connections("tcp") if c.status == psutil.CONN_ESTABLISHED and c.laddr.port == self.server.port)
+        except psutil.Error:
+            busy = 0
+        return (busy, proc.create_time()) if self.policy == "busiest" else (proc.create_time(),)
 
     def run(self) -> None:
         at = self.start + self.every / 2
@@ -135,7 +145,7 @@ class Killer:
             if not before:
                 self.kills.append({"at": time.time(), "error": "no app process to kill"})
                 break
-            victim = max(before, key=lambda p: p.create_time())
+            victim = max(before, key=self.choose)
             killed_at = time.time()
             victim.send_signal(signal.SIGKILL)
             replacement = None
@@ -223,7 +233,7 @@ def run_traffic(server: Server, admin: Admin, project_id: str, emails: list[str]
              for i in range(n)]
     for p in procs:
         p.start()
-    killer = Killer(server, start, end, args.kill_every)
+    killer = Killer(server, start, end, args.kill_every, args.kill)
     time.sleep(max(0.0, start - time.time()))
     customer.new_batch("minute-0")
     threads = [threading.Thread(target=customer.creates, args=(args.create_rate,)), threading.Thread(target=customer.reads, args=(0.5,)),
@@ -301,7 +311,9 @@ def check_callbacks(server: Server, project_id: str, receiver: CallbackReceiver)
         elif r.path == "/batch":
             batches[r.body["batch"]["name"]] = batches.get(r.body["batch"]["name"], 0) + 1
     completed_batches = {r[0] for r in query(server, "SELECT name FROM batches WHERE project_id = ? AND status = 'completed'", (pk,))}
-    return {
+    repeated = [t for t, v in deliveries.items() if len(set(v)) > 1]
+    return {"repeated_distinct_details": [repeat_details(server, t, [r for r in received if r.path == "/task" and r.body["task_id"] == t])
+                                          for t in repeated[:10]],
         "semantics": "at-least-once (outbox row marked delivered on a 2xx; X-Assay-Delivery repeats on a retry)",
         "completed_tasks": len(completed), "task_callbacks_received": sum(len(v) for v in deliveries.values()),
         "lost": len(completed - set(deliveries)), "for_tasks_not_completed": len(set(deliveries) - completed),
@@ -311,6 +323,19 @@ def check_callbacks(server: Server, project_id: str, receiver: CallbackReceiver)
         "batches_lost": len(completed_batches - set(batches)), "batches_repeated": sum(1 for n in batches.values() if n > 1),
         "outbox": dict(query(server, "SELECT status, COUNT(*) FROM outbox GROUP BY status")),
     }
+
+
+def repeat_details(server: Server, task_id: str, received: list) -> dict:
+    """What the database says about a task that got two distinct deliveries: its outbox
+    rows and label assignments, and what each callback carried."""
+    pk = query(server, "SELECT id FROM tasks WHERE public_id = ?", (task_id,))[0][0]
+    outbox = query(server, "SELECT id, kind, status, attempts, created_at, delivered_at FROM outbox WHERE task_id = ? ORDER BY id", (pk,))
+    assignments = query(server, "SELECT public_id, user_id, status, created_at, updated_at FROM assignments WHERE task_id = ? ORDER BY id", (pk,))
+    answers = query(server, "SELECT id, user_id, source, active, created_at FROM task_answers WHERE task_id = ? ORDER BY id", (pk,))
+    return {"task_id": task_id, "outbox": [[str(x) for x in r] for r in outbox], "assignments": [[str(x) for x in r] for r in assignments],
+            "answers": [[str(x) for x in r] for r in answers],
+            "callbacks": [{"delivery": r.headers.get("x-assay-delivery"), "status": r.body["task"].get("status"),
+                           "completed_at": r.body["task"].get("completed_at"), "response": r.body.get("response")} for r in received]}
 
 
 def check_bucket(s3, bucket: str, customer: Customer) -> dict:
@@ -323,7 +348,7 @@ def check_bucket(s3, bucket: str, customer: Customer) -> dict:
             "export_jobs": len(jobs), "export_jobs_done_and_fetched": sum(1 for j in jobs if j.get("from_bucket")),
             "export_job_rows": [j.get("rows") for j in jobs], "export_job_wait_s": [j.get("waited_s") for j in jobs],
             "streamed_exports": len(streams), "streamed_lines_equal_matched": all(s["lines"] == s["matched"] for s in streams),
-            "streamed_lines": [s["lines"] for s in streams]}
+            "streamed_lines_and_matched": [(s["lines"], s["matched"]) for s in streams]}
 
 
 def latency_table(log: dict) -> dict:
@@ -340,10 +365,15 @@ def verdicts(result: dict) -> dict:
             "max_rss_growth_pct_first_to_last_window": max((m["growth_pct"] for m in flat), default=None)}
 
 
+def breached(v: dict) -> bool:
+    return bool(v["lost_tasks"] or v["double_assignments"] or v["lost_answers"] or v["lost_callbacks"] or v["errors_other_than_cut_connections"])
+
+
 def run(args, tmp: Path) -> dict:
     receiver = CallbackReceiver()
     s3, bucket, db_url, server, worker = start_layout(tmp, args)
     sampler = None
+    keep_db = False
     try:
         admin, project_id, emails, backlog = setup_project(server, receiver, args)
         print(f"layout up: {len(app_processes(server))} app processes, worker {worker.pid}; {len(backlog)} backlog tasks; "
@@ -374,6 +404,9 @@ def run(args, tmp: Path) -> dict:
             "rss_samples": [{"t": round(s["t"] - start, 1), **s["rss_mb"]} for s in sampler.samples],
         }
         result["verdict"] = verdicts(result)
+        if breached(result["verdict"]) or result["callbacks"]["repeated_distinct_deliveries"]:
+            keep_db = True
+            result["database_kept"] = db_url
         admin.close()
         customer.close()
         return result
@@ -385,7 +418,8 @@ def run(args, tmp: Path) -> dict:
         server.stop()
         s3.stop()
         receiver.close()
-        drop_pg_database(db_url)
+        if not keep_db:  # kept for a post-mortem when the soak found a breach
+            drop_pg_database(db_url)
 
 
 def main() -> None:
@@ -394,10 +428,12 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true", help="a 1-minute run (one kill), written to soak-smoke.json")
     parser.add_argument("--annotators", type=int, default=32)
     parser.add_argument("--labels", type=int, default=2, help="labels_per_task of the project")
-    parser.add_argument("--create-rate", type=float, default=8.0, help="single creates per second through /v1")
-    parser.add_argument("--label-rate", type=float, default=20.0, help="submissions per second offered by all annotators together")
-    parser.add_argument("--backlog", type=int, default=2000, help="tasks bulk-imported before the traffic starts")
+    parser.add_argument("--create-rate", type=float, default=5.0, help="single creates per second through /v1")
+    parser.add_argument("--label-rate", type=float, default=16.0, help="submissions per second offered by all annotators together")
+    parser.add_argument("--backlog", type=int, default=1000, help="tasks bulk-imported before the traffic starts")
     parser.add_argument("--kill-every", type=float, default=60.0, help="seconds between two SIGKILLs of an app process")
+    parser.add_argument("--kill", choices=("busiest", "youngest"), default="busiest",
+                        help="which app process to kill: the one holding most client connections, or the last replacement")
     parser.add_argument("--app-processes", type=int, default=2, help="`assay serve --workers N`")
     parser.add_argument("--client-procs", type=int, default=2, help="client processes the annotators are spread over")
     args = parser.parse_args()
@@ -412,7 +448,7 @@ def main() -> None:
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "sizes": {k: getattr(args, k) for k in ("minutes", "annotators", "labels", "create_rate", "label_rate", "backlog", "kill_every",
                                                  "app_processes", "client_procs")},
-        "kill_method": "SIGKILL to the youngest app process of `assay serve --workers N`; uvicorn's supervisor starts the replacement",
+        "kill_method": f"SIGKILL to the {args.kill} app process of `assay serve --workers N`; uvicorn's supervisor starts the replacement",
     }
     results.update(run(args, tmp))  # on an exception the logs stay in tmp
     shutil.rmtree(tmp, ignore_errors=True)
@@ -423,8 +459,7 @@ def main() -> None:
                      indent=1))
     print(f"client errors: {json.dumps({k: v for k, v in results['client_errors'].items() if k != 'outcomes'}, indent=1)}")
     print(f"wrote {path}")
-    v = results["verdict"]
-    if v["lost_tasks"] or v["double_assignments"] or v["lost_answers"] or v["lost_callbacks"] or v["errors_other_than_cut_connections"]:
+    if breached(results["verdict"]):
         sys.exit("the soak found a breach: see 'verdict' in the JSON")
 
 
