@@ -14,10 +14,13 @@ create cut by a kill is sent again and a 409 names the task it had made; listing
 a streamed export and a CSV export job (file in the bucket, fetched by its presigned link)
 every 30 s; an upload to the bucket and an image task on it every 10 s.
 
-Kills: every --kill-every seconds (first at half of it) the youngest app process of the
-supervisor gets SIGKILL, so one app process lives through the whole run (its memory is
-comparable from first to last minute) and the other is replaced each time; uvicorn's
-supervisor starts the replacement (measured). --kill youngest kills the last replacement instead.
+Kills: every --kill-every seconds (first at half of it) one app process of the supervisor
+gets SIGKILL and uvicorn's supervisor starts its replacement (measured). --kill busiest (the
+default) kills the process holding most client connections: clients keep their connections
+alive, so after a restart the other process carries all the traffic until it is killed in
+turn. --kill youngest kills the last replacement, so one process lives through the whole run
+(its memory comparable from first to last minute), but after the first kill the victim is a
+fresh process that holds almost no connections.
 
 Checks, after the traffic stops and the outbox is drained: every task the client created is
 stored once (no task lost or doubled; pending ones are still in the queue's accounting), no
@@ -119,7 +122,7 @@ class Sampler:
 
 
 class Killer:
-    """SIGKILL the youngest app process every `every` seconds (first at every/2) and time
+    """SIGKILL one app process (by --kill policy) every `every` seconds (first at every/2) and time
     how long the supervisor takes to start its replacement."""
 
     def __init__(self, server: Server, start: float, end: float, every: float, policy: str):
