@@ -63,6 +63,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/assignment_queue.py
 	$(BIN)/python bench/assignment_queue.py --backends postgres --pg-workers 2
 	$(BIN)/python bench/callbacks.py
+	$(BIN)/python bench/soak.py
 	$(BIN)/python bench/aggregate.py
 	$(BIN)/python bench/online_consolidation.py
 	test -x $(CK)/bin/python || ($(PYTHON) -m venv $(CK) && $(CK)/bin/pip install --quiet crowd-kit "scikit-learn==1.5.2" pandas)

@@ -4,6 +4,8 @@ Annotators call it the way the pages do: session cookie plus CSRF header."""
 
 from __future__ import annotations
 
+import time
+
 from scaleapi.tasks import TaskType
 
 from tests.browser import Org
@@ -224,6 +226,28 @@ def test_go_back_and_edit_a_completed_task(client, org, uniq, receiver):
     assert receiver.wait_for(lambda r: r.body["task_id"] == ids[0] and r.body["response"] == {"category": "y"})
     answers = org.task(ids[0])["answers"]
     assert [(a["response"]["category"], a["active"]) for a in answers] == [("x", False), ("y", True)]
+
+
+def test_the_same_submission_again_is_not_an_edit(client, org, uniq, receiver):
+    """A submit sent again after its connection broke (bench/soak.py found it: with an app
+    process killed mid-request, the retry became an edit and the completed task was called
+    back twice) changes nothing: no new answer version, no second callback. A different
+    response is still an edit, called back again."""
+    _, pid, ids = make_project(client, org, uniq, n_tasks=1, callback_url=receiver.url())
+    _, http = annotator_in(org, pid)
+    first = next_task(http, pid)
+    done = submit(http, first, "x")
+    assert done.status_code == 200 and done.json()["task_status"] == "completed"
+    again = submit(http, first, "x")
+    assert again.status_code == 200 and again.json()["answer_id"] == done.json()["answer_id"], again.text
+    assert again.json()["task_status"] == "completed"
+    assert receiver.wait_for(lambda r: r.body["task_id"] == ids[0])
+    time.sleep(1.5)  # a second delivery would have arrived by now
+    assert len([r for r in receiver.received if r.body["task_id"] == ids[0]]) == 1
+    assert [(a["response"]["category"], a["active"]) for a in org.task(ids[0])["answers"]] == [("x", True)]
+    assert submit(http, first, "y").status_code == 200
+    assert receiver.wait_for(lambda r: r.body["task_id"] == ids[0] and r.body["response"] == {"category": "y"})
+    assert [(a["response"]["category"], a["active"]) for a in org.task(ids[0])["answers"]] == [("x", False), ("y", True)]
 
 
 def test_review_accept_reject_rework_fix(client, org, uniq, receiver):

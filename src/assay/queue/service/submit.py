@@ -20,12 +20,14 @@ from assay.queue.service.leases import my_assignment
 from assay.queue.service.membership import pause_if_below
 from assay.queue.service.workbench import view
 from assay.tasks import lifecycle
-from assay.tasks.models import ReviewState, Task, TaskKind, TaskStatus
+from assay.tasks.models import ReviewState, Task, TaskAnswer, TaskKind, TaskStatus
+from assay.tasktypes import get_plugin
 
 A = Assignment.__table__
 _MY_ASSIGNMENT = select(A).where(A.c.public_id == bindparam("a"), A.c.org_id == bindparam("o"), A.c.user_id == bindparam("u"))
 _MARK_SUBMITTED = update(A).where(A.c.id == bindparam("a")).values(status=AssignmentStatus.SUBMITTED, answer_id=bindparam("answer"),
                                                                   expires_at=bindparam("until"), updated_at=bindparam("now"))
+_ANSWER = select(TaskAnswer.response, TaskAnswer.active).where(TaskAnswer.id == bindparam("id"))
 _REWORK_LEFT = select(func.count()).select_from(A).where(A.c.task_id == bindparam("t"), A.c.kind == AssignmentKind.LABEL,
                                                          A.c.status == AssignmentStatus.REWORK)
 
@@ -57,6 +59,10 @@ def submit(session: Session, principal: Principal, assignment_id: str, body: Sub
     elif status in (AssignmentStatus.SUBMITTED, AssignmentStatus.REWORK):
         if status == AssignmentStatus.SUBMITTED and (assignment["expires_at"] <= now or not editable(task)):
             raise Conflict("This submission can no longer be edited.", field="assignment_id")
+        if status == AssignmentStatus.SUBMITTED and _unchanged(session, task, assignment["answer_id"], body.response):
+            # the same answer again (a request retried after its connection broke): not an edit,
+            # so no new version, no second count of the time, no second callback
+            return {"assignment_id": assignment_id, "task_id": task.public_id, "task_status": task.status, "answer_id": assignment["answer_id"]}
         answer_id = lifecycle.record_answer(session, task, body.response, user_id=principal.user_id,
                                             active_seconds=body.active_seconds, replaces=assignment["answer_id"], held_seconds=_held(body))
     else:
@@ -66,6 +72,17 @@ def submit(session: Session, principal: Principal, assignment_id: str, body: Sub
     if status == AssignmentStatus.REWORK and not conn.execute(_REWORK_LEFT, {"t": task.id}).scalar():
         lifecycle.answers_resubmitted(task)
     return {"assignment_id": assignment_id, "task_id": task.public_id, "task_status": task.status, "answer_id": answer_id}
+
+
+def _unchanged(session: Session, task: Task, answer_id: int | None, response: Any) -> bool:
+    """Whether `response` is what the labeler's active answer already says."""
+    row = session.connection().execute(_ANSWER, {"id": answer_id}).first() if answer_id is not None else None
+    if row is None or not row.active:
+        return False
+    try:
+        return get_plugin(task.type).validate_response(response, task.params) == row.response
+    except InvalidRequest:
+        return False  # record_answer names the field
 
 
 def _held(body: SubmitBody) -> float | None:
