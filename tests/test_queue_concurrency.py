@@ -51,6 +51,9 @@ def _labeler(annotator: Annotator, project_id: str, seed: int, stop: threading.E
 
     def claim() -> tuple[str, float] | None:
         holding = [a for a, _ in stale] + ([current[0]] if current else [])
+        # the lease starts on the server after this moment: the earliest it may expire is
+        # lease_s from here, however long the response takes to come back (a loaded machine)
+        sent = time.monotonic()
         r = annotator.next(project_id, holding)
         tally.add(f"next {r.status}")
         if r.status != 200:
@@ -61,7 +64,7 @@ def _labeler(annotator: Annotator, project_id: str, seed: int, stop: threading.E
         aid = r.body["assignment"]["id"]
         if aid in holding:
             tally.error(f"{annotator.email} next returned {aid}, which it said it holds")
-        return aid, time.monotonic()
+        return aid, sent
 
     def work(item: tuple[str, float]) -> None:
         aid, claimed = item
