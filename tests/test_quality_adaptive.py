@@ -15,23 +15,10 @@ from scipy.stats import beta as beta_dist
 from assay.quality.adaptive import StopRule, credible_accuracy, one_coin_rows, replay_adaptive, replay_fixed, sequential_posteriors
 from assay.quality.evaluate import load_dataset, replay
 from assay.quality.online import smoothed_accuracy
+from tests.quality_support import simulate
 
 DATASETS = Path(os.environ.get("ASSAY_DATASETS") or Path(__file__).resolve().parents[2] / "shared" / "datasets")
 PROPS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-def simulate(rng, n_tasks=300, accs=(0.9, 0.7, 0.6, 0.8), n_classes=3):
-    """Every worker answers every task with accuracy acc, errors uniform; answers shuffled (arrival order)."""
-    truth = rng.integers(0, n_classes, n_tasks)
-    rows = []
-    for wk, acc in enumerate(accs):
-        tasks = np.arange(n_tasks)
-        ok = rng.random(tasks.size) < acc
-        wrong = (truth[tasks] + rng.integers(1, n_classes, tasks.size)) % n_classes
-        rows.append(np.stack([tasks, np.full(tasks.size, wk), np.where(ok, truth[tasks], wrong)], axis=1))
-    a = np.concatenate(rows)
-    a = a[rng.permutation(len(a))]
-    return a[:, 0], a[:, 1], a[:, 2], truth
 
 
 @st.composite

@@ -17,6 +17,7 @@ from assay.quality.dawid_skene import dawid_skene, one_coin_dawid_skene, update_
 from assay.quality.glad import glad
 from assay.quality.label_data import LabelData
 from assay.quality.votes import majority_vote, weighted_majority_vote
+from tests.quality_support import label_sets, simulate
 
 DATASETS = Path(os.environ.get("ASSAY_DATASETS") or Path(__file__).resolve().parents[2] / "shared" / "datasets")
 PROPS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -124,20 +125,6 @@ def test_glad_e_step_hand_computed():
     np.testing.assert_allclose(r.extra["ability"], [1.0, 1.0])
 
 
-def simulate(rng, n_tasks=300, accs=(0.9, 0.7, 0.6, 0.8), n_classes=3, per_task=None):
-    """Workers answer with accuracy acc, errors uniform; returns t, w, lab, truth."""
-    truth = rng.integers(0, n_classes, n_tasks)
-    rows = []
-    for wk, acc in enumerate(accs):
-        tasks = np.arange(n_tasks) if per_task is None else rng.choice(n_tasks, per_task, replace=False)
-        ok = rng.random(tasks.size) < acc
-        wrong = (truth[tasks] + rng.integers(1, n_classes, tasks.size)) % n_classes
-        rows.append(np.stack([tasks, np.full(tasks.size, wk), np.where(ok, truth[tasks], wrong)], axis=1))
-    a = np.concatenate(rows)
-    a = a[rng.permutation(len(a))]
-    return a[:, 0], a[:, 1], a[:, 2], truth
-
-
 def test_dawid_skene_recovers_confusion_and_beats_vote():
     rng = np.random.default_rng(3)
     t, w, lab, truth = simulate(rng, n_tasks=2000, accs=(0.95, 0.65, 0.55, 0.6, 0.6))
@@ -237,18 +224,6 @@ def test_update_posteriors_without_new_answers_keeps_fit():
 
 
 # ----------------------------------------------------------------------------- properties
-
-
-@st.composite
-def label_sets(draw, max_tasks=12, max_workers=6, max_classes=4):
-    n_tasks = draw(st.integers(1, max_tasks))
-    n_workers = draw(st.integers(1, max_workers))
-    n_classes = draw(st.integers(2, max_classes))
-    n = draw(st.integers(1, 40))
-    t = draw(st.lists(st.integers(0, n_tasks - 1), min_size=n, max_size=n))
-    w = draw(st.lists(st.integers(0, n_workers - 1), min_size=n, max_size=n))
-    lab = draw(st.lists(st.integers(0, n_classes - 1), min_size=n, max_size=n))
-    return np.array(t), np.array(w), np.array(lab), n_tasks, n_workers, n_classes
 
 
 @PROPS

@@ -21,6 +21,7 @@ from assay.quality.label_data import LabelData
 from assay.quality.mace import mace
 from assay.quality.online import fitted_parameters, posterior_given
 from assay.quality.votes import majority_vote
+from tests.quality_support import label_sets
 
 DATASETS = Path(os.environ.get("ASSAY_DATASETS") or Path(__file__).resolve().parents[2] / "shared" / "datasets")
 PROPS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -103,18 +104,6 @@ def test_mace_one_iteration_matches_a_loop_reference():
 
 
 # ----------------------------------------------------------------------------- properties
-
-
-@st.composite
-def label_sets(draw):
-    n_tasks = draw(st.integers(1, 12))
-    n_workers = draw(st.integers(1, 6))
-    n_classes = draw(st.integers(2, 4))
-    n = draw(st.integers(1, 40))
-    t = draw(st.lists(st.integers(0, n_tasks - 1), min_size=n, max_size=n))
-    w = draw(st.lists(st.integers(0, n_workers - 1), min_size=n, max_size=n))
-    lab = draw(st.lists(st.integers(0, n_classes - 1), min_size=n, max_size=n))
-    return np.array(t), np.array(w), np.array(lab), n_tasks, n_workers, n_classes
 
 
 @PROPS

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from assay.quality.auto import CANDIDATES, Candidate, auto, stack_weights
 from assay.quality.calibration import temper
 from assay.quality.label_data import LabelData
+from tests.quality_support import label_sets
 
 PROPS = settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -70,18 +71,6 @@ def test_auto_returns_the_tempered_mix_of_its_members():
     assert np.all(r.confidence == r.posteriors[np.arange(r.n_tasks), r.labels])
     assert r.extra["chosen"] == max(weights, key=weights.get)
     assert len(weights) > 1  # the worker models explain these answers about equally: a real mix
-
-
-@st.composite
-def label_sets(draw):
-    n_tasks = draw(st.integers(1, 12))
-    n_workers = draw(st.integers(1, 6))
-    n_classes = draw(st.integers(2, 4))
-    n = draw(st.integers(1, 40))
-    t = draw(st.lists(st.integers(0, n_tasks - 1), min_size=n, max_size=n))
-    w = draw(st.lists(st.integers(0, n_workers - 1), min_size=n, max_size=n))
-    lab = draw(st.lists(st.integers(0, n_classes - 1), min_size=n, max_size=n))
-    return np.array(t), np.array(w), np.array(lab), n_tasks, n_workers, n_classes
 
 
 @PROPS

@@ -21,6 +21,7 @@ from assay.backends.service.settings import get_model
 from assay.config import get_settings
 from assay.errors import ApiError, field_error
 from assay.files import service as files
+from assay.files.references import url_refs
 from assay.imports.media import MEDIA_EXTENSIONS, guess_format, media_rows, parse
 from assay.imports.rows import ImportError_, Parsed, Row, RowError
 from assay.imports.schemas import BucketImport
@@ -279,13 +280,7 @@ def _object_refs(parsed: Parsed, principal: Principal, listed: dict[str, str]) -
 
 
 def _s3_strings(value: Any, path: str) -> list[tuple[str, str]]:
-    if isinstance(value, str):
-        return [(path, value)] if value[:5].lower() == "s3://" else []
-    if isinstance(value, dict):
-        return [ref for key, item in value.items() for ref in _s3_strings(item, f"{path}.{key}" if path else str(key))]
-    if isinstance(value, list):
-        return [ref for i, item in enumerate(value) for ref in _s3_strings(item, f"{path}[{i}]")]
-    return []
+    return url_refs(value, path, "s3://")
 
 
 def _urls_in(rows: list[Row]) -> set[str]:

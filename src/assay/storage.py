@@ -12,6 +12,8 @@ import hashlib
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
@@ -152,36 +154,32 @@ class S3Storage:
                     return found
         return found
 
-    def read_object(self, bucket_key: str, limit: int) -> tuple[int, str, str]:
-        """(size, sha256, etag) of an object, its bytes streamed through the hash only."""
+    @contextmanager
+    def _opened(self, bucket_key: str, limit: int) -> Iterator[dict]:
+        """An object's GET response (its body closed after), refused over `limit` bytes."""
         try:
             got = self.client.get_object(Bucket=self.bucket, Key=bucket_key)
         except self._errors.NoSuchKey:
             raise MissingObject(bucket_key) from None
-        body = got["Body"]
         try:
             if got["ContentLength"] > limit:
                 raise ObjectTooLarge(bucket_key)
+            yield got
+        finally:
+            got["Body"].close()
+
+    def read_object(self, bucket_key: str, limit: int) -> tuple[int, str, str]:
+        """(size, sha256, etag) of an object, its bytes streamed through the hash only."""
+        with self._opened(bucket_key, limit) as got:
             digest, size = hashlib.sha256(), 0
-            for chunk in body.iter_chunks(1 << 20):
+            for chunk in got["Body"].iter_chunks(1 << 20):
                 digest.update(chunk)
                 size += len(chunk)
-        finally:
-            body.close()
         return size, digest.hexdigest(), got["ETag"]
 
     def object_bytes(self, bucket_key: str, limit: int) -> bytes:
-        try:
-            got = self.client.get_object(Bucket=self.bucket, Key=bucket_key)
-        except self._errors.NoSuchKey:
-            raise MissingObject(bucket_key) from None
-        body = got["Body"]
-        try:
-            if got["ContentLength"] > limit:
-                raise ObjectTooLarge(bucket_key)
-            return body.read()
-        finally:
-            body.close()
+        with self._opened(bucket_key, limit) as got:
+            return got["Body"].read()
 
     def copy_object(self, bucket_key: str, key: str, etag: str) -> None:
         """A server-side copy of the bucket's object to `key` (no bytes pass through this

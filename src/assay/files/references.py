@@ -72,10 +72,15 @@ def check_scaledata_refs(session: Session, principal: Principal, refs: list[tupl
 
 def scaledata_refs(value: Any, path: str) -> list[tuple[str, str]]:
     """Every string in a JSON value that is a scaledata:// reference, with its field path."""
+    return url_refs(value, path, "scaledata://")
+
+
+def url_refs(value: Any, path: str, scheme: str) -> list[tuple[str, str]]:
+    """Every string in a JSON value that starts with `scheme` (any case), with its field path."""
     if isinstance(value, str):
-        return [(path, value)] if value[:12].lower() == "scaledata://" else []
+        return [(path, value)] if value[:len(scheme)].lower() == scheme else []
     if isinstance(value, dict):
-        return [ref for key, item in value.items() for ref in scaledata_refs(item, f"{path}.{key}" if path else str(key))]
+        return [ref for key, item in value.items() for ref in url_refs(item, f"{path}.{key}" if path else str(key), scheme)]
     if isinstance(value, list):
-        return [ref for i, item in enumerate(value) for ref in scaledata_refs(item, f"{path}[{i}]")]
+        return [ref for i, item in enumerate(value) for ref in url_refs(item, f"{path}[{i}]", scheme)]
     return []
