@@ -1,6 +1,8 @@
 """Migrations that move data: 0002 backfills task_counts from the tasks already stored."""
 
+import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
 from assay.migrate import alembic_config
@@ -56,3 +58,61 @@ def test_queue_columns_backfilled_from_existing_tasks(tmp_path):
         active = conn.execute(text("SELECT COUNT(*) FROM task_answers WHERE active")).scalar()
     assert got == [(3, 999_999), (1, -20_000_000 + 999_999), (0, 999_999), (0, -10_000_000 + 999_999)]
     assert active == 6
+
+
+def _dangling_project_at(tmp_path, revision: str) -> str:
+    """A SQLite database at `revision` holding a project whose organization does not exist
+    (written with foreign keys off, as a broken table rebuild would leave it)."""
+    url = f"sqlite:///{tmp_path / 'fk.db'}"
+    engine = create_engine(url)
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+        conn.execute(text("INSERT INTO projects (id, public_id, org_id, name, type, rapid, studio, param_history, labels_per_task, archived, created_at) "
+                          "VALUES (1, 'p', 404, 'p', 'categorization', 0, 0, '[]', 1, 0, '2026-01-01')"))
+    engine.dispose()
+    return url
+
+
+def _upgrade_at(url: str, tmp_path, monkeypatch) -> None:
+    from assay.config import reset_settings
+    from assay.db import reset_db
+    from assay.migrate import upgrade
+
+    monkeypatch.setenv("ASSAY_DATABASE_URL", url)
+    monkeypatch.setenv("ASSAY_DATA_DIR", str(tmp_path / "data"))
+    reset_settings()
+    reset_db()
+    try:
+        upgrade()
+    finally:
+        reset_db()
+        monkeypatch.undo()
+        reset_settings()
+
+
+def _revision(url: str) -> str:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    engine.dispose()
+    return version
+
+
+def test_a_migration_that_leaves_dangling_foreign_keys_is_refused(tmp_path, monkeypatch):
+    """SQLite migrates with foreign keys off (table rebuilds would cascade-delete otherwise),
+    so the keys are checked after a migration ran, before its commit: a dangling row stops
+    the start and the database stays at the revision it had."""
+    url = _dangling_project_at(tmp_path, "0016")
+    with pytest.raises(RuntimeError, match="foreign keys point nowhere"):
+        _upgrade_at(url, tmp_path, monkeypatch)
+    assert _revision(url) == "0016"
+
+
+def test_a_start_with_nothing_to_migrate_does_not_scan_foreign_keys(tmp_path, monkeypatch):
+    """The check reads every row with a foreign key: a start at head skips it (the same
+    dangling row that stops a migration does not stop this start)."""
+    url = _dangling_project_at(tmp_path, "head")
+    _upgrade_at(url, tmp_path, monkeypatch)
+    assert _revision(url) == ScriptDirectory.from_config(alembic_config()).get_current_head()
