@@ -95,12 +95,28 @@ def database_factory(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def server(backend, database_factory, tmp_path_factory) -> Server:
-    """One shared server per backend; tests use unique names so they do not collide."""
-    data_dir = tmp_path_factory.mktemp(f"server-{backend}")
-    srv = Server(data_dir=data_dir, database_url=database_factory(backend)).start()
-    yield srv
-    srv.stop()
+def shared_servers(database_factory, tmp_path_factory):
+    """shared_servers(backend) → the one server of that backend for the whole test process,
+    started when first asked for. (A session fixture that took the parametrized `backend`
+    itself would be stopped and started again, on a new database, each time the backend
+    changes: at nearly every file, ~50 boots per process.)"""
+    servers: dict[str, Server] = {}
+
+    def get(backend: str) -> Server:
+        if backend not in servers:
+            data_dir = tmp_path_factory.mktemp(f"server-{backend}")
+            servers[backend] = Server(data_dir=data_dir, database_url=database_factory(backend)).start()
+        return servers[backend]
+
+    yield get
+    for srv in servers.values():
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def server(backend, shared_servers) -> Server:
+    """The shared server of the backend; tests use unique names so they do not collide."""
+    return shared_servers(backend)
 
 
 @pytest.fixture()

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 EXAMPLES = int(os.environ.get("ASSAY_TEST_FUZZ_EXAMPLES", "12"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def fuzzed_server(server):
     """The shared server, with a project, a batch and tasks for generated ids to miss or hit."""
     http = httpx.Client(base_url=server.url, auth=(server.live_key, ""), timeout=30)
