@@ -14,7 +14,7 @@ import httpx
 import pytest
 from scaleapi.tasks import TaskType
 
-from assay.storage import LocalStorage, MissingObject, S3Storage
+from assay.storage import LocalStorage, MissingObject, ObjectTooLarge, S3Storage
 from tests.browser import Org
 from tests.queue_support import CATEGORIES, Admin
 from tests.s3_support import ACCESS_KEY, SECRET_KEY
@@ -53,6 +53,12 @@ def test_storage_round_trip(storage, tmp_path):
     with pytest.raises(MissingObject):
         storage.download("files/o/none", tmp_path / "cache" / "none")
     assert not (tmp_path / "cache" / "none").exists() and list((tmp_path / "cache").iterdir()) == [target]
+    # a bounded download refuses a larger object before writing anything
+    with pytest.raises(ObjectTooLarge):
+        storage.download("exports/o/b.zip", tmp_path / "bounded" / "b", limit=3999)
+    assert not (tmp_path / "bounded").exists() or list((tmp_path / "bounded").iterdir()) == []
+    storage.download("exports/o/b.zip", tmp_path / "bounded" / "b", limit=4000)
+    assert (tmp_path / "bounded" / "b").read_bytes() == b"beta" * 1000
 
 
 def test_presigned_links_expire_and_name_the_download(s3_server):
