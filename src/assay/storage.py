@@ -70,6 +70,13 @@ class LocalStorage:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
 
+    def head_bytes(self, key: str, size: int) -> bytes:
+        try:
+            with open(self.path(key), "rb") as handle:
+                return handle.read(size)
+        except FileNotFoundError:
+            raise MissingObject(key) from None
+
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
 
@@ -137,6 +144,21 @@ class S3Storage:
             if getattr(exc, "response", {}).get("Error", {}).get("Code") in ("404", "NoSuchKey"):
                 raise MissingObject(key) from None
             raise
+
+    def head_bytes(self, key: str, size: int) -> bytes:
+        """The object's first `size` bytes (one ranged GET; what a content sniffer reads)."""
+        try:
+            got = self.client.get_object(Bucket=self.bucket, Key=self._key(key), Range=f"bytes=0-{size - 1}")
+        except self._errors.NoSuchKey:
+            raise MissingObject(key) from None
+        except Exception as exc:  # an empty object has no byte 0: 416
+            if getattr(exc, "response", {}).get("Error", {}).get("Code") == "InvalidRange":
+                return b""
+            raise
+        try:
+            return got["Body"].read()
+        finally:
+            got["Body"].close()
 
     def exists(self, key: str) -> bool:
         try:

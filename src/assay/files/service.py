@@ -26,6 +26,7 @@ from assay.db import new_public_id
 from assay.errors import NotFound, PayloadTooLarge, field_error
 from assay.files.models import StoredFile
 from assay.files.references import link_signature
+from assay.files.sniff import HEAD_BYTES
 from assay.files.stored import ensure_local, file_key, scaledata_parts, stored_path
 from assay.netguard import UrlRefused, fetch
 from assay.orgs.models import Organization
@@ -131,15 +132,6 @@ def file_json(row: StoredFile, org_public_id: str) -> dict[str, Any]:
     }
 
 
-def signed_file(session: Session, org_public_id: str, file_public_id: str, expires: str | None, signature: str | None) -> tuple[Path, StoredFile]:
-    """Path and row of a file whose signed URL checks out; NotFound otherwise (no oracle)."""
-    row = signed_row(session, org_public_id, file_public_id, expires, signature)
-    path = ensure_local(org_public_id, file_public_id)
-    if path is None:
-        raise NotFound("File not found or link expired.")
-    return path, row
-
-
 def signed_row(session: Session, org_public_id: str, file_public_id: str, expires: str | None, signature: str | None) -> StoredFile:
     """The row of a file of `org_public_id` whose signed URL checks out, without reading its
     bytes (the media made from it may be all the caller needs); NotFound otherwise."""
@@ -156,6 +148,24 @@ def signed_row(session: Session, org_public_id: str, file_public_id: str, expire
     if row is None:
         raise NotFound("File not found or link expired.")
     return row
+
+
+def first_bytes(org_public_id: str, file_public_id: str) -> bytes:
+    """The first bytes of a stored file (what `sniff` reads): from this machine's copy, or
+    one ranged read of the store, so a download by presigned link never fetches the whole
+    file onto the app's machine. NotFound when the file is nowhere."""
+    try:
+        with open(stored_path(org_public_id, file_public_id), "rb") as handle:
+            return handle.read(HEAD_BYTES)
+    except FileNotFoundError:
+        pass
+    storage = get_storage()
+    if storage.remote:
+        try:
+            return storage.head_bytes(file_key(org_public_id, file_public_id), HEAD_BYTES)
+        except MissingObject:
+            pass
+    raise NotFound("File not found or link expired.")
 
 
 def link_seconds(expires: str) -> int:
