@@ -71,13 +71,19 @@ def objects(s3_server, bucket: str, prefix: str) -> dict[str, tuple[str, object]
 
 
 def from_store(s3_server, url: str) -> httpx.Response:
-    """A media URL of the app → its 307 → the store's answer."""
-    r = httpx.get(url, follow_redirects=False)
+    """A media URL of the app → its 307 → the store's answer (a generous timeout: the first
+    request makes the media, on a machine that may be busy)."""
+    r = get(url)
     assert r.status_code == 307, r.text
     assert r.headers["location"].startswith(s3_server.endpoint) and r.headers["cache-control"] == "private, no-store"
-    got = httpx.get(r.headers["location"])
+    got = httpx.get(r.headers["location"], timeout=120)
     assert got.status_code == 200, got.text
     return got
+
+
+def get(url: str) -> httpx.Response:
+    """The app's own answer (no redirect followed), with the same generous timeout."""
+    return httpx.get(url, follow_redirects=False, timeout=120)
 
 
 def ids(attachment_url: str) -> tuple[str, str]:
@@ -102,14 +108,14 @@ def test_image_media_made_once_in_the_bucket_and_served_by_any_process(tmp_path,
         theirs = signed_link(other, "theirs", other.upload_file(io.BytesIO(image_bytes(3000, 100, fmt="JPEG"))).attachment_url)
 
         info = {"width": 2500, "height": 1100, "preview": {"width": 2048, "height": 901}, "tile_size": 1024}
-        assert httpx.get(media(link, "info")).json() == info
+        assert get(media(link, "info")).json() == info
         preview = from_store(s3_server, media(link, "preview"))
         assert preview.headers["content-type"] == "image/jpeg" and preview.headers["content-disposition"].startswith("inline;")
         assert Image.open(io.BytesIO(preview.content)).size == (2048, 901)
         tiles = {(c, r): from_store(s3_server, media(link, f"tiles/{c}/{r}")).content for c in range(3) for r in range(2)}
         assert Image.open(io.BytesIO(tiles[2, 1])).size == (2500 - 2048, 1100 - 1024)
         assert Image.open(io.BytesIO(tiles[2, 1])).convert("RGB").getpixel((200, 40))[2] > 140  # the blue bar
-        assert httpx.get(media(link, "tiles/3/0"), follow_redirects=False).status_code == 404
+        assert get(media(link, "tiles/3/0")).status_code == 404
 
         folder = f"{PREFIX}/media/{org}/{file_id}/"
         made = objects(s3_server, bucket, folder)
@@ -120,7 +126,7 @@ def test_image_media_made_once_in_the_bucket_and_served_by_any_process(tmp_path,
 
         two = group.start()
         link = link.replace(one.url, two.url)
-        assert httpx.get(media(link, "info")).json() == info
+        assert get(media(link, "info")).json() == info
         assert from_store(s3_server, media(link, "preview")).content == preview.content
         assert {(c, r): from_store(s3_server, media(link, f"tiles/{c}/{r}")).content for c in range(3) for r in range(2)} == tiles
         assert objects(s3_server, bucket, folder) == made  # not one object written again
@@ -131,7 +137,7 @@ def test_image_media_made_once_in_the_bucket_and_served_by_any_process(tmp_path,
         for forged in (media(theirs, "preview").replace(f"/{their_file}/", f"/{file_id}/"),
                        media(theirs, "tiles/0/0").replace(f"/{their_org}/{their_file}/", f"/{their_org}/{file_id}/"),
                        media(link, "preview").replace(f"/{org}/{file_id}/", f"/{their_org}/{file_id}/")):
-            r = httpx.get(forged.replace(one.url, two.url), follow_redirects=False)
+            r = get(forged.replace(one.url, two.url))
             assert r.status_code == 404 and "location" not in r.headers, r.text
         assert objects(s3_server, bucket, f"{PREFIX}/media/{their_org}/") == {}  # and nothing was made for it
 
@@ -148,7 +154,7 @@ def test_missing_or_oversized_original_is_an_error_naming_the_file(tmp_path, s3_
         s3_server.client().delete_object(Bucket=bucket, Key=f"{PREFIX}/files/{org}/{file_id}")
         (one.data_dir / "files" / org / file_id).unlink()  # this machine's cached copy
         for what in ("info", "preview", "tiles/0/0"):
-            r = httpx.get(media(link, what), follow_redirects=False)
+            r = get(media(link, what))
             assert r.status_code == 404, r.text
             body = r.json()
             assert body["field"] == "file_id" and "original is missing" in body["error"]
@@ -158,7 +164,7 @@ def test_missing_or_oversized_original_is_an_error_naming_the_file(tmp_path, s3_
         link = signed_link(client, "pics", uploaded.attachment_url)
         s3_server.client().put_object(Bucket=bucket, Key=f"{PREFIX}/files/{org}/{file_id}", Body=image_bytes(3000, 200, fmt="PNG") + b"\0" * 200_000)
         (one.data_dir / "files" / org / file_id).unlink()
-        r = httpx.get(media(link, "preview"), follow_redirects=False)
+        r = get(media(link, "preview"))
         assert r.status_code == 400 and r.json()["field"] == "file_id" and "upload limit" in r.json()["error"], r.text
         assert not (one.data_dir / "files" / org / file_id).exists()
         assert objects(s3_server, bucket, f"{PREFIX}/media/") == {}
@@ -175,7 +181,7 @@ def test_video_frames_decoded_once_and_tracked_on_another_process(tmp_path, s3_s
         org, file_id = ids(url)
         task = client.create_task(TaskType.VideoAnnotation, project="clips", attachment=url, geometries={"box": {"objects_to_annotate": ["square"]}})
         link = next(t.as_dict()["attachment_url"] for t in client.tasks(project="clips", include_attachment_url=True).docs if t.id == task.id)
-        index = httpx.get(media(link, "video")).json()
+        index = get(media(link, "video")).json()
         assert (index["frames"], index["width"], index["height"]) == (10, 160, 96)
         frame = from_store(s3_server, media(link, "frames/9"))
         assert frame.headers["content-type"] == "image/jpeg" and Image.open(io.BytesIO(frame.content)).size == (160, 96)
@@ -186,9 +192,9 @@ def test_video_frames_decoded_once_and_tracked_on_another_process(tmp_path, s3_s
 
         two = group.start()
         link = link.replace(one.url, two.url)
-        assert httpx.get(media(link, "video")).json() == index
+        assert get(media(link, "video")).json() == index
         assert from_store(s3_server, media(link, "frames/9")).content == frame.content
-        assert httpx.get(media(link, "frames/10"), follow_redirects=False).status_code == 404
+        assert get(media(link, "frames/10")).status_code == 404
         # the tracker on the second process reads the frames from the bucket, not the original
         admin = Org(two)
         annotator = admin.person("annotator")
@@ -218,18 +224,22 @@ def test_two_processes_making_the_same_media_at_once(tmp_path, s3_server, backen
         link = signed_link(client, "pics", uploaded.attachment_url)
         asks = [(srv, what) for srv in servers for what in ("preview", "tiles/1/1", "tiles/0/0", "preview") for _ in range(4 // len(servers))]
         results: dict[int, tuple[str, bytes]] = {}
+        failures: list[str] = []
         start = threading.Barrier(len(asks))
 
         def ask(k: int, srv: Server, what: str) -> None:
             start.wait()
-            results[k] = (what, from_store(s3_server, media(link.replace(one.url, srv.url), what)).content)
+            try:
+                results[k] = (what, from_store(s3_server, media(link.replace(one.url, srv.url), what)).content)
+            except Exception as exc:  # noqa: BLE001 - reported below with the others
+                failures.append(f"{srv.url} {what}: {exc!r}")
 
         threads = [threading.Thread(target=ask, args=(k, srv, what)) for k, (srv, what) in enumerate(asks)]
         for t in threads:
             t.start()
         for t in threads:
             t.join(120)
-        assert len(results) == len(asks)
+        assert not failures and len(results) == len(asks), failures
         for what in ("preview", "tiles/1/1", "tiles/0/0"):
             assert len({content for asked, content in results.values() if asked == what}) == 1
         folder = f"{PREFIX}/media/{org}/{file_id}/"
