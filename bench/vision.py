@@ -69,6 +69,7 @@ def preview_and_tiles(images: dict[str, bytes], runs: int) -> dict:
     """Seconds to make the preview and all tiles of each image (a fresh cache each run)."""
     from assay.config import get_settings
     from assay.media.service import images as media
+    from assay.media.service.derived import Media
 
     out = {}
     for name, data in images.items():
@@ -77,10 +78,11 @@ def preview_and_tiles(images: dict[str, bytes], runs: int) -> dict:
             with tempfile.TemporaryDirectory() as tmp:
                 os.environ["ASSAY_DATA_DIR"] = tmp
                 get_settings.cache_clear()
-                path = Path(tmp) / "source.jpg"
+                path = Path(tmp) / "files" / "bench" / name  # where an uploaded file of organization "bench" lies
+                path.parent.mkdir(parents=True)
                 path.write_bytes(data)
                 t = time.perf_counter()
-                media.preview(path, "bench", name)
+                media.preview(Media("bench", name))
                 pre.append(time.perf_counter() - t)
                 t = time.perf_counter()
                 counts.append(media.make_tiles(path, Path(tmp) / "tiles"))

@@ -1,14 +1,16 @@
 """The image tool in a real browser, with the mouse and the keyboard: every geometry drawn,
 edited, deleted and undone at two zoom levels, constraints refused with a message, the
 stored /v1 answer exact in image pixels; pre-labels accepted and edited; two labelers'
-boxes reviewed in their own colours and fixed."""
+boxes reviewed in their own colours and fixed; a large image from object storage opens
+through the store's links."""
 
 from __future__ import annotations
 
 import pytest
 from scaleapi.tasks import TaskType
 
-from tests.browser import login, open_workbench, screenshot, wait_ready
+from tests.browser import Org, login, open_workbench, screenshot, wait_ready
+from tests.support import Server
 from tests.vision_support import click, drag, image_bytes, to_image, to_page, upload, view, wait_image
 
 pytestmark = pytest.mark.browser
@@ -273,6 +275,36 @@ def test_large_image_opens_as_a_preview_and_sharpens_with_tiles(web_server, web_
     page.keyboard.press("Enter")
     wait_ready(page, page.get_attribute("#workbench", "data-assignment"))
     assert web_client.get_task(task.id).response == {"annotations": [box]}
+
+
+def test_large_image_from_object_storage_loads_through_store_links(s3_server, new_page, tmp_path):
+    """With object storage the page's preview and tiles are 307s to presigned links of the
+    store (another origin): the browser follows them and draws them, and the store holds them."""
+    bucket = s3_server.bucket()
+    srv = Server(data_dir=tmp_path / "data", database_url="", env_overrides=s3_server.env(bucket)).start()
+    try:
+        client, org = srv.client(), Org(srv)
+        geometries = {"box": {"objects_to_annotate": ["roof"]}}
+        pid = setup_project(client, org, "", "aerial", geometries)
+        url = upload(client, tmp_path, "aerial.jpg", image_bytes(4400, 2200, [(2000, 1000, 300, 200)], fmt="JPEG"))
+        client.create_task(TaskType.ImageAnnotation, project="aerial", attachment=url, geometries=geometries)
+        annotator = org.person("annotator")
+        org.add_member(pid, annotator)
+        page = new_page()
+        stored: list[str] = []
+        page.on("response", lambda r: stored.append(r.url) if r.url.startswith(s3_server.endpoint) and r.status == 200 else None)
+        login(page, srv, annotator)
+        open_workbench(page, srv, pid)
+        wait_image(page, 4400)
+        page.wait_for_function("() => document.querySelector('.ia-base').complete && document.querySelector('.ia-base').naturalWidth === 2048")
+        page.keyboard.press("x")
+        page.wait_for_function("() => [...document.querySelectorAll('.ia-tile')].some((t) => t.complete && t.naturalWidth === 1024)")
+        assert any("/media/" in u and "/preview.jpg?" in u for u in stored) and any("/tiles/" in u for u in stored)
+        keys = [o["Key"] for o in s3_server.client().list_objects_v2(Bucket=bucket, Prefix="pre/fix/media/")["Contents"]]
+        assert any(k.endswith("/preview.jpg") for k in keys) and any(k.endswith("/tiles/complete") for k in keys)
+        org.http.close()
+    finally:
+        srv.stop()
 
 
 def test_a_type_without_a_tool_says_so_and_leases_nothing(web_server, web_client, web_org, new_page, uniq):

@@ -178,6 +178,7 @@ def test_bad_manifest_rows_store_nothing_and_leave_no_copies(tenant, s3):
     ({"prefix": "s3://{bucket}/empty-{uniq}/"}, "prefix", "no media objects"),
     ({"prefix": "s3://another-bucket/raw/"}, "prefix", "not this server's storage bucket"),
     ({"prefix": "s3://{bucket}/" + PREFIX + "/files/"}, "prefix", "own files"),
+    ({"prefix": "s3://{bucket}/" + PREFIX + "/media/"}, "prefix", "own files"),  # previews, tiles, frames of its files
     ({"prefix": "s3://{bucket}/"}, "prefix", "own files"),  # the whole bucket holds them
     ({"prefix": "s3://{bucket}/raw/../" + PREFIX + "/"}, "prefix", "'..'"),
     ({"prefix": "https://example.com/raw/"}, "prefix", "not an s3://bucket/key URL"),

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from scaleapi.tasks import TaskType
 
-from assay.storage import LocalStorage, MissingObject, S3Storage
+from assay.storage import LocalStorage, MissingObject, ObjectTooLarge, S3Storage
 from tests.browser import Org
 from tests.queue_support import CATEGORIES, Admin
 from tests.s3_support import ACCESS_KEY, SECRET_KEY
@@ -42,6 +42,11 @@ def test_storage_round_trip(storage, tmp_path):
     source.write_bytes(b"beta" * 1000)
     storage.put_file("exports/o/b.zip", source, "application/zip")
     assert storage.get_bytes("files/o/a") == b"alpha"
+    assert storage.head_bytes("files/o/a", 3) == b"alp" and storage.head_bytes("files/o/a", 64) == b"alpha"
+    storage.put_bytes("files/o/empty", b"")
+    assert storage.head_bytes("files/o/empty", 64) == b""
+    with pytest.raises(MissingObject):
+        storage.head_bytes("files/o/none", 64)
     assert storage.exists("exports/o/b.zip") and not storage.exists("files/o/none")
     target = tmp_path / "cache" / "b"
     storage.download("exports/o/b.zip", target)
@@ -53,6 +58,12 @@ def test_storage_round_trip(storage, tmp_path):
     with pytest.raises(MissingObject):
         storage.download("files/o/none", tmp_path / "cache" / "none")
     assert not (tmp_path / "cache" / "none").exists() and list((tmp_path / "cache").iterdir()) == [target]
+    # a bounded download refuses a larger object before writing anything
+    with pytest.raises(ObjectTooLarge):
+        storage.download("exports/o/b.zip", tmp_path / "bounded" / "b", limit=3999)
+    assert not (tmp_path / "bounded").exists() or list((tmp_path / "bounded").iterdir()) == []
+    storage.download("exports/o/b.zip", tmp_path / "bounded" / "b", limit=4000)
+    assert (tmp_path / "bounded" / "b").read_bytes() == b"beta" * 1000
 
 
 def test_presigned_links_expire_and_name_the_download(s3_server):
@@ -88,7 +99,7 @@ def test_second_server_serves_uploads_from_the_bucket(tmp_path, s3_server, backe
     """Two servers, each its own data directory, one database (PostgreSQL) and one bucket:
     a file uploaded to one downloads from the other through a presigned link to the store.
     On SQLite (one server) the same: the link goes to the store, and a file missing from the
-    local cache is fetched back from the bucket."""
+    local cache is not fetched back to be served (its type is sniffed from a ranged read)."""
     bucket = s3_server.bucket()
     env = {**s3_server.env(bucket), "ASSAY_PRESIGN_SECONDS": "120"}
     url = create_pg_database() if backend == "postgres" else ""
@@ -119,6 +130,8 @@ def test_second_server_serves_uploads_from_the_bucket(tmp_path, s3_server, backe
         assert int(parse_qs(urlsplit(store_link).query)["X-Amz-Expires"][0]) <= 120
         got = httpx.get(store_link)
         assert got.status_code == 200 and got.content == PNG and got.headers["content-type"] == "image/png"
+        # typed from its first bytes, read from the store: the file itself was not fetched to this machine
+        assert not (serving.data_dir / "files" / org / file_id).exists()
         # a tampered app link gives nothing, as before
         assert httpx.get(link.replace(one.url, serving.url).replace("signature=", "signature=00")).status_code == 404
         # the object gone from the store (and from this machine's cache): 404, not a link

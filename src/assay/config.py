@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     s3_secret_access_key: str = Field("", description="S3 secret access key (with S3_ACCESS_KEY_ID).")
     bucket_import_prefix: str = Field(
         "imports/{org}/",
-        description="Where in the storage bucket (ASSAY_STORAGE_URL) tasks may be imported from (`POST /api/projects/{id}/imports/bucket`, `assay import --from-bucket`): a key prefix, `{org}` standing for the importing organization's id, so that each organization reads only its own folder (default `imports/{org}/`). Set it empty to let every organization read any key of that bucket outside this server's own files and exports (one organization per server). No other bucket is ever read.",
+        description="Where in the storage bucket (ASSAY_STORAGE_URL) tasks may be imported from (`POST /api/projects/{id}/imports/bucket`, `assay import --from-bucket`): a key prefix, `{org}` standing for the importing organization's id, so that each organization reads only its own folder (default `imports/{org}/`). Set it empty to let every organization read any key of that bucket outside this server's own files, exports and media (one organization per server). No other bucket is ever read.",
     )
     presign_seconds: int = Field(300, ge=1, le=604800, description="How long a presigned object-store link stays valid (at most the app's own signed link's remaining time).")
     max_upload_bytes: int = Field(100 * 1024 * 1024, description="Largest accepted file upload or import, in bytes.")

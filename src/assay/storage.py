@@ -2,9 +2,10 @@
 object store (`ASSAY_STORAGE_URL=s3://bucket/prefix`, with ASSAY_S3_* for the endpoint and
 credentials), so several machines share uploads and export files without a shared disk.
 
-Keys are relative paths (`files/<org>/<file>`, `exports/<org>/<job>.<ext>`). With object
-storage the data directory is each machine's cache of what it has read; the bucket is the
-truth. Downloads are presigned links to the store (`url`), never proxied through the app."""
+Keys are relative paths (`files/<org>/<file>`, `exports/<org>/<job>.<ext>`, and the media
+made from a file, `media/<org>/<file>/…`). With object storage the data directory is each
+machine's cache of what it has read; the bucket is the truth. Downloads are presigned links
+to the store (`url`), never proxied through the app."""
 
 from __future__ import annotations
 
@@ -59,13 +60,22 @@ class LocalStorage:
         except FileNotFoundError:
             raise MissingObject(key) from None
 
-    def download(self, key: str, target: Path) -> None:
+    def download(self, key: str, target: Path, limit: int | None = None) -> None:
         source = self.path(key)
         if not source.is_file():
             raise MissingObject(key)
+        if limit is not None and source.stat().st_size > limit:
+            raise ObjectTooLarge(key)
         if source != target:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
+
+    def head_bytes(self, key: str, size: int) -> bytes:
+        try:
+            with open(self.path(key), "rb") as handle:
+                return handle.read(size)
+        except FileNotFoundError:
+            raise MissingObject(key) from None
 
     def exists(self, key: str) -> bool:
         return self.path(key).is_file()
@@ -109,13 +119,20 @@ class S3Storage:
         except self._errors.NoSuchKey:
             raise MissingObject(key) from None
 
-    def download(self, key: str, target: Path) -> None:
-        """Into the local cache, atomically (a reader never sees half a file)."""
+    def download(self, key: str, target: Path, limit: int | None = None) -> None:
+        """Into the local cache, atomically (a reader never sees half a file); with `limit`,
+        an object larger than that many bytes is refused (ObjectTooLarge) before a byte is
+        written."""
         target.parent.mkdir(parents=True, exist_ok=True)
         part = target.with_name(f"{target.name}.{uuid.uuid4().hex}.part")  # unique per call: threads of one process fetch too
         try:
             with open(part, "wb") as out:
-                self._fetch(key, out)
+                if limit is None:
+                    self._fetch(key, out)
+                else:
+                    with self._opened(self._key(key), limit) as got:
+                        for chunk in got["Body"].iter_chunks(1 << 20):
+                            out.write(chunk)
             os.replace(part, target)
         finally:
             part.unlink(missing_ok=True)
@@ -127,6 +144,21 @@ class S3Storage:
             if getattr(exc, "response", {}).get("Error", {}).get("Code") in ("404", "NoSuchKey"):
                 raise MissingObject(key) from None
             raise
+
+    def head_bytes(self, key: str, size: int) -> bytes:
+        """The object's first `size` bytes (one ranged GET; what a content sniffer reads)."""
+        try:
+            got = self.client.get_object(Bucket=self.bucket, Key=self._key(key), Range=f"bytes=0-{size - 1}")
+        except self._errors.NoSuchKey:
+            raise MissingObject(key) from None
+        except Exception as exc:  # an empty object has no byte 0: 416
+            if getattr(exc, "response", {}).get("Error", {}).get("Code") == "InvalidRange":
+                return b""
+            raise
+        try:
+            return got["Body"].read()
+        finally:
+            got["Body"].close()
 
     def exists(self, key: str) -> bool:
         try:

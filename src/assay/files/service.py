@@ -26,6 +26,7 @@ from assay.db import new_public_id
 from assay.errors import NotFound, PayloadTooLarge, field_error
 from assay.files.models import StoredFile
 from assay.files.references import link_signature
+from assay.files.sniff import HEAD_BYTES
 from assay.files.stored import ensure_local, file_key, scaledata_parts, stored_path
 from assay.netguard import UrlRefused, fetch
 from assay.orgs.models import Organization
@@ -131,8 +132,9 @@ def file_json(row: StoredFile, org_public_id: str) -> dict[str, Any]:
     }
 
 
-def signed_file(session: Session, org_public_id: str, file_public_id: str, expires: str | None, signature: str | None) -> tuple[Path, StoredFile]:
-    """Path and row of a file whose signed URL checks out; NotFound otherwise (no oracle)."""
+def signed_row(session: Session, org_public_id: str, file_public_id: str, expires: str | None, signature: str | None) -> StoredFile:
+    """The row of a file of `org_public_id` whose signed URL checks out, without reading its
+    bytes (the media made from it may be all the caller needs); NotFound otherwise."""
     try:
         exp = int(expires or "")
     except ValueError:
@@ -143,10 +145,33 @@ def signed_file(session: Session, org_public_id: str, file_public_id: str, expir
         raise NotFound("File not found or link expired.")
     row = session.scalar(select(StoredFile).join(Organization, Organization.id == StoredFile.org_id)
                          .where(Organization.public_id == org_public_id, StoredFile.public_id == file_public_id))
-    path = ensure_local(org_public_id, file_public_id) if row is not None else None
-    if row is None or path is None:
+    if row is None:
         raise NotFound("File not found or link expired.")
-    return path, row
+    return row
+
+
+def first_bytes(org_public_id: str, file_public_id: str) -> bytes:
+    """The first bytes of a stored file (what `sniff` reads): from this machine's copy, or
+    one ranged read of the store, so a download by presigned link never fetches the whole
+    file onto the app's machine. NotFound when the file is nowhere."""
+    try:
+        with open(stored_path(org_public_id, file_public_id), "rb") as handle:
+            return handle.read(HEAD_BYTES)
+    except FileNotFoundError:
+        pass
+    storage = get_storage()
+    if storage.remote:
+        try:
+            return storage.head_bytes(file_key(org_public_id, file_public_id), HEAD_BYTES)
+        except MissingObject:
+            pass
+    raise NotFound("File not found or link expired.")
+
+
+def link_seconds(expires: str) -> int:
+    """How long a presigned link may live: ASSAY_PRESIGN_SECONDS, and never past the app's
+    own signed link (`expires`, checked by `signed_row`)."""
+    return min(get_settings().presign_seconds, max(1, int(expires) - int(time.time())))
 
 
 def store_link(org_public_id: str, file_public_id: str, expires: str, filename: str, content_type: str | None) -> str | None:
@@ -155,19 +180,27 @@ def store_link(org_public_id: str, file_public_id: str, expires: str, filename: 
     storage = get_storage()
     if not storage.remote:
         return None
-    seconds = min(get_settings().presign_seconds, max(1, int(expires) - int(time.time())))
-    return storage.url(file_key(org_public_id, file_public_id), seconds, filename=filename, content_type=content_type)
+    return storage.url(file_key(org_public_id, file_public_id), link_seconds(expires), filename=filename, content_type=content_type)
+
+
+def own_file_id(session: Session, principal: Principal, url: Any, field: str = "attachment") -> str:
+    """The id of the file a scaledata:// URL names when it is a file of the caller's
+    organization (its bytes not read); 400 naming `field` for anything else (another
+    organization's file, an outside URL)."""
+    parts = scaledata_parts(url) if isinstance(url, str) else None
+    if parts is None or parts[0] != principal.org_public_id:
+        raise field_error(field, "this assist works on files uploaded to this server by the task's organization")
+    row = session.scalar(select(StoredFile).where(StoredFile.org_id == principal.org_id, StoredFile.public_id == parts[1]))
+    if row is None:
+        raise field_error(field, "no such uploaded file")
+    return row.public_id
 
 
 def own_file_path(session: Session, principal: Principal, url: Any, field: str = "attachment") -> Path:
     """The stored path of a scaledata:// URL naming a file of the caller's organization;
     400 naming `field` for anything else (another organization's file, an outside URL)."""
-    parts = scaledata_parts(url) if isinstance(url, str) else None
-    if parts is None or parts[0] != principal.org_public_id:
-        raise field_error(field, "this assist works on files uploaded to this server by the task's organization")
-    row = session.scalar(select(StoredFile).where(StoredFile.org_id == principal.org_id, StoredFile.public_id == parts[1]))
-    path = ensure_local(principal.org_public_id, parts[1]) if row is not None else None
-    if row is None or path is None:
+    path = ensure_local(principal.org_public_id, own_file_id(session, principal, url, field))
+    if path is None:
         raise field_error(field, "no such uploaded file")
     return path
 
@@ -184,7 +217,7 @@ def store_bytes(session: Session, principal: Principal, data: bytes, filename: s
 def bucket_key(url: Any, field: str, org_public_id: str) -> str:
     """The key an `s3://bucket/key` URL names in this server's storage bucket, when bucket
     imports may read it; 400 naming `field` otherwise. The server's credentials never read
-    another bucket, this server's own files and exports, or (with
+    another bucket, this server's own files, exports and media, or (with
     ASSAY_BUCKET_IMPORT_PREFIX) outside the organization's folder."""
     storage = get_storage()
     if not storage.remote:
@@ -200,7 +233,7 @@ def bucket_key(url: Any, field: str, org_public_id: str) -> str:
     allowed = get_settings().bucket_import_prefix.replace("{org}", org_public_id)
     if not key.startswith(allowed):
         raise field_error(field, f"imports read only keys under s3://{storage.bucket}/{allowed} (ASSAY_BUCKET_IMPORT_PREFIX)")
-    for private in [f"{storage.prefix}/"] if storage.prefix else ["files/", "exports/"]:
+    for private in [f"{storage.prefix}/"] if storage.prefix else ["files/", "exports/", "media/"]:
         if key.startswith(private) or private.startswith(key):
             raise field_error(field, f"s3://{storage.bucket}/{key} holds this server's own files (s3://{storage.bucket}/{private}); "
                                      "import from another prefix")

@@ -7,8 +7,6 @@ is served as a download."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 # Enough for every signature below (ISO-BMFF brands sit at bytes 8..12).
 HEAD_BYTES = 64
 
@@ -54,7 +52,3 @@ def sniff(head: bytes, declared: str | None = None) -> str | None:
         return "audio/mp4" if declared.startswith("audio/") else "video/mp4"
     return None
 
-
-def sniff_file(path: Path, declared: str | None = None) -> str | None:
-    with open(path, "rb") as handle:
-        return sniff(handle.read(HEAD_BYTES), declared)

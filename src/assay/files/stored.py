@@ -55,9 +55,10 @@ def file_key(org_public_id: str, file_public_id: str) -> str:
     return f"files/{org_public_id}/{file_public_id}"
 
 
-def ensure_local(org_public_id: str, file_public_id: str) -> Path | None:
+def ensure_local(org_public_id: str, file_public_id: str, limit: int | None = None) -> Path | None:
     """The file's bytes on this machine: from the data directory, or fetched once from the
-    object store into it (ASSAY_STORAGE_URL). None when the file is nowhere."""
+    object store into it (ASSAY_STORAGE_URL; with `limit`, an object over that many bytes is
+    refused with ObjectTooLarge). None when the file is nowhere."""
     path = stored_path(org_public_id, file_public_id)
     if path.is_file():
         return path
@@ -65,7 +66,7 @@ def ensure_local(org_public_id: str, file_public_id: str) -> Path | None:
     if not storage.remote:
         return None
     try:
-        storage.download(file_key(org_public_id, file_public_id), path)
+        storage.download(file_key(org_public_id, file_public_id), path, limit)
     except MissingObject:
         return None
     return path

@@ -13,7 +13,8 @@ from assay.db import get_db
 from assay.errors import field_error
 from assay.files import service
 from assay.files.policies import FilePolicy
-from assay.files.sniff import sniff_file
+from assay.files.sniff import sniff
+from assay.files.stored import stored_path
 from assay.web import JSON, JSONRoute
 
 v1 = APIRouter(prefix="/v1", route_class=JSONRoute)
@@ -69,10 +70,10 @@ def download_file(org_id: str, file_id: str, request: Request):
     only when the bytes are a raster image, audio, video or PDF (never by the uploader's
     word); anything else downloads."""
     with get_db().read() as session:
-        path, row = service.signed_file(session, org_id, file_id, request.query_params.get("expires"), request.query_params.get("signature"))
-    inline_type = sniff_file(path, row.mime_type)
+        row = service.signed_row(session, org_id, file_id, request.query_params.get("expires"), request.query_params.get("signature"))
+    inline_type = sniff(service.first_bytes(org_id, file_id), row.mime_type)
     link = service.store_link(org_id, file_id, request.query_params["expires"], row.filename or "file", inline_type)
     if link is not None:  # object storage: the bytes come from the store, not through the app
         return RedirectResponse(link, status_code=307, headers={"Cache-Control": "private, no-store"})
-    return FileResponse(path, media_type=inline_type or "application/octet-stream", filename=row.filename or "file",
+    return FileResponse(stored_path(org_id, file_id), media_type=inline_type or "application/octet-stream", filename=row.filename or "file",
                         content_disposition_type="inline" if inline_type else "attachment", headers=FILE_HEADERS)

@@ -2,13 +2,16 @@
 signed links as the files themselves (`/api/media/{org}/{file}/…?expires&signature` with
 the signature of `/api/files/{org}/{file}`): a link to a file of one organization opens
 nothing of any other, and no principal is needed (the signature is the authorization, see
-files/views.py). The assists (GrabCut, trackers, mask uploads) work on the task of the
-caller's own assignment and only on files of the caller's organization."""
+files/views.py). With object storage they are `307` redirects to presigned links of the
+store, where the first request on any machine put them (media/service/derived.py); else
+the app sends them from its data directory. The assists (GrabCut, trackers, mask uploads)
+work on the task of the caller's own assignment and only on files of the caller's
+organization."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from starlette.responses import FileResponse
+from starlette.responses import FileResponse, RedirectResponse
 
 from assay.auth.dependencies import authenticate
 from assay.auth.principals import Principal
@@ -20,6 +23,7 @@ from assay.media import masks
 from assay.media.policies import MediaPolicy
 from assay.media.schemas import GrabCutBody, MaskBody, TrackBody
 from assay.media.service import assists, images, video
+from assay.media.service.derived import Media
 from assay.queue.service import leases
 from assay.tasks.models import Task
 from assay.tasks.service import detail
@@ -35,15 +39,21 @@ HEADERS = {
 }
 
 
-def _signed(request: Request, org_id: str, file_id: str):
-    """The stored file's path when the link's signature checks out; 404 otherwise."""
+def _signed(request: Request, org_id: str, file_id: str) -> Media:
+    """The media of a file whose link's signature checks out (404 otherwise); its bytes
+    are read only if something must be made from them."""
     with get_db().read() as session:
-        path, _ = files.signed_file(session, org_id, file_id, request.query_params.get("expires"), request.query_params.get("signature"))
-    return path
+        files.signed_row(session, org_id, file_id, request.query_params.get("expires"), request.query_params.get("signature"))
+    return Media(org_id, file_id)
 
 
-def _image(path) -> FileResponse:
-    return FileResponse(path, media_type="image/jpeg" if path.suffix == ".jpg" else "image/png", headers=HEADERS)
+def _image(media: Media, name: str, request: Request):
+    """A published image: from the data directory, or a redirect to the store."""
+    if not media.remote:
+        path = media.path(name)
+        return FileResponse(path, media_type="image/jpeg" if path.suffix == ".jpg" else "image/png", headers=HEADERS)
+    link = media.link(name, files.link_seconds(request.query_params["expires"]))
+    return RedirectResponse(link, status_code=307, headers={"Cache-Control": "private, no-store"})
 
 
 @native.get("/media/{org_id}/{file_id}/info")
@@ -54,23 +64,26 @@ def image_info(org_id: str, file_id: str, request: Request):
 
 @native.get("/media/{org_id}/{file_id}/preview")
 def image_preview(org_id: str, file_id: str, request: Request):
-    return _image(images.preview(_signed(request, org_id, file_id), org_id, file_id))
+    media = _signed(request, org_id, file_id)
+    return _image(media, images.preview(media), request)
 
 
 @native.get("/media/{org_id}/{file_id}/tiles/{col}/{row}")
 def image_tile(org_id: str, file_id: str, col: GridIndex, row: GridIndex, request: Request):
-    return _image(images.tile(_signed(request, org_id, file_id), org_id, file_id, col, row))
+    media = _signed(request, org_id, file_id)
+    return _image(media, images.tile(media, col, row), request)
 
 
 @native.get("/media/{org_id}/{file_id}/video")
 def video_info(org_id: str, file_id: str, request: Request):
     """A video's frame cache: {frames, fps, width, height} (decoded on first request)."""
-    return JSON(video.decode(_signed(request, org_id, file_id), org_id, file_id))
+    return JSON(video.decode(_signed(request, org_id, file_id)))
 
 
 @native.get("/media/{org_id}/{file_id}/frames/{n}")
 def video_frame(org_id: str, file_id: str, n: GridIndex, request: Request):
-    return _image(video.frame_path(_signed(request, org_id, file_id), org_id, file_id, n))
+    media = _signed(request, org_id, file_id)
+    return _image(media, video.frame(media, n), request)
 
 
 # ----------------------------------------------------------------------------- assists
@@ -88,9 +101,8 @@ def _frames(session, principal: Principal, task: Task):
     if params.get("attachments"):
         urls = params["attachments"]
         return len(urls), lambda n: files.own_file_path(session, principal, urls[n], "attachments")
-    path = files.own_file_path(session, principal, params.get("attachment"))
-    info = video.decode(path, principal.org_public_id, path.name)
-    return info["frames"], lambda n: video.frame_path(path, principal.org_public_id, path.name, n)
+    media = Media(principal.org_public_id, files.own_file_id(session, principal, params.get("attachment")))
+    return video.decode(media)["frames"], lambda n: video.frame_path(media, n)
 
 
 @native.post("/assignments/{assignment_id}/grabcut")
