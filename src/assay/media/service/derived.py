@@ -18,6 +18,7 @@ import json
 import os
 import threading
 import uuid
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +34,8 @@ KNOWN_MAX = 50_000  # store keys this process remembers as published
 CONTENT_TYPES = {".jpg": "image/jpeg", ".png": "image/png", ".json": "application/json"}
 _known: OrderedDict[str, Any] = OrderedDict()  # key → its JSON document, or True
 _guard = threading.Lock()
-_locks: dict[str, threading.Lock] = {}
+# a lock lives while a maker holds it (one per tile otherwise: a dict that only grows)
+_locks: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()
 
 
 def _recall(key: str) -> Any:
