@@ -155,14 +155,15 @@ class Server:
             self.proc.send_signal(signal.SIGKILL)
             self.proc.wait(10)
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 15.0) -> None:
+        """SIGTERM, then SIGKILL if the process has not exited within ``grace`` seconds."""
         if self._database is not None:
             self._database.dispose()
             self._database = None
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(15)
+                self.proc.wait(grace)
             except subprocess.TimeoutExpired:
                 self.kill()
 
