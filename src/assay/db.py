@@ -74,6 +74,11 @@ class Database:
                 url, pool_size=20, max_overflow=20, pool_pre_ping=True, json_serializer=_json_dumps, json_deserializer=orjson.loads
             )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        # Reads on PostgreSQL run in autocommit: under READ COMMITTED every statement takes its
+        # own snapshot inside a transaction too, so only the BEGIN and ROLLBACK round trips go
+        # (a third of a GET's database time) and no read leaves a transaction open. The setting
+        # lasts for the checkout; the pool hands the next user a transactional connection.
+        self._reader = self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -85,8 +90,9 @@ class Database:
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
-        """A Core connection for hot read paths (several times cheaper than an ORM session)."""
-        with self.engine.connect() as conn:
+        """A Core connection for hot read paths (several times cheaper than an ORM session);
+        reads only (on PostgreSQL each statement commits on its own)."""
+        with self._reader.connect() as conn:
             yield conn
 
     @contextmanager

@@ -3,7 +3,7 @@ Measured here, an ORM load of one task costs ~1.5 ms of CPU and this ~0.25 ms.""
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 
 from assay.batches.models import Batch
 from assay.projects.models import Project
@@ -20,7 +20,14 @@ def task_select() -> Select:
     )
 
 
+# The one-task reads, built once: constructing the joined SELECT and its cache key cost more
+# than running it (a GET's database work fell from ~0.32 to ~0.13 ms on SQLite).
+TASK_BY_ID = task_select().where(T.c.id == bindparam("task_id"))
+TASK_BY_PUBLIC_ID = task_select().where(T.c.public_id == bindparam("public_id"), T.c.org_id == bindparam("org_id"),
+                                        T.c.is_test == bindparam("is_test"))
+
+
 def task_row(session, task_id: int):
     """The joined row of one task by internal id, through the session's connection
     (sees the session's flushed, uncommitted changes)."""
-    return session.connection().execute(task_select().where(T.c.id == task_id)).mappings().one()
+    return session.connection().execute(TASK_BY_ID, {"task_id": task_id}).mappings().one()

@@ -42,11 +42,7 @@ def render(session: Session, task: Task) -> dict[str, Any]:
 
 def get_task_json(conn, principal: Principal, public_id: str) -> dict[str, Any]:
     """GET /v1/task/{id} on a Core connection."""
-    row = conn.execute(
-        queries.task_select().where(
-            queries.T.c.public_id == public_id, queries.T.c.org_id == principal.org_id, queries.T.c.is_test == principal.is_test
-        )
-    ).mappings().first()
+    row = conn.execute(queries.TASK_BY_PUBLIC_ID, {"public_id": public_id, "org_id": principal.org_id, "is_test": principal.is_test}).mappings().first()
     if row is None:
         raise NotFound("Task with that ID not found.", task_id=public_id)
     return task_json(row)
