@@ -2,7 +2,7 @@
 before the built-in text classifier reaches 95 % of the accuracy it gets from the whole pool.
 
 usage: python bench/active_learning.py DIR [--json] [--features tfidf|embeddings] [--seed N] [--repeats R] [--pool-cap N]
-                                          [--label-column COL] [--strategies a,b,...]
+                                          [--label-column COL] [--strategies a,b,...] [--jobs N]
        python bench/active_learning.py synthetic:25000x150 ...   (made-up texts: the many-class timing case)
        python bench/active_learning.py --all [--json]
 
@@ -23,6 +23,9 @@ DIR holds items.csv (id,text,label). Protocol, the same for every strategy:
     ≥ 0.95 × full_accuracy (per-repeat crossings are reported too); savings = random's / the best
     strategy's. Random runs over the pool until 1.5 × its crossing; every other strategy gets a
     budget of 1.5 × random's labels (null = no crossing within it: no better than random).
+    Random runs first; the other strategies then run side by side, one process per core
+    (--jobs; each is deterministic, so the curves do not depend on it). run_seconds is wall time,
+    cpu_seconds the CPU of every process.
 
 Crowd mode: when DIR also holds labels.csv (worker,task,label) and truth.csv (task,label), a
 bought label is the majority vote of the item's real crowd answers (ties: the tied answer given
@@ -40,16 +43,21 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import multiprocessing
 import os
 import platform
+import resource
 import sys
 import time
 from collections import Counter, defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 # Single-threaded BLAS: logistic regression on a few thousand rows gains nothing from a second
 # thread here, and on a busy 2-core machine the threads' hand-offs made each fit ~10x slower.
-for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+# OpenMP (scikit-learn's k-means) too: the strategies run in forked processes, one per core, and a
+# child forked after OpenMP has started its thread team hangs in its first parallel region.
+for _var in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 
@@ -223,6 +231,24 @@ def learning_curve(strategy, pool, test, seed_sets, rngs, budget, threshold, sto
             learner.buy(k)
 
 
+_RUN: dict = {}  # the current dataset's pool, test split and seed sets (inherited by forked workers)
+
+
+def _strategy_curve(strategy: str, budget: int) -> tuple[list, float]:
+    """One strategy's learning curve over every repeat of the current run, and its seconds."""
+    t = time.perf_counter()
+    rngs = [np.random.default_rng([_RUN["seed"], r, 2]) for r in range(_RUN["repeats"])]
+    seed_sets = _RUN["seeds"]["random" if strategy == "random" else "cluster"]
+    points = learning_curve(strategy, _RUN["pool"], _RUN["test"], seed_sets, rngs, budget, _RUN["threshold"], log=_RUN["log"])
+    return points, time.perf_counter() - t
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU of this process and its finished children (the strategy workers)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def crossing(points, threshold, repeat=None, key="labels", sustained=False):
     """The first point's ``key`` where accuracy (mean, or one repeat's) ≥ threshold; None if never.
     ``sustained``: the first point from which accuracy stays ≥ threshold to the end of the run."""
@@ -240,8 +266,8 @@ def crossing(points, threshold, repeat=None, key="labels", sustained=False):
 
 def run_dataset(folder: Path, features: str = "tfidf", seed: int = 0, repeats: int | None = None, pool_cap: int = POOL_CAP,
                 test_fraction: float = 0.2, seed_size: int = SEED_SIZE, write: bool = True, log=print, label_column: str = "label",
-                strategies=STRATEGIES) -> dict:
-    started = time.perf_counter()
+                strategies=STRATEGIES, jobs: int = 1) -> dict:
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
     repeats = repeats or DEFAULT_REPEATS[features]
     data = load(folder, label_column)
     name = Path(str(folder).replace(":", "_")).name + ("" if label_column == "label" else f"_{label_column}")
@@ -279,21 +305,38 @@ def run_dataset(folder: Path, features: str = "tfidf", seed: int = 0, repeats: i
         f"{np.mean([len(set(pool['bought'][s].tolist())) for s in cluster_seeds]):.1f} classes "
         f"(random seeds: {np.mean([len(set(pool['bought'][s].tolist())) for s in random_seeds]):.1f})")
     curves, seconds = {}, {}
-    budget = len(pool_idx)
-    for strategy in strategies:  # random first: the others get a budget of STOP_FACTOR x its labels
-        t = time.perf_counter()
-        rngs = [np.random.default_rng([seed, r, 2]) for r in range(repeats)]
-        seed_sets = random_seeds if strategy == "random" else cluster_seeds
-        curves[strategy] = learning_curve(strategy, pool, test, seed_sets, rngs, budget, threshold, log=log)
-        seconds[strategy] = time.perf_counter() - t
-        reached = crossing(curves[strategy], threshold)
-        if strategy == "random" and reached is not None:
-            budget = min(len(pool_idx), int(reached * STOP_FACTOR))
-        log(f"  {strategy:22s} labels_to_95pct={reached} ({len(curves[strategy])} rounds x {repeats} repeats, {seconds[strategy]:.1f}s)")
+    global _RUN
+    _RUN = {"pool": pool, "test": test, "threshold": threshold, "seed": seed, "repeats": repeats, "log": log,
+            "seeds": {"random": random_seeds, "cluster": cluster_seeds}}
+
+    def finished(strategy, points, spent):
+        curves[strategy], seconds[strategy] = points, spent
+        log(f"  {strategy:22s} labels_to_95pct={crossing(points, threshold)} ({len(points)} rounds x {repeats} repeats, {spent:.1f}s)")
+
+    # random first: the others get a budget of STOP_FACTOR x its labels
+    finished("random", *_strategy_curve("random", len(pool_idx)))
+    reached = crossing(curves["random"], threshold)
+    budget = len(pool_idx) if reached is None else min(len(pool_idx), int(reached * STOP_FACTOR))
+    others = [s for s in strategies if s != "random"]
+    if jobs > 1 and len(others) > 1:
+        # The strategies are independent and deterministic (their own seeded generators), so they
+        # run side by side, one process per core; fork shares the pool's matrices, costliest first.
+        others.sort(key=lambda s: s not in NEEDS_FEATURES)
+        with ProcessPoolExecutor(max_workers=min(jobs, len(others)), mp_context=multiprocessing.get_context("fork")) as workers:
+            futures = {s: workers.submit(_strategy_curve, s, budget) for s in others}
+            for strategy in others:
+                finished(strategy, *futures[strategy].result())
+    else:
+        for strategy in others:
+            finished(strategy, *_strategy_curve(strategy, budget))
+    curves = {s: curves[s] for s in strategies}
 
     result = summarise(name, features, data, pool_idx, test_idx, full_accuracy, threshold, curves, seconds, seed, repeats,
                        pool_cap, seed_size, feature_seconds)
     result["run_seconds"] = round(time.perf_counter() - started, 1)
+    result["cpu_seconds"] = round(_cpu_seconds() - cpu_started, 1)
+    result["jobs"] = jobs
+    result["load_average_at_end"] = round(os.getloadavg()[0], 2)
     if write:
         stem = f"active_learning_{name}" + ("_embeddings" if features == "embeddings" else "")
         RESULTS.mkdir(parents=True, exist_ok=True)
@@ -430,7 +473,7 @@ def dataset_folders() -> list[Path]:
     return found
 
 
-def run_all(seed: int = 0, repeats: int | None = None, pool_cap: int = POOL_CAP, log=print) -> dict:
+def run_all(seed: int = 0, repeats: int | None = None, pool_cap: int = POOL_CAP, log=print, jobs: int = 1) -> dict:
     started = time.perf_counter()
     feature_sets = ["tfidf"] + (["embeddings"] if embeddings_available() else [])
     runs = []
@@ -438,7 +481,7 @@ def run_all(seed: int = 0, repeats: int | None = None, pool_cap: int = POOL_CAP,
         many = [(DATA / "text" / "trec", "label_fine")] if (DATA / "text" / "trec" / "items.csv").is_file() else []
         for folder, column in [(f, "label") for f in dataset_folders()] + many:  # + trec's 50 fine classes
             result = run_dataset(folder, features=features, seed=seed, repeats=repeats, pool_cap=pool_cap, log=log,
-                                 label_column=column)
+                                 label_column=column, jobs=jobs)
             log(table(result))
             runs.append(result)
     summary = {
@@ -473,13 +516,15 @@ def main(argv=None) -> None:
     parser.add_argument("--pool-cap", type=int, default=POOL_CAP)
     parser.add_argument("--label-column", default="label", help="items.csv column holding the label (e.g. trec's label_fine)")
     parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated; random always runs first")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="processes for the strategies after random (default: one per core; 1: one after the other)")
     args = parser.parse_args(argv)
     strategies = ["random"] + [s for s in args.strategies.split(",") if s and s != "random"]
     if args.all == (args.dir is not None):
         parser.error("give a dataset folder or --all")
     log = (lambda *a, **k: print(*a, file=sys.stderr, **k)) if args.json else print
     if args.all:
-        summary = run_all(args.seed, args.repeats, args.pool_cap, log=log)
+        summary = run_all(args.seed, args.repeats, args.pool_cap, log=log, jobs=args.jobs)
         if args.json:
             print(json.dumps(summary))
         else:
@@ -488,7 +533,7 @@ def main(argv=None) -> None:
     if not str(args.dir).startswith("synthetic:") and not (args.dir / "items.csv").is_file():
         parser.error(f"{args.dir} has no items.csv (or give synthetic:NxK, e.g. synthetic:25000x150)")
     result = run_dataset(args.dir, features=args.features, seed=args.seed, repeats=args.repeats, pool_cap=args.pool_cap, log=log,
-                         label_column=args.label_column, strategies=strategies)
+                         label_column=args.label_column, strategies=strategies, jobs=args.jobs)
     if args.json:
         print(json.dumps(result))
     else:

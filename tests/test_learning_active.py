@@ -15,7 +15,10 @@ from hypothesis.extra.numpy import arrays
 from scipy import sparse
 
 from assay.learning.active import (
+    GRAM_MAX_ROWS,
+    PROJECTION_DIMS,
     STRATEGIES,
+    _embed_for_clustering,
     entropy,
     least_confidence,
     margin,
@@ -166,6 +169,27 @@ def test_uncertainty_diversity_covers_clusters_that_margin_repeats(seed):
     # the same with sparse features (projected by truncated SVD before clustering)
     diverse_sparse = select_batch("uncertainty_diversity", proba, k, features=sparse.csr_matrix(features), rng=np.random.default_rng(seed))
     assert len(set(cluster[diverse_sparse].tolist())) == k
+
+
+@pytest.mark.parametrize("rows", [200, GRAM_MAX_ROWS + 500])  # the Gram path and the randomized-SVD path
+def test_projection_for_clustering_ignores_columns_no_row_uses(rows):
+    """Zero columns (a vocabulary's terms absent from the candidates) change nothing: the
+    projection of the candidates with 5,000 mostly unused columns is the one without them."""
+    rng = np.random.default_rng(7)
+    dense = rng.random((rows, 80)) * (rng.random((rows, 80)) < 0.2)
+    padded = np.zeros((rows, 5_000))
+    padded[:, np.sort(rng.choice(5_000, size=80, replace=False))] = dense
+    plain = _embed_for_clustering(sparse.csr_matrix(dense), np.random.default_rng(1))
+    wide = _embed_for_clustering(sparse.csr_matrix(padded), np.random.default_rng(1))
+    assert plain.shape == wide.shape == (rows, min(PROJECTION_DIMS, 79))
+    np.testing.assert_allclose(wide, plain, atol=1e-9)
+    assert np.allclose(np.linalg.norm(wide, axis=1), 1.0)
+
+
+def test_projection_for_clustering_of_rows_without_any_feature():
+    x = _embed_for_clustering(sparse.csr_matrix((4, 100)), np.random.default_rng(0))
+    assert x.shape == (4, 1) and not x.any()
+    assert len(select_batch("uncertainty_diversity", np.full((4, 2), 0.5), 2, features=sparse.csr_matrix((4, 100)))) == 2
 
 
 @pytest.mark.parametrize("seed", range(5))
