@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 import httpx
@@ -262,6 +263,28 @@ def test_unique_id_reuse_is_409_with_existing_id(client, project, uniq):
     # GET /tasks?unique_id= finds it without a project filter (the client's recovery path)
     page = client.tasks(unique_id=uid)
     assert [t.id for t in page.docs] == [first.id]
+
+
+def test_concurrent_creates_with_one_unique_id_store_one_task(server, client, project, uniq):
+    """Eight clients at once with the same unique_id: one task is stored, every other request is
+    a 409 naming it (on PostgreSQL the losers' INSERTs wait for the winner's commit)."""
+    uid = f"race-{uniq}"
+    body = {"project": project, "unique_id": uid, **cat_params()}
+
+    def attempt(_):
+        with httpx.Client(base_url=server.url, auth=(server.live_key, ""), timeout=30) as http:
+            return http.post("/v1/task/categorization", json=body)
+
+    with ThreadPoolExecutor(8) as pool:
+        responses = list(pool.map(attempt, range(8)))
+    created = [r.json() for r in responses if r.status_code == 200]
+    assert len(created) == 1, [r.text for r in responses]
+    winner = created[0]["task_id"]
+    refused = [r for r in responses if r.status_code != 200]
+    assert {r.status_code for r in refused} == {409}
+    assert all(r.json()["field"] == "unique_id" and r.json()["task_id"] == winner for r in refused)
+    assert count(client, project) == 1
+    assert [t.id for t in client.tasks(unique_id=uid).docs] == [winner]
 
 
 def test_unique_id_is_unique_across_projects(client, project, uniq):

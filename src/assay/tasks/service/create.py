@@ -11,6 +11,8 @@ from typing import Any, Callable
 
 import orjson
 from sqlalchemy import bindparam, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -51,6 +53,12 @@ _UNIQUE_IDS = select(_TASKS.c.unique_id, _TASKS.c.public_id).where(
     _TASKS.c.org_id == bindparam("org_id"), _TASKS.c.is_test == bindparam("is_test"),
     _TASKS.c.unique_id.in_(bindparam("unique_ids", expanding=True)))
 _INSERT_TASK = insert(_TASKS).returning(_TASKS.c.id)  # columns: the keys of the parameters given
+# A task with a unique_id: the INSERT itself claims it (no row back: already taken). One statement
+# instead of a SELECT, and on PostgreSQL a SAVEPOINT and its RELEASE, for the race the SELECT misses.
+_INSERT_UNIQUE_TASK = {
+    "postgresql": pg_insert(_TASKS).on_conflict_do_nothing(constraint="uq_tasks_unique_id").returning(_TASKS.c.id),
+    "sqlite": sqlite_insert(_TASKS).on_conflict_do_nothing(index_elements=["org_id", "is_test", "unique_id"]).returning(_TASKS.c.id),
+}
 
 
 class TaskContext:
@@ -210,6 +218,14 @@ def _chunks(items: list, size: int):
         yield items[start:start + size]
 
 
+def _unique_id_taken(session: Session, principal: Principal, unique_id: str) -> None:
+    """409 naming the task that holds ``unique_id`` (on PostgreSQL the INSERT waited for a
+    concurrent creator to commit, so its row is visible now)."""
+    task_id = existing_unique_ids(session, principal, [unique_id]).get(unique_id)
+    raise Conflict(f"A task with unique_id {unique_id!r} already exists" + (f": task_id {task_id}." if task_id else "."),
+                   field="unique_id", **({"task_id": task_id} if task_id else {}))
+
+
 def _http_attachments(urls: list[str]) -> list[str]:
     return [u for u in urls if u.startswith(("http://", "https://"))]
 
@@ -221,13 +237,6 @@ def create_task(session: Session, principal: Principal, type_name: str, body: An
     row = ctx.build_row(body)
     urls = ctx.plugin.attachment_urls(row["params"])
     _check_scaledata(session, principal, row)
-    if row["unique_id"] is not None:
-        existing = existing_unique_ids(session, principal, [row["unique_id"]])
-        if existing:
-            task_id = existing[row["unique_id"]]
-            raise Conflict(
-                f"A task with unique_id {row['unique_id']!r} already exists: task_id {task_id}.", field="unique_id", task_id=task_id
-            )
     now = utcnow()
     values = dict(row)
     values["metadata"] = values.pop("metadata_")
@@ -237,8 +246,13 @@ def create_task(session: Session, principal: Principal, type_name: str, body: An
         open_slots=0 if principal.is_test else ctx.project.labels_per_task, queue_rank=queue_rank(row["priority"]),
     )
     # Core INSERT: the ORM unit of work costs several times more CPU for one row
-    with unique_ids_guard(session, principal, [row["unique_id"]] if row["unique_id"] is not None else []):
-        task_id = session.connection().execute(_INSERT_TASK, values).scalar_one()
+    conn = session.connection()
+    if row["unique_id"] is None:
+        task_id = conn.execute(_INSERT_TASK, values).scalar_one()
+    else:
+        task_id = conn.execute(_INSERT_UNIQUE_TASK[conn.dialect.name], values).scalar()
+        if task_id is None:
+            _unique_id_taken(session, principal, row["unique_id"])
     counts.bump(session, principal.org_id, principal.is_test, ctx.project.id, values["batch_id"], TaskStatus.PENDING, 1)
     if not principal.is_test:
         rollups.add_to(session, principal.org_id, ctx.project.id, rollups.PROJECT, created=1)
