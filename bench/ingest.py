@@ -9,7 +9,10 @@ Starts a real `assay serve` per backend (fresh database), then measures through 
 Prints a table and writes bench/results/ingest.json. Timings are wall-clock on this
 machine; the client runs in this process (asyncio + httpx) and shares the CPUs.
 
-usage: python bench/ingest.py [--backends sqlite,postgres] [--single N] [--bulk N]
+usage: python bench/ingest.py [--backends sqlite,postgres] [--single N] [--bulk N] [--phases single,bulk,reads]
+                              [--pg-workers N] [--out FILE]
+--pg-workers N serves PostgreSQL with N app processes (`assay serve --workers N`; SQLite is
+served by one); the RSS figures are then the first process's only.
 """
 
 from __future__ import annotations
@@ -161,8 +164,10 @@ def page_through(url: str, key: str, project: str) -> dict:
 def run_backend(backend: str, args) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix=f"assay-bench-{backend}-"))
     db_url = create_pg_database() if backend == "postgres" else ""
-    server = Server(data_dir=tmp / "data", database_url=db_url, env_overrides={"ASSAY_LOG_LEVEL": "warning"}).start()
-    result: dict = {"backend": backend}
+    workers = args.pg_workers if backend == "postgres" else 1
+    server = Server(data_dir=tmp / "data", database_url=db_url, env_overrides={"ASSAY_LOG_LEVEL": "warning"},
+                    extra_args=["--workers", str(workers)] if workers > 1 else []).start()
+    result: dict = {"backend": backend, "app_processes": workers}
     try:
         time.sleep(2)
         sampler = RssSampler(server.proc.pid)
@@ -181,7 +186,7 @@ def run_backend(backend: str, args) -> dict:
             print(f"[{backend}] single creates, {concurrency:>2} clients: {r}", flush=True)
             result["single_create"].append(r)
         result["bulk_import"] = []
-        for total in (10_000, args.bulk):
+        for total in (10_000, args.bulk) if "bulk" in args.phases else ():
             r = bulk_import(server.url, key, "bench bulk", total)
             print(f"[{backend}] bulk import {total}: {r}", flush=True)
             result["bulk_import"].append(r)
@@ -221,6 +226,8 @@ def main() -> None:
     parser.add_argument("--single", type=int, default=10_000, help="tasks per concurrency level (1 client: a quarter)")
     parser.add_argument("--bulk", type=int, default=100_000, help="size of the large bulk import")
     parser.add_argument("--phases", default="single,bulk,reads", help="which parts to run (reads need bulk)")
+    parser.add_argument("--pg-workers", type=int, default=1, help="app processes on PostgreSQL (`assay serve --workers N`)")
+    parser.add_argument("--out", default="ingest.json", help="file under bench/results/ to write")
     args = parser.parse_args()
     results = {
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform(),
@@ -234,14 +241,14 @@ def main() -> None:
             continue
         results["backends"].append(run_backend(backend, args))
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / "ingest.json"
+    path = RESULTS / args.out
     # keep the other backends' figures when only some backends were run
     if path.exists():
         ran = {b["backend"] for b in results["backends"]}
         kept = [b for b in json.loads(path.read_text()).get("backends", []) if b["backend"] not in ran]
         results["backends"] = sorted(kept + results["backends"], key=lambda b: b["backend"] != "sqlite")
     path.write_text(json.dumps(results, indent=2))
-    print(f"wrote {RESULTS / 'ingest.json'}")
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":
