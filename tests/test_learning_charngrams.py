@@ -116,6 +116,18 @@ def test_texts_without_known_ngrams_are_zero_rows():
     assert model.transform([]).shape == (0, len(model.vocabulary_))
 
 
+def test_text_model_falls_back_to_every_ngram_when_none_is_in_two_texts():
+    # No word of 2+ characters (no word features) and no character n-gram in two texts: the
+    # model keeps every n-gram (min_df 1) and still learns; a single text trains too.
+    model = TextClassifier().fit(["a b", "c d"], ["x", "y"])
+    assert model._vectorizer.words is None and model._vectorizer.chars.min_df == 1
+    assert model.predict(["a", "d"]) == ["x", "y"]
+    single = TextClassifier().fit(["only one text"], ["x"])
+    assert single._vectorizer.chars.min_df == 1 and single.predict(["anything"]) == ["x"]
+    with pytest.raises(ValueError, match="empty vocabulary"):
+        TextClassifier().fit(["", " "], ["x", "y"])
+
+
 POS = ["a great and moving film", "wonderful acting, great story", "loved every minute", "great fun", "a joy to watch",
        "great, great film"]
 NEG = ["a dull, boring mess", "awful script and bad acting", "boring and far too long", "bad, dull film", "a waste of time",

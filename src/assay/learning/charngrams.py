@@ -90,9 +90,10 @@ class CharNgramTfidf:
         index: defaultdict[str, int] = defaultdict()
         index.default_factory = index.__len__  # a new n-gram gets the next row
         counts = _ngrams_by_texts(texts, lambda grams: list(map(index.__getitem__, grams)), index.__len__, self.ngram_range)
+        index.default_factory = None  # drops the dict's reference to itself: freed on return, not at the next GC
         if not index:
             raise ValueError("empty vocabulary: no text has a word")
-        df = np.diff(counts.indptr)  # a product's rows hold no duplicates: row length = texts
+        df = np.diff(counts.indptr)  # a product's rows hold no duplicates: a row's length is its texts
         grams = list(index)
         terms = sorted(grams[i] for i in np.flatnonzero(df >= self.min_df).tolist())
         if not terms:
@@ -120,12 +121,11 @@ class CharNgramTfidf:
     def get_feature_names_out(self) -> np.ndarray:
         return np.array(sorted(self.vocabulary_), dtype=object)  # the columns are in term order
 
-    def _weigh(self, counts_by_text: sparse.csr_matrix) -> sparse.csr_matrix:
-        """Texts × n-grams: sublinear tf (1 + log count) × idf, rows scaled to unit length,
-        float64 with sorted columns in each row (like scikit-learn's)."""
-        counts = counts_by_text.T.tocsr()  # a transposition: each row's columns come out in order
-        x = sparse.csr_matrix((np.log(counts.data, dtype=np.float64), counts.indices, counts.indptr), shape=counts.shape)
-        x.has_sorted_indices = True
+    def _weigh(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
+        """Texts × n-grams from n-grams × texts ``counts``: sublinear tf (1 + log count) × idf,
+        rows scaled to unit length, float64 with sorted columns in each row (like scikit-learn's)."""
+        x = counts.T.tocsr()  # a transposition: each row's columns come out in order
+        x.data = np.log(x.data, dtype=np.float64)
         x.data += 1.0
         x.data *= self.idf_[x.indices]
         lengths = np.diff(x.indptr)
