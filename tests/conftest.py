@@ -25,7 +25,7 @@ BACKENDS = ["sqlite", "postgres"]
 E2E_FILES = {"test_queue_concurrency.py", "test_worker.py", "test_callbacks.py", "test_cli.py", "test_migrations.py",
              "test_migration_0009.py", "test_migration_0015.py", "test_callback_delivery.py", "test_schemathesis.py", "test_attachment_checks.py",
              "test_scale_out.py", "test_media_storage.py"}
-SERVER_FIXTURES = {"server", "server_factory", "client", "test_client", "sqlite_server", "inprocess"}
+SERVER_FIXTURES = {"server", "server_factory", "client", "test_client", "sqlite_server", "inprocess", "limited_server"}
 
 
 def tier_of(item) -> str:
