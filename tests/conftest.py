@@ -11,7 +11,7 @@ import pytest
 
 from tests.browser import Org
 from tests.openai_server import OpenAIServer
-from tests.support import IN_CI, CallbackReceiver, Server, create_pg_database, drop_pg_database, postgres_available
+from tests.support import IN_CI, CallbackReceiver, PostgresDatabases, Server, postgres_available
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -25,7 +25,7 @@ BACKENDS = ["sqlite", "postgres"]
 E2E_FILES = {"test_queue_concurrency.py", "test_worker.py", "test_callbacks.py", "test_cli.py", "test_migrations.py",
              "test_migration_0009.py", "test_migration_0015.py", "test_callback_delivery.py", "test_schemathesis.py", "test_attachment_checks.py",
              "test_scale_out.py", "test_media_storage.py"}
-SERVER_FIXTURES = {"server", "server_factory", "client", "test_client", "sqlite_server", "inprocess"}
+SERVER_FIXTURES = {"server", "server_factory", "client", "test_client", "sqlite_server", "inprocess", "limited_server"}
 
 
 def tier_of(item) -> str:
@@ -76,22 +76,21 @@ def backend(request) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_factory(tmp_path_factory):
-    created: list[str] = []
+def pg_databases():
+    databases = PostgresDatabases()
+    yield databases
+    databases.close()
+
+
+@pytest.fixture(scope="session")
+def database_factory(pg_databases):
+    """database_factory(backend) → a new, empty database's URL ("" for SQLite: the data
+    directory's file); dropped at the end of the session unless discarded sooner."""
 
     def make(backend: str) -> str:
-        if backend == "sqlite":
-            return ""  # the data directory's SQLite file
-        url = create_pg_database()
-        created.append(url)
-        return url
+        return "" if backend == "sqlite" else pg_databases.create()
 
-    yield make
-    for url in created:
-        try:
-            drop_pg_database(url)
-        except Exception:  # noqa: BLE001
-            pass
+    return make
 
 
 @pytest.fixture(scope="session")
@@ -122,8 +121,9 @@ def server(backend, shared_servers) -> Server:
 
 
 @pytest.fixture()
-def server_factory(backend, database_factory, tmp_path):
-    """Start extra servers with their own database and settings (stopped after the test)."""
+def server_factory(backend, database_factory, pg_databases, tmp_path):
+    """Start extra servers with their own database and settings (stopped after the test,
+    their databases dropped)."""
     started: list[Server] = []
 
     def start(**env) -> Server:
@@ -134,6 +134,7 @@ def server_factory(backend, database_factory, tmp_path):
     yield start
     for srv in started:
         srv.stop()
+        pg_databases.discard(srv.database_url)
 
 
 @pytest.fixture()
@@ -231,7 +232,7 @@ def web_client(web_server):
 # ----------------------------------------------------------------------------- service tier
 
 @pytest.fixture()
-def service_world(backend, database_factory, tmp_path, monkeypatch):
+def service_world(backend, database_factory, pg_databases, tmp_path, monkeypatch):
     """A migrated database (SQLite or PostgreSQL) with an organization and its admin, and
     assay's settings and database pointing at it in this process (for service tests)."""
     from assay.config import reset_settings
@@ -241,7 +242,8 @@ def service_world(backend, database_factory, tmp_path, monkeypatch):
     from tests.service_support import ServiceWorld, principal_of
 
     monkeypatch.setenv("ASSAY_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("ASSAY_DATABASE_URL", database_factory(backend))
+    url = database_factory(backend)
+    monkeypatch.setenv("ASSAY_DATABASE_URL", url)
     monkeypatch.setenv("ASSAY_LEASE_SECONDS", "600")
     reset_settings()
     reset_db()
@@ -252,6 +254,7 @@ def service_world(backend, database_factory, tmp_path, monkeypatch):
         admin = principal_of(orgs.service_user(session, org), org)
     yield ServiceWorld(db, org, admin)
     reset_db()
+    pg_databases.discard(url)
     monkeypatch.undo()
     reset_settings()
 

@@ -13,7 +13,7 @@ import threading
 import time
 from http.server import ThreadingHTTPServer
 
-from tests.support import JSONHandler
+from tests.support import JSONHandler, serve_in_thread
 
 PAIR = re.compile(r"\[Response A\]\n(.*?)\n\n\[Response B\]\n(.*?)\n\n", re.S)
 NUMBERED = re.compile(r"\[Response (\d+)\]\n(.*?)(?=\n\n\[Response \d+\]|\n\n[A-Z])", re.S)
@@ -48,7 +48,7 @@ class OpenAIServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        serve_in_thread(self.httpd)
 
     def record(self, method: str, path: str, headers, body) -> None:
         with self.lock:

@@ -2,13 +2,12 @@
 status `error`, fires the callback with the error, and frees the unique_id when
 `clear_unique_id_on_error` was set."""
 
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from scaleapi.tasks import TaskType
 
-from tests.support import wait_until
+from tests.support import serve_in_thread, wait_until
 
 
 @pytest.fixture()
@@ -31,7 +30,7 @@ def image_host():
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_thread(server)
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
 
@@ -41,7 +40,8 @@ def _project(client, name):
 
 
 def test_broken_attachment_errors_task_and_frees_unique_id(server_factory, image_host, receiver, uniq):
-    srv = server_factory(ASSAY_CHECK_ATTACHMENTS="true")
+    # retries 0.2 s, then 1 s apart (the product waits 2 s, then 10 s)
+    srv = server_factory(ASSAY_CHECK_ATTACHMENTS="true", ASSAY_ATTACHMENT_CHECK_RETRY_SECONDS="0.2")
     client = srv.client()
     _project(client, "imgs")
     bad = client.create_task(
@@ -55,7 +55,7 @@ def test_broken_attachment_errors_task_and_frees_unique_id(server_factory, image
     good = client.create_task(
         TaskType.Categorization, project="imgs", attachment=f"{image_host}/ok.png", attachment_type="image", categories=["cat", "dog"]
     )
-    # a 404 is retried a few times (2 s, then 10 s) before the task is given up as error
+    # a 404 is retried twice before the task is given up as error
     errored = wait_until(lambda: client.get_task(bad.id).status == "error", timeout=40)
     assert errored
     task = client.get_task(bad.id).as_dict()

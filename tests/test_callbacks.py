@@ -22,7 +22,7 @@ from scaleapi.tasks import TaskType
 
 from assay.callbacks.delivery import retry_delays, sign
 from tests.db_access import org_row, query
-from tests.support import wait_until
+from tests.support import serve_in_thread, wait_until
 
 SIG_RE = re.compile(r"^t=(\d+),v1=([0-9a-f]{64})$")
 
@@ -83,7 +83,7 @@ class ScriptedReceiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve_in_thread(self.server)
 
     def close(self):
         self.server.shutdown()

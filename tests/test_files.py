@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import io
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
@@ -17,6 +16,7 @@ from scaleapi.exceptions import ScaleException, ScaleInvalidRequest
 from scaleapi.tasks import TaskType
 
 from tests.db_access import query
+from tests.support import serve_in_thread
 
 DATA = b"assay file bytes \x00\x01\x02\xff" + bytes(range(256))
 
@@ -47,7 +47,7 @@ class FileHost:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve_in_thread(self.server)
 
     def serve(self, path: str, body: bytes, ctype: str = "application/octet-stream", status: int = 200, send_length: bool = True) -> str:
         self.routes[path] = (status, body, ctype, send_length)

@@ -6,7 +6,6 @@ predictions, a private address — reported on the project without blocking labe
 from __future__ import annotations
 
 import json
-import threading
 import time
 from http.server import ThreadingHTTPServer
 
@@ -14,7 +13,7 @@ import pytest
 from scaleapi.tasks import TaskType
 
 from tests.browser import Org
-from tests.support import JSONHandler
+from tests.support import JSONHandler, serve_in_thread
 
 
 class Backend:
@@ -54,7 +53,7 @@ class Backend:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        serve_in_thread(self.httpd)
 
     def paths(self) -> list[str]:
         return [f"{m} {p}" for m, p, _ in self.requests]

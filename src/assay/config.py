@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     worker_in_process: bool = Field(True, description="Run the outbox delivery loop and the background jobs inside `assay serve`. Set false when separate `assay worker` processes run them.")
     worker_poll_seconds: float = Field(0.5, gt=0, description="How often an idle worker looks for due outbox rows.")
     check_attachments: bool = Field(True, description="Check that http(s) task attachments are downloadable; a task whose attachment is not gets status error.")
+    attachment_check_retry_seconds: float = Field(
+        2.0, gt=0,
+        description="Wait before the first retry of an attachment that could not be downloaded; the second (last) retry waits five times as long.",
+    )
     session_hours: float = Field(12.0, gt=0, description="How long a browser login lasts.")
     login_account_limit: str = Field(
         "10/15 minutes",

@@ -8,7 +8,7 @@ import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tests.support import wait_until
+from tests.support import serve_in_thread, wait_until
 
 
 class BlockingReceiver:
@@ -55,7 +55,7 @@ class BlockingReceiver:
 
         self.server = ThreadingHTTPServer((host, 0), Handler)
         self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve_in_thread(self.server)
 
     def url(self, path: str = "/hook") -> str:
         return f"http://127.0.0.1:{self.port}{path}"

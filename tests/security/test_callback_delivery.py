@@ -93,12 +93,12 @@ def test_a_trickling_receiver_fails_by_the_deadline_and_is_retried(server_factor
 
 
 def test_a_trickling_attachment_host_fails_the_check_by_the_deadline(server_factory, trickling):
-    srv = server_factory(ASSAY_CALLBACK_TIMEOUT_SECONDS="1", ASSAY_CHECK_ATTACHMENTS="true")
+    srv = server_factory(ASSAY_CALLBACK_TIMEOUT_SECONDS="1", ASSAY_CHECK_ATTACHMENTS="true", ASSAY_ATTACHMENT_CHECK_RETRY_SECONDS="0.2")
     client = srv.client()
     client.create_project(project_name="imgs", task_type=TaskType.Categorization, params={"instruction": "Pick."})
     task = client.create_task(TaskType.Categorization, project="imgs", attachment=trickling.url("/img.png"), attachment_type="image",
                               categories=["a", "b"])
-    # three attempts (2 s and 10 s apart), each ended by the deadline, then the task errors
+    # three attempts (0.2 s and 1 s apart here), each ended by the deadline, then the task errors
     assert wait_until(lambda: client.get_task(task.id).status == "error", timeout=60)
     error = client.get_task(task.id).as_dict()["response"]["error"]
     assert "deadline" in error and "img.png" in error

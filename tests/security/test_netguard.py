@@ -11,7 +11,6 @@ import concurrent.futures
 import ipaddress
 import socket
 import ssl
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
@@ -21,6 +20,7 @@ import trustme
 from assay import netguard
 from assay.config import reset_settings
 from assay.netguard import UrlRefused, is_allowed, is_public
+from tests.support import serve_in_thread
 
 # --------------------------------------------------------------------------- classification
 
@@ -153,7 +153,7 @@ class RecordingServer:
         if ssl_context is not None:
             self.httpd.socket = ssl_context.wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        serve_in_thread(self.httpd)
 
     def close(self) -> None:
         self.httpd.shutdown()

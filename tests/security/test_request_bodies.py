@@ -9,6 +9,8 @@ import socket
 
 import pytest
 
+from tests.support import Server
+
 CHUNK = b"x" * 65536
 
 
@@ -64,8 +66,21 @@ def test_a_wrong_key_is_401_before_the_body(server):
     assert head.startswith(b"HTTP/1.1 401"), head[:200]
 
 
-def test_chunked_body_over_the_limit_is_413_while_streaming(server_factory):
-    server = server_factory(ASSAY_MAX_REQUEST_BYTES=str(256 * 1024))
+LIMIT = 256 * 1024
+
+
+@pytest.fixture(scope="module")
+def limited_server(backend, database_factory, pg_databases, tmp_path_factory) -> Server:
+    """A server taking JSON bodies of at most LIMIT bytes, shared by the module's limit tests."""
+    srv = Server(data_dir=tmp_path_factory.mktemp("limited"), database_url=database_factory(backend),
+                 env_overrides={"ASSAY_MAX_REQUEST_BYTES": str(LIMIT)}).start()
+    yield srv
+    srv.stop(grace=2)  # a throwaway database, like the shared servers'
+    pg_databases.discard(srv.database_url)
+
+
+def test_chunked_body_over_the_limit_is_413_while_streaming(limited_server):
+    server = limited_server
     sock = _open(server)
     try:
         # 512 KB sent, then the client waits: the server must already have said 413
@@ -74,15 +89,15 @@ def test_chunked_body_over_the_limit_is_413_while_streaming(server_factory):
     finally:
         sock.close()
     assert head.startswith(b"HTTP/1.1 413"), head[:200]
-    assert b"262144-byte limit" in _body_of(server, head)
+    assert f"{LIMIT}-byte limit".encode() in _body_of(server, head)
 
 
 def _body_of(server, head: bytes) -> bytes:
     return head.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in head else head
 
 
-def test_declared_length_over_the_limit_is_413_at_once(server_factory):
-    server = server_factory(ASSAY_MAX_REQUEST_BYTES=str(1024))
+def test_declared_length_over_the_limit_is_413_at_once(limited_server):
+    server = limited_server
     sock = _open(server)
     try:
         sock.sendall(f"POST /v1/projects HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 999999\r\n"

@@ -44,7 +44,7 @@ from assay.tasks.models import Task
 log = logging.getLogger("assay.worker")
 
 ATTACHMENT_CHECK_ATTEMPTS = 3
-ATTACHMENT_CHECK_DELAYS = (2.0, 10.0)
+ATTACHMENT_CHECK_BACKOFF = (1.0, 5.0)  # times settings.attachment_check_retry_seconds: 2 s, then 10 s by default
 SIGNATURE_HEADER = "X-Assay-Signature"
 
 
@@ -230,7 +230,8 @@ class OutboxWorker:
                 if task is not None:
                     fail_task(session, task, f"Attachment {item.url} could not be downloaded: {error}")
             else:
-                row.next_attempt_at = utcnow() + timedelta(seconds=ATTACHMENT_CHECK_DELAYS[min(attempts - 1, len(ATTACHMENT_CHECK_DELAYS) - 1)])
+                factor = ATTACHMENT_CHECK_BACKOFF[min(attempts - 1, len(ATTACHMENT_CHECK_BACKOFF) - 1)]
+                row.next_attempt_at = utcnow() + timedelta(seconds=factor * self.settings.attachment_check_retry_seconds)
 
     def _finish(self, item: Claimed, ok: bool, status_code: int | None = None, error: str | None = None, final: bool = False) -> None:
         now = utcnow()
