@@ -361,3 +361,22 @@ def test_home_twin_lists_my_projects_with_backlog(client, org, uniq):
     page = http.get("/")
     assert page.status_code == 200 and name in page.text and f"/label/{pid}" in page.text
     assert "content-security-policy" in page.headers and "script-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_backlog_is_counted_up_to_a_thousand(client, org, uniq):
+    """`next` and the home page count the tasks a person could still take up to 1,000 and say
+    when there are more (a full count read the whole backlog on every `next`)."""
+    name, pid, _ = make_project(client, org, uniq, n_tasks=0)
+    tasks = [{"attachment": f"item {i}", "attachment_type": "text", "categories": ["x", "y"]} for i in range(1002)]
+    r = org.http.post("/api/tasks/bulk", json={"type": "categorization", "project": name, "tasks": tasks})
+    assert r.status_code == 200, r.text
+    _, http = annotator_in(org, pid)
+    first = next_task(http, pid)
+    assert first["progress"] == {"done": 0, "left": 1000, "left_capped": True}  # 1,001 besides the one held
+    [project] = http.get("/api/workbench").json()["projects"]
+    assert (project["available"], project["available_capped"]) == (1000, True)
+    assert '<td class="num available">1000+</td>' in http.get("/").text
+    # a second person holding one more leaves 1,000 for the first: exact, not capped
+    _, other = annotator_in(org, pid)
+    next_task(other, pid)
+    assert next_task(http, pid, holding=[first["assignment"]["id"]])["progress"] == {"done": 0, "left": 999, "left_capped": False}

@@ -48,6 +48,7 @@ test('the count line: done and left from the server, plus submissions since they
   assert.equal(progressText({ done: 3, left: 10 }, 'label'), '3 done · 10 more left');
   assert.equal(progressText({ done: 3, left: 10 }, 'label', 1), '4 done · 10 more left');
   assert.equal(progressText({ done: 0, left: -1 }, 'label'), '0 done · 0 more left');
+  assert.equal(progressText({ done: 2, left: 1000, left_capped: true }, 'label'), '2 done · 1000+ more left');
   assert.equal(progressText({ waiting: 5 }, 'review', 2), '3 waiting for review');
   assert.equal(progressText({ waiting: 1 }, 'review', 4), '0 waiting for review');
   assert.equal(progressText(undefined, 'label'), '');

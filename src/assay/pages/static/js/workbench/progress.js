@@ -11,7 +11,8 @@ export function progressText(progress, mode, submittedSince = 0) {
   }
   const done = (progress.done ?? 0) + submittedSince;
   const left = Math.max(0, progress.left ?? 0);
-  return `${done} done · ${left} more left`;
+  // the server counts the backlog up to a cap ("1000+"): a full count grew with the backlog
+  return `${done} done · ${left}${progress.left_capped ? '+' : ''} more left`;
 }
 
 // Preset reasons the skip dialog offers (the person can still write their own).
