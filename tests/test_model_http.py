@@ -127,11 +127,14 @@ def test_failures_are_reported_and_never_block_labeling(client, org, uniq, model
     state = run(org, pid)
     assert state["healthy"] is False and message in state["last_error"] and state["last_error_at"], state
     assert state["predictions"] == 0
+    # Shown on the project page. Checked while the task is still waiting for a prediction: once it
+    # is labeled, a background round (every 2 s) has nothing left to send the endpoint, goes
+    # through, and clears the error.
+    page = org.login(org.person("admin")).get(f"/admin/projects/{pid}")
+    assert page.status_code == 200 and message in page.text
     data = http.post(f"/api/projects/{pid}/next", json={}).json()  # labeling goes on without pre-labels
     assert data["task"]["task_id"] == task and data["task"]["hypothesis"] is None
     assert http.post(f"/api/assignments/{data['assignment']['id']}/submit", json={"response": {"category": "pos"}}).status_code == 200
-    page = org.login(org.person("admin")).get(f"/admin/projects/{pid}")
-    assert page.status_code == 200 and message in page.text  # shown on the project page
     model_server.mode = "ok"  # recovers on the next round
     add(client, name, "another good film")
     state = run(org, pid)
