@@ -189,6 +189,19 @@ def upsert(conn: Connection, name: str, table, index_elements: list, values: dic
     return stmt
 
 
+def insert_unless_taken(conn: Connection, table, index_elements: list[str], returning):
+    """INSERT … ON CONFLICT (index_elements) DO NOTHING RETURNING returning: no row back when
+    the key is taken (on PostgreSQL after waiting for a concurrent inserter's commit). Built once
+    per (table, dialect) like `upsert`; the caller executes it with the row's values."""
+    dialect = conn.dialect.name
+    key = (f"{table.name}:{','.join(index_elements)}", dialect)
+    stmt = _UPSERTS.get(key)
+    if stmt is None:
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = _UPSERTS[key] = insert(table).on_conflict_do_nothing(index_elements=index_elements).returning(returning)
+    return stmt
+
+
 def fast_insert(session: Session, table, rows: list[dict[str, Any]]) -> None:
     """Insert many rows of one shape (the same keys) in the session's transaction, storing
     exactly what `session.execute(insert(table), rows)` stores (Python column defaults for

@@ -163,7 +163,6 @@ def _available(conn, project_id: int, user_id: int) -> tuple[int, bool]:
     return min(n, AVAILABLE_COUNT_CAP), n > AVAILABLE_COUNT_CAP
 
 
-
 def project_summaries(session: Session, principal: Principal) -> list[dict[str, Any]]:
     """The projects on the caller's home page with their backlog: tasks the caller could
     label now, their own submissions, and (for reviewers) tasks waiting for review."""
@@ -198,7 +197,7 @@ def _review_waiting(conn, project_id: int) -> int:
         T.c.project_id == project_id, T.c.status == TaskStatus.PENDING, T.c.review_state == ReviewState.WAITING)).scalar())
 
 
-def progress(session: Session, principal: Principal, project_id: int, kind: str) -> dict[str, int]:
+def progress(session: Session, principal: Principal, project_id: int, kind: str) -> dict[str, Any]:
     """The workbench's "x done · y left" for the caller, from the database (so a reload
     keeps it): labeling: their submissions and the tasks they could still take (counted up to
     AVAILABLE_COUNT_CAP; ``left_capped`` when there are more); review: the tasks waiting for a

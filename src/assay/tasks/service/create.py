@@ -11,8 +11,6 @@ from typing import Any, Callable
 
 import orjson
 from sqlalchemy import bindparam, insert, select, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,7 +18,7 @@ from assay.auth.principals import Principal
 from assay.batches.models import Batch, BatchStatus
 from assay.callbacks.outbox import enqueue_attachment_check
 from assay.config import get_settings
-from assay.db import fast_insert, new_public_id, utcnow
+from assay.db import fast_insert, insert_unless_taken, new_public_id, utcnow
 from assay.errors import Conflict, InvalidRequest, field_error
 from assay.files.references import check_scaledata_refs, scaledata_refs
 from assay.projects.models import PROJECT_ONLY_PARAMS, Project
@@ -53,12 +51,6 @@ _UNIQUE_IDS = select(_TASKS.c.unique_id, _TASKS.c.public_id).where(
     _TASKS.c.org_id == bindparam("org_id"), _TASKS.c.is_test == bindparam("is_test"),
     _TASKS.c.unique_id.in_(bindparam("unique_ids", expanding=True)))
 _INSERT_TASK = insert(_TASKS).returning(_TASKS.c.id)  # columns: the keys of the parameters given
-# A task with a unique_id: the INSERT itself claims it (no row back: already taken). One statement
-# instead of a SELECT, and on PostgreSQL a SAVEPOINT and its RELEASE, for the race the SELECT misses.
-_INSERT_UNIQUE_TASK = {
-    "postgresql": pg_insert(_TASKS).on_conflict_do_nothing(constraint="uq_tasks_unique_id").returning(_TASKS.c.id),
-    "sqlite": sqlite_insert(_TASKS).on_conflict_do_nothing(index_elements=["org_id", "is_test", "unique_id"]).returning(_TASKS.c.id),
-}
 
 
 class TaskContext:
@@ -204,7 +196,7 @@ def unique_ids_guard(session: Session, principal: Principal, unique_ids: list[st
         if prefix_of:
             field = f"tasks[{prefix_of[uid]}].unique_id"
             raise Conflict(f"{field}: {uid!r} is already used by task_id {task_id}", field=field, task_id=task_id) from None
-        raise Conflict(f"A task with unique_id {uid!r} already exists: task_id {task_id}.", field="unique_id", task_id=task_id) from None
+        raise unique_id_conflict(uid, task_id) from None
 
 
 def _first(session: Session, stmt, **params) -> SimpleNamespace | None:
@@ -218,12 +210,10 @@ def _chunks(items: list, size: int):
         yield items[start:start + size]
 
 
-def _unique_id_taken(session: Session, principal: Principal, unique_id: str) -> None:
-    """409 naming the task that holds ``unique_id`` (on PostgreSQL the INSERT waited for a
-    concurrent creator to commit, so its row is visible now)."""
-    task_id = existing_unique_ids(session, principal, [unique_id]).get(unique_id)
-    raise Conflict(f"A task with unique_id {unique_id!r} already exists" + (f": task_id {task_id}." if task_id else "."),
-                   field="unique_id", **({"task_id": task_id} if task_id else {}))
+def unique_id_conflict(unique_id: str, task_id: str | None) -> Conflict:
+    """The 409 for a unique_id another task holds, naming that task when it is known."""
+    return Conflict(f"A task with unique_id {unique_id!r} already exists" + (f": task_id {task_id}." if task_id else "."),
+                    field="unique_id", **({"task_id": task_id} if task_id else {}))
 
 
 def _http_attachments(urls: list[str]) -> list[str]:
@@ -250,9 +240,12 @@ def create_task(session: Session, principal: Principal, type_name: str, body: An
     if row["unique_id"] is None:
         task_id = conn.execute(_INSERT_TASK, values).scalar_one()
     else:
-        task_id = conn.execute(_INSERT_UNIQUE_TASK[conn.dialect.name], values).scalar()
-        if task_id is None:
-            _unique_id_taken(session, principal, row["unique_id"])
+        # The INSERT claims the unique_id itself (no row back: taken): one statement instead of a
+        # SELECT before it, and on PostgreSQL a SAVEPOINT and RELEASE for the race it misses.
+        task_id = conn.execute(insert_unless_taken(conn, _TASKS, ["org_id", "is_test", "unique_id"], _TASKS.c.id), values).scalar()
+        if task_id is None:  # on PostgreSQL the INSERT waited for the holder's commit: its row is visible
+            holder = existing_unique_ids(session, principal, [row["unique_id"]]).get(row["unique_id"])
+            raise unique_id_conflict(row["unique_id"], holder)
     counts.bump(session, principal.org_id, principal.is_test, ctx.project.id, values["batch_id"], TaskStatus.PENDING, 1)
     if not principal.is_test:
         rollups.add_to(session, principal.org_id, ctx.project.id, rollups.PROJECT, created=1)
