@@ -71,6 +71,7 @@ def test_categorization_task_page_switches_answers_read_only(web_server, web_cli
     assert page.locator("#tv-tool img, #tv-tool script, #task-answers script").count() == 0
     # key 3 shows the second labeler's answer; the URL remembers it across a reload
     page.keyboard.press("3")
+    _wait(page)
     second = page.locator("#tv-choices button").nth(2)
     assert people[1].email in second.inner_text() and second.get_attribute("aria-pressed") == "true"
     assert _selected(page) == [HOSTILE_CATEGORY]
@@ -125,12 +126,13 @@ def test_ner_task_page_blurred_until_revealed(web_server, web_client, web_org, n
     items = lambda: [" ".join(t.split()) for t in page.locator("#tv-tool .ner-annotations .ner-item").all_inner_texts()]  # noqa: E731
     shown = page.locator("#taskview").get_attribute("data-showing")
     assert shown == "consolidated"
+    keys = page.locator("#tv-choices button").evaluate_all("bs => bs.map(b => b.dataset.key)")
     page.keyboard.press("2")
-    _wait(page)
+    _wait(page, keys[1])
     first = items()
     assert len(first) == 2 and first[0].startswith("“Ada” person") and first[1].startswith("“London” place")
     page.keyboard.press("3")
-    _wait(page)
+    _wait(page, keys[2])
     assert [i.split(" ")[0] for i in items()] == ["“Ada”"]
     # the markup in the text is text
     assert "<i>Bob</i>" in page.locator("#tv-tool .ner-text").inner_text()

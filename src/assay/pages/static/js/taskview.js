@@ -16,7 +16,10 @@ let current = null;
 let revealed = false;
 
 async function show(key) {
+  // 'loading' until this answer is mounted: the tool module loads asynchronously, and a
+  // later key press may overtake this one (then only the latest one mounts).
   current = key;
+  root.dataset.state = 'loading';
   if (location.hash.slice(1) !== key && key) history.replaceState(null, '', `#${key}`);
   for (const b of switcher.querySelectorAll('button')) b.setAttribute('aria-pressed', String(b.dataset.key === key));
   const choice = choices.find((c) => c.key === key);
@@ -33,9 +36,11 @@ async function show(key) {
   if (!detail.tool.has_tool) {
     container.append(h('p', { class: 'muted' }, `No labeling tool for ${task.type} tasks: the answers are listed below.`));
     root.dataset.state = 'ready';
+    root.dataset.showing = key || '';
     return;
   }
   const tool = (await import(`./tools/${task.type}.js`)).default;
+  if (current !== key) return;
   const ctx = {
     initial: choice ? structuredClone(choice.response) : null, mode: 'view', assignmentId: null, answers: [],
     fromPrelabel: false, previousResponse: null, freeKeys: [], hotkey: () => {}, changed: () => {},
