@@ -17,6 +17,7 @@ Prints a table and writes bench/results/queue.json.
 
 usage: python bench/assignment_queue.py [--backends sqlite,postgres] [--tasks 100000] [--seconds 60]
                              [--concurrency 1,8,32] [--labels 3] [--client-procs 4] [--pg-workers 2] [--profile]
+                             [--out FILE]
 """
 
 from __future__ import annotations
@@ -261,7 +262,7 @@ def run_level(server: Server, admin: Admin, project_id: str, concurrency: int, a
     sampler.peak = sampler.current()
     spy = None
     if profile_to is not None:
-        spy = subprocess.Popen([args.py_spy, "record", "--pid", str(server.proc.pid), "--format", "raw", "--function", "--nonblocking",
+        spy = subprocess.Popen([args.py_spy, "record", "--pid", str(server.proc.pid), "--subprocesses", "--format", "raw", "--function", "--nonblocking",
                                 "--rate", str(PROFILE_RATE), "--duration", str(max(1, int(args.seconds))), "-o", str(profile_to)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     t0 = time.perf_counter()
@@ -388,6 +389,7 @@ def main() -> None:
     parser.add_argument("--client-procs", type=int, default=4, help="client processes the annotators are spread over")
     parser.add_argument("--profile", action="store_true", help="sample the server with py-spy during the highest level")
     parser.add_argument("--keep-profile", action="store_true", help="also keep the raw py-spy stacks in bench/results/")
+    parser.add_argument("--out", type=Path, default=None, help="write the figures here instead of bench/results/queue.json")
     parser.add_argument("--py-spy", default=shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"))
     args = parser.parse_args()
     if args.profile and not Path(args.py_spy).exists():
@@ -409,7 +411,7 @@ def main() -> None:
     print()
     print_table(results)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / "queue.json"
+    path = args.out or RESULTS / "queue.json"
     # keep the other backends' figures when only some backends were run
     if path.exists():
         ran = {b["backend"] for b in results["backends"]}

@@ -170,14 +170,16 @@ def project_quality(project_id: str, principal: Principal = Depends(authenticate
 @native.post("/projects/{project_id}/quality/refit")
 def refit_truth_model(project_id: str, principal: Principal = Depends(authenticate)):
     """Fit the project's named truth-inference method, or let `auto` choose and fit one, now
-    (the background jobs otherwise refit every ASSAY_TRUTH_REFIT_LABELS new labels). 400
-    when the project's aggregation has no model (majority_vote, weighted_majority_vote)."""
+    (the background jobs otherwise refit after ASSAY_TRUTH_REFIT_LABELS new labels, or a
+    tenth more than the last fit had). 400 when the project's aggregation has no model
+    (majority_vote, weighted_majority_vote). A fit under way in another process is waited for."""
     authorize(principal, ProjectPolicy.manage)
-    with get_db().write() as session:
+    with get_db().read() as session:
         project = service.get_project_by_id(session, principal, project_id)
-        if project.aggregation not in NAMED_METHODS:
-            raise field_error("aggregation", f"is {project.aggregation}; only {', '.join(NAMED_METHODS)} have a model to fit")
-        fit_project(session, project)
+    if project.aggregation not in NAMED_METHODS:
+        raise field_error("aggregation", f"is {project.aggregation}; only {', '.join(NAMED_METHODS)} have a model to fit")
+    fit_project(get_db(), project)
+    with get_db().write() as session:
         record(session, principal, "truth.refit", "project", project.public_id, {"method": project.aggregation})
         return JSON({"truth_model": model_summary(session, project.id)})
 
