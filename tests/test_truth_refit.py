@@ -1,6 +1,7 @@
 """Background refits of a project's truth model (service tier, SQLite and PostgreSQL): the
-step between refits grows with the project, the fit runs outside any write transaction,
-and a project another process is fitting is passed over (PostgreSQL advisory lock)."""
+step between refits grows with the project and the wait with the last fit's length, the fit
+runs outside any write transaction, and a project another process is fitting is passed over
+(PostgreSQL advisory lock)."""
 
 from __future__ import annotations
 
@@ -71,11 +72,12 @@ def _add_labels(world, pk, n):
                         .values(answered=LabelerStats.answered + n))
 
 
-def test_refits_come_after_the_setting_or_a_tenth_more_labels(labeled):
+def test_refits_come_after_the_setting_or_a_tenth_more_labels(labeled, clock):
     world, pk = labeled
     assert truth.refit_due(world.db) == [pk]
     first = _fit(world, pk)
     assert first.method == "dawid_skene" and first.answers == 24 and first.labels_seen == 24 and "classes" in first.state
+    clock.shift(60)  # well past the spacing after a fit of a fraction of a second
     assert truth.refit_due(world.db) == []  # nothing new
     _add_labels(world, pk, 5)
     assert truth.refit_due(world.db) == []  # 5 < 6
@@ -83,12 +85,28 @@ def test_refits_come_after_the_setting_or_a_tenth_more_labels(labeled):
     assert truth.refit_due(world.db) == [pk]
     assert _fit(world, pk).labels_seen == 30
     # at 1,000 labels the step is 100, not 6
+    clock.shift(60)
     _add_labels(world, pk, 970)
     assert truth.refit_due(world.db) == [pk] and _fit(world, pk).labels_seen == 1000
+    clock.shift(60)
     _add_labels(world, pk, 99)
     assert truth.refit_due(world.db) == []
     _add_labels(world, pk, 1)
     assert truth.refit_due(world.db) == [pk] and _fit(world, pk).labels_seen == 1100
+
+
+def test_a_long_fit_spaces_the_next_one(labeled, clock):
+    """Enough new labels, but less than REFIT_SPACING times the last fit's length since it:
+    no refit yet (a project labeled fast would otherwise be refitted without pause)."""
+    world, pk = labeled
+    assert truth.refit_due(world.db) == [pk]
+    with world.db.write() as session:
+        session.execute(update(TruthModel).where(TruthModel.project_id == pk).values(seconds=10.0))
+    _add_labels(world, pk, 50)
+    clock.shift(10 * truth.REFIT_SPACING - 1)
+    assert truth.refit_due(world.db) == []
+    clock.shift(2)
+    assert truth.refit_due(world.db) == [pk] and _fit(world, pk).labels_seen == 74
 
 
 def test_writers_do_not_wait_for_a_fit(labeled, monkeypatch):

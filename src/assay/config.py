@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     exposure_budget: int = Field(100, ge=0, description="Daily budget of tasks with a content warning one person is served; past it the queue serves them only unflagged work until the next day (UTC). A lead can set a person's own budget.")
     break_after_minutes: float = Field(50.0, ge=0, description="The workbench suggests a break after this many minutes of continuous work (0: never).")
     jobs_poll_seconds: float = Field(2.0, gt=0, description="How often the background jobs (truth-model refits, model training and predictions, queued export jobs, folding the counter shards) look for work, in `assay serve` (with WORKER_IN_PROCESS) or `assay worker`.")
-    truth_refit_labels: int = Field(50, ge=1, description="A project with a named truth-inference method (dawid_skene, one_coin_dawid_skene, glad, bayesian_dawid_skene, community_dawid_skene, mace) or auto is refitted once it has this many new labels, or a tenth of the labels of its last fit when that is more (auto: its first fit too waits for them); tasks in between are scored with the last fit.")
+    truth_refit_labels: int = Field(50, ge=1, description="A project with a named truth-inference method (dawid_skene, one_coin_dawid_skene, glad, bayesian_dawid_skene, community_dawid_skene, mace) or auto is refitted once it has this many new labels, or a tenth of the labels of its last fit when that is more, and no sooner than 20 times that fit's length after it (auto: its first fit too waits for them); tasks in between are scored with the last fit.")
     demo: bool = Field(True, description="Create the demo organization with sample projects and tasks on first start.")
     log_level: str = Field("info", description="Log level of the server and worker.")
 

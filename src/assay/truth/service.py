@@ -50,11 +50,23 @@ _LABELS_SEEN = select(func.coalesce(func.sum(LabelerStats.__table__.c.answered),
 # labels, `auto` refitted every 0.7 s and took a fifth of the app's CPU). A tenth more labels
 # barely moves a fit over many, and the tasks in between are scored with the last one.
 REFIT_GROWTH = 0.1
+# ... and a project labeled fast enough to reach that step within seconds (32 annotators on a
+# 2,500-label project: every 2 s) waits 20 times its last fit's length, so that its refits
+# take at most about a twentieth of the time of the process that runs them.
+REFIT_SPACING = 20
 
 
 def refit_step(labels_at_last_fit: int) -> int:
     """New labels after which a fitted project is refitted."""
     return max(get_settings().truth_refit_labels, math.ceil(labels_at_last_fit * REFIT_GROWTH))
+
+
+def _refit_due(method: str, fitted_method: str | None, labels_seen: int, fitted_at, fit_seconds: float, labels: int) -> bool:
+    """Whether a project of `method` with `labels` labels needs a refit, given its stored fit."""
+    if fitted_method != method:
+        return True
+    return (labels - labels_seen >= refit_step(labels_seen)
+            and (utcnow() - fitted_at).total_seconds() >= fit_seconds * REFIT_SPACING)
 
 
 def fit_project(db, project: Project, *, only_if_due: bool = False) -> TruthModel | None:
@@ -77,8 +89,10 @@ def fit_project(db, project: Project, *, only_if_due: bool = False) -> TruthMode
                 return None  # another process is fitting it now
         labels_seen = int(conn.execute(_LABELS_SEEN, {"p": project.id}).scalar_one())
         if only_if_due:
-            stored = conn.execute(select(TM.c.method, TM.c.labels_seen, TM.c.state).where(TM.c.project_id == project.id)).first()
-            if stored and "classes" in stored.state and stored.method == method and labels_seen - stored.labels_seen < refit_step(stored.labels_seen):
+            stored = conn.execute(select(TM.c.method, TM.c.labels_seen, TM.c.fitted_at, TM.c.seconds, TM.c.state)
+                                  .where(TM.c.project_id == project.id)).first()
+            if stored and "classes" in stored.state and not _refit_due(method, stored.method, stored.labels_seen, stored.fitted_at,
+                                                                       stored.seconds, labels_seen):
                 return None
         values = _fit(session, project, method)
         with db.write() as write:
@@ -107,6 +121,7 @@ def _fit(session: Session, project: Project, method: str) -> dict[str, Any]:
     from assay.quality.aggregation import aggregate  # noqa: PLC0415 - as numpy
     from assay.quality.online import fitted_parameters  # noqa: PLC0415 - as numpy
 
+    started = time.perf_counter()  # reading the answers included: it is part of what a refit costs
     rows = session.execute(
         select(TaskAnswer.task_id, TaskAnswer.user_id, TaskAnswer.response, Task.type, Task.params)
         .join(Task, Task.id == TaskAnswer.task_id)
@@ -126,8 +141,7 @@ def _fit(session: Session, project: Project, method: str) -> dict[str, Any]:
         l_idx.append(class_index.setdefault(key, len(class_index)))
     values: dict[str, Any] = {"answers": len(t_idx), "tasks": len(task_index), "workers": len(worker_index)}
     if len(class_index) < 2:  # nothing to learn yet (one class, no single-choice answers): the next try waits
-        return {**values, "seconds": 0.0, "state": {"classes": list(class_index), "class_prior": [], "workers": {}, "population": []}}
-    started = time.perf_counter()
+        return {**values, "seconds": round(time.perf_counter() - started, 4), "state": {"classes": list(class_index), "class_prior": [], "workers": {}, "population": []}}
     result = aggregate(method, np.array(t_idx), np.array(w_idx), np.array(l_idx), len(task_index), len(worker_index), len(class_index))
     fitted = fitted_parameters(result, np.bincount(np.array(w_idx), minlength=len(worker_index)))
     seconds = time.perf_counter() - started
@@ -146,23 +160,24 @@ def _fit(session: Session, project: Project, method: str) -> dict[str, Any]:
 
 def refit_due(db) -> list[int]:
     """Background job: refit every project whose named method has no fit yet, a fit of
-    another method, or `refit_step()` more labels than at its last fit (`auto`: its first fit
-    waits for `ASSAY_TRUTH_REFIT_LABELS` labels). Returns the projects refitted."""
+    another method, or `refit_step()` more labels than at its last fit and REFIT_SPACING times
+    that fit's length since (`auto`: its first fit waits for `ASSAY_TRUTH_REFIT_LABELS`
+    labels). Returns the projects refitted."""
     every = get_settings().truth_refit_labels
     labels_by_project = (select(LS.c.project_id, func.sum(LS.c.answered).label("labels"))
                          .group_by(LS.c.project_id).subquery())
     with db.read() as session:
         candidates = session.execute(
-            select(Project.id, Project.aggregation, TM.c.method, TM.c.labels_seen, labels_by_project.c.labels)
+            select(Project.id, Project.aggregation, TM.c.method, TM.c.labels_seen, TM.c.fitted_at, TM.c.seconds, labels_by_project.c.labels)
             .outerjoin(TM, TM.c.project_id == Project.id)
             .join(labels_by_project, labels_by_project.c.project_id == Project.id)
             .where(Project.aggregation.in_(NAMED_METHODS), Project.archived.is_(False))).all()
         due = []
-        for project_id, project_method, fitted_method, seen, labels in candidates:
+        for project_id, project_method, fitted_method, seen, fitted_at, fit_seconds, labels in candidates:
             labels = int(labels or 0)
             if labels == 0 or (project_method == "auto" and fitted_method is None and labels < every):
                 continue
-            if fitted_method != project_method or labels - (seen or 0) >= refit_step(seen or 0):
+            if _refit_due(project_method, fitted_method, seen or 0, fitted_at, fit_seconds or 0.0, labels):
                 due.append(project_id)
     refitted = []
     for project_id in due:

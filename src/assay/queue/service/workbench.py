@@ -187,14 +187,19 @@ def project_summaries(session: Session, principal: Principal) -> list[dict[str, 
     return out
 
 
+# built once: building them cost more CPU than running them, once per `next`
+_MINE = (select(A.c.status, func.count()).where(A.c.project_id == bindparam("p"), A.c.user_id == bindparam("u"),
+                                               A.c.kind == AssignmentKind.LABEL).group_by(A.c.status))
+_REVIEW_WAITING = select(func.count()).select_from(T).where(T.c.project_id == bindparam("p"), T.c.status == TaskStatus.PENDING,
+                                                            T.c.review_state == ReviewState.WAITING)
+
+
 def _mine(conn, project_id: int, user_id: int) -> dict[str, int]:
-    return dict(conn.execute(select(A.c.status, func.count()).where(A.c.project_id == project_id, A.c.user_id == user_id,
-                                                                    A.c.kind == AssignmentKind.LABEL).group_by(A.c.status)).all())
+    return dict(conn.execute(_MINE, {"p": project_id, "u": user_id}).all())
 
 
 def _review_waiting(conn, project_id: int) -> int:
-    return int(conn.execute(select(func.count()).select_from(T).where(
-        T.c.project_id == project_id, T.c.status == TaskStatus.PENDING, T.c.review_state == ReviewState.WAITING)).scalar())
+    return int(conn.execute(_REVIEW_WAITING, {"p": project_id}).scalar())
 
 
 def progress(session: Session, principal: Principal, project_id: int, kind: str) -> dict[str, Any]:
