@@ -191,6 +191,7 @@ def test_users_list_set_password_deactivate_and_reactivate(server, cli_org, uniq
     assert unknown.returncode != 0 and "no organization" in flat(unknown.stderr)
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the server only lends its environment: once is enough
 def test_version_and_flags_in_help(server):
     version = run(server.env(), "--version")  # the real entry point, in its own process
     assert version.stdout.strip() == f"assay {assay.__version__}" and re.fullmatch(r"assay \d+\.\d+\.\d+\S*", version.stdout.strip())
@@ -211,6 +212,7 @@ def test_annotator_key_cannot_use_the_task_api(server, cli_org, uniq):
     assert exc.value.code == 403
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the server only lends its environment: once is enough
 @pytest.mark.parametrize(
     "setting, value, named",
     [
@@ -229,6 +231,7 @@ def test_bad_setting_makes_migrate_fail_naming_it(server, tmp_path, setting, val
     assert not (tmp_path / "data" / "assay.db").exists()  # nothing was written
 
 
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)  # the server only lends its environment: once is enough
 def test_migrate_with_good_settings_succeeds(server, tmp_path):
     env = server.env()
     env.update({"ASSAY_DATA_DIR": str(tmp_path / "data"), "ASSAY_DATABASE_URL": ""})
