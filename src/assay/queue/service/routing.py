@@ -22,8 +22,10 @@ from assay.tasks.models import ActivityRollup
 
 R = ActivityRollup.__table__
 _SKILL = select(UserSkill.level).where(UserSkill.user_id == bindparam("u"), UserSkill.name == bindparam("n"))
-_SEEN_TODAY = select(func.coalesce(func.sum(R.c.flagged), 0)).where(R.c.user_id == bindparam("u"), R.c.day == bindparam("d"))
-_PERSON = select(User.avoid_flagged, User.exposure_budget).where(User.id == bindparam("u"))
+# the person's flagged-content settings and today's exposure in one round trip (every `next`)
+_PERSON = select(User.avoid_flagged, User.exposure_budget,
+                 select(func.coalesce(func.sum(R.c.flagged), 0)).where(R.c.user_id == User.id, R.c.day == bindparam("d"))
+                 .scalar_subquery().label("seen")).where(User.id == bindparam("u"))
 _AVAILABLE = (select(Assignment.user_id).join(ProjectMember, (ProjectMember.project_id == Assignment.project_id)
                                               & (ProjectMember.user_id == Assignment.user_id) & ProjectMember.paused_at.is_(None))
               .where(Assignment.project_id == bindparam("p"), Assignment.kind == AssignmentKind.LABEL, Assignment.updated_at >= bindparam("since"))
@@ -64,15 +66,11 @@ def prefer(session: Session, project_id: int, user_id: int) -> str:
     return "uncertain" if accuracy[user_id] >= ranked[(len(ranked) - 1) // 2] else "certain"
 
 
-def exposure_today(session: Session, user_id: int) -> int:
-    return int(session.connection().execute(_SEEN_TODAY, {"u": user_id, "d": utcnow().date()}).scalar())
-
-
 def routing(session: Session, user_id: int, project) -> Routing:
     conn = session.connection()
-    person = conn.execute(_PERSON, {"u": user_id}).first()
+    person = conn.execute(_PERSON, {"u": user_id, "d": utcnow().date()}).first()
     budget = person.exposure_budget if person and person.exposure_budget is not None else get_settings().exposure_budget
-    seen = exposure_today(session, user_id)
+    seen = int(person.seen) if person else 0
     flagged_ok = not (person and person.avoid_flagged) and seen < budget
     need = requirement(Project.current_params.fget(project))
     refused = None
