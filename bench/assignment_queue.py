@@ -16,7 +16,7 @@ the top functions of next (`claim`) and submit are printed and stored.
 Prints a table and writes bench/results/queue.json.
 
 usage: python bench/assignment_queue.py [--backends sqlite,postgres] [--tasks 100000] [--seconds 60]
-                             [--concurrency 1,8,32] [--labels 3] [--client-procs 4] [--pg-workers 2] [--profile]
+                             [--concurrency 1,8,32] [--labels 3] [--paced-rate 40] [--client-procs 4] [--pg-workers 2] [--profile]
                              [--out FILE]
 """
 
@@ -382,7 +382,7 @@ def main() -> None:
     parser.add_argument("--labels", type=int, default=3, help="labels_per_task of the project")
     parser.add_argument("--seconds", type=float, default=60, help="measured seconds per concurrency level")
     parser.add_argument("--concurrency", default="1,8,32", help="annotators per level (fresh accounts each level)")
-    parser.add_argument("--paced-rate", type=float, default=150.0,
+    parser.add_argument("--paced-rate", type=float, default=40.0,
                         help="after the closed loops, run the highest concurrency once more with each annotator paced so that all "
                              "together offer this many submissions/s (0: skip)")
     parser.add_argument("--pg-workers", type=int, default=1, help="app processes on PostgreSQL (`assay serve --workers N`)")
