@@ -6,6 +6,7 @@ matched-IoU agreement for boxes."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from scaleapi.exceptions import ScaleInvalidRequest
@@ -14,6 +15,12 @@ from scaleapi.tasks import TaskType
 from tests.vision_support import image_bytes, require_vision
 
 BOX = {"box": {"objects_to_annotate": ["car", "bus"]}}
+
+
+def _stored(org, task_id: str) -> str:
+    """The task page's JSON as text, its signed file links without their expiry and signature
+    (signed anew, per second, on every read)."""
+    return re.sub(r"\?expires=\d+&signature=[0-9a-f]+", "", org.http.get(f"/api/tasks/{task_id}").text)
 
 
 def claim(http, pid: str) -> dict:
@@ -53,14 +60,15 @@ def test_assists_work_only_on_the_callers_assignment_and_files(server, client, o
     assert bad.status_code == 400 and bad.json()["field"] == "box.width"
 
     # a mask whose runs do not cover the image is refused, nothing stored
-    files_before = org.http.get(f"/api/tasks/{task.id}").json()
+    files_before = _stored(org, task.id)
+    assert "/api/files/" in files_before and "signature=" not in files_before
     bad = http.post(f"/api/assignments/{assignment}/masks", json={"width": 120, "height": 80, "runs": [[1, 10]],
                                                                   "labels": [{"label": "car", "index": 1, "color": "#ff0000"}]})
     assert bad.status_code == 400 and "runs" in bad.json()["error"]
     bad = http.post(f"/api/assignments/{assignment}/masks", json={"width": 120, "height": 80, "runs": [[2, 9600]],
                                                                   "labels": [{"label": "car", "index": 1, "color": "#ff0000"}]})
     assert bad.status_code == 400
-    assert org.http.get(f"/api/tasks/{task.id}").json() == files_before
+    assert _stored(org, task.id) == files_before
     ok = http.post(f"/api/assignments/{assignment}/masks", json={"width": 120, "height": 80, "runs": [[0, 4800], [1, 4800]],
                                                                  "labels": [{"label": "road", "index": 1, "color": "#00FF00"}]})
     assert ok.status_code == 200, ok.text
