@@ -183,16 +183,23 @@ def _short(frame: str) -> str:
 
 
 # leaf frames of threads that wait for work (py-spy's idle detection misses some in containers)
+# (psycopg's Connection.wait is time waiting for PostgreSQL's answer, not this process's CPU)
 _IDLE = ("Condition.wait (threading.py)", "Runner.run (asyncio/runners.py)", "EpollSelector.select (selectors.py)",
-         "BaseEventLoop._run_once (asyncio/base_events.py)", "Event.wait (threading.py)")
+         "BaseEventLoop._run_once (asyncio/base_events.py)", "Event.wait (threading.py)", "Connection.wait (psycopg/connection.py)",
+         "_PollLikeSelector.select (selectors.py)")
+# a stack belongs to the first group one of whose frames it holds
+_GROUPS = (("next", "next_task (assay/queue/views.py)"), ("submit", "submit_answer (assay/queue/views.py)"),
+           ("jobs", "BackgroundJobs.run_once (assay/jobs.py)"))
 
 
 def summarize_profile(raw: Path, rate: int, requests: dict[str, int], top: int = 15) -> dict:
-    """py-spy collapsed stacks → per endpoint (next = stacks inside service.claim, submit =
-    inside service.submit, other = HTTP parsing, auth, response writing, the event loop):
-    sampled milliseconds per request, our functions (assay/) by inclusive share, and the
-    leaf functions by self share. Stacks of idle threads are counted apart."""
-    groups: dict[str, dict] = {k: {"samples": 0, "inclusive": Counter(), "self": Counter()} for k in ("next", "submit", "other")}
+    """py-spy collapsed stacks → per endpoint (next = stacks inside the handler of
+    POST /api/projects/{id}/next, submit = inside that of /api/assignments/{id}/submit, jobs =
+    the background jobs thread, other =
+    HTTP parsing, auth, response writing, the event loop): sampled milliseconds per request,
+    our functions (assay/) by inclusive share, and the leaf functions by self share. Stacks of
+    idle threads are counted apart."""
+    groups: dict[str, dict] = {k: {"samples": 0, "inclusive": Counter(), "self": Counter()} for k in ("next", "submit", "jobs", "other")}
     total = idle = 0
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
@@ -204,12 +211,7 @@ def summarize_profile(raw: Path, rate: int, requests: dict[str, int], top: int =
         if frames[-1] in _IDLE:
             idle += n
             continue
-        if any(f.startswith("claim (assay/queue/service.py") for f in frames):
-            key = "next"
-        elif any(f.startswith("submit (assay/queue/service.py") for f in frames):
-            key = "submit"
-        else:
-            key = "other"
+        key = next((k for k, marker in _GROUPS if marker in frames), "other")
         g = groups[key]
         g["samples"] += n
         for f in set(frames):
@@ -234,7 +236,8 @@ def summarize_profile(raw: Path, rate: int, requests: dict[str, int], top: int =
 def print_profile(backend: str, summary: dict) -> None:
     print(f"\n[{backend}] server profile (py-spy at {summary['rate_hz']} Hz, {summary['total_samples']} samples, "
           f"{summary['idle_samples']} idle); shares are of each group's samples")
-    for key, label in (("next", "next (service.claim)"), ("submit", "submit (service.submit)"), ("other", "other: HTTP, auth, event loop; per request")):
+    for key, label in (("next", "next"), ("submit", "submit"), ("jobs", "background jobs; per request"),
+                       ("other", "other: HTTP, auth, event loop; per request")):
         g = summary[key]
         print(f"  {label}: {g['share_of_busy_samples']:.0%} of busy samples, {g['ms_per_request']} ms sampled per request")
         print("    ours (inclusive): " + "; ".join(f"{f} {c:.0%}" for f, c in g["top_inclusive_assay"][:12]))

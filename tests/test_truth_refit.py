@@ -133,6 +133,26 @@ def test_writers_do_not_wait_for_a_fit(labeled, monkeypatch):
     assert _fit(world, pk).answers == 24
 
 
+def test_a_fit_over_more_labels_stored_meanwhile_is_kept(labeled, monkeypatch, clock):
+    """Another process (on SQLite nothing stops two from fitting at once) stores a fit over
+    more labels while this one runs: the background job keeps it and stores nothing."""
+    world, pk = labeled
+    assert truth.refit_due(world.db) == [pk]
+    _add_labels(world, pk, 100)
+    fit = truth._fit
+
+    def newer_fit_lands_meanwhile(*args):
+        with world.db.write() as session:
+            session.execute(update(TruthModel).where(TruthModel.project_id == pk).values(labels_seen=5000, answers=4242))
+        return fit(*args)
+
+    monkeypatch.setattr(truth, "_fit", newer_fit_lands_meanwhile)
+    clock.shift(3600)  # due by its labels and by its length
+    assert truth.refit_due(world.db) == []
+    stored = _fit(world, pk)
+    assert (stored.labels_seen, stored.answers) == (5000, 4242)
+
+
 @pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 def test_a_project_another_process_is_fitting_is_passed_over(labeled, backend):
     import psycopg

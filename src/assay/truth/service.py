@@ -41,8 +41,8 @@ LS = LabelerStats.__table__
 # a project another process is fitting, a refit asked for by hand waits for it
 _FIT_LOCK = "SELECT {}(hashtextextended('assay.truth.fit.' || :p, 0))"
 _TRY_FIT_LOCK, _WAIT_FIT_LOCK = text(_FIT_LOCK.format("pg_try_advisory_xact_lock")), text(_FIT_LOCK.format("pg_advisory_xact_lock"))
-_LABELS_SEEN = select(func.coalesce(func.sum(LabelerStats.__table__.c.answered), 0)).where(
-    LabelerStats.__table__.c.project_id == bindparam("p"))
+_LABELS_SEEN = select(func.coalesce(func.sum(LS.c.answered), 0)).where(LS.c.project_id == bindparam("p"))
+_STORED_FIT = select(TM.c.method, TM.c.labels_seen, TM.c.fitted_at, TM.c.seconds).where(TM.c.project_id == bindparam("p"))
 
 
 # A fit costs time in proportion to the project's labels: a fixed step between refits would
@@ -76,7 +76,8 @@ def fit_project(db, project: Project, *, only_if_due: bool = False) -> TruthMode
     in a short write, under a per-project lock so that the app processes and workers, which
     all run the jobs, do not fit the same project twice at once.
     only_if_due (the background jobs): None, fitting nothing, when another process is fitting
-    the project or the stored fit is of this method and less than `refit_step()` labels old."""
+    the project, when the stored fit is no longer due (`_refit_due`: another process has just
+    stored one), or when a fit over more labels was stored while this one ran."""
     method = project.aggregation
     if method not in NAMED_METHODS:
         raise ValueError(f"project aggregation {method!r} has no model to fit")
@@ -89,10 +90,8 @@ def fit_project(db, project: Project, *, only_if_due: bool = False) -> TruthMode
                 return None  # another process is fitting it now
         labels_seen = int(conn.execute(_LABELS_SEEN, {"p": project.id}).scalar_one())
         if only_if_due:
-            stored = conn.execute(select(TM.c.method, TM.c.labels_seen, TM.c.fitted_at, TM.c.seconds, TM.c.state)
-                                  .where(TM.c.project_id == project.id)).first()
-            if stored and "classes" in stored.state and not _refit_due(method, stored.method, stored.labels_seen, stored.fitted_at,
-                                                                       stored.seconds, labels_seen):
+            stored = conn.execute(_STORED_FIT, {"p": project.id}).first()  # (a committed row always holds a fit)
+            if stored and not _refit_due(method, stored.method, stored.labels_seen, stored.fitted_at, stored.seconds, labels_seen):
                 return None
         values = _fit(session, project, method)
         with db.write() as write:
@@ -104,7 +103,7 @@ def fit_project(db, project: Project, *, only_if_due: bool = False) -> TruthMode
                                  lambda excluded: {"project_id": excluded.project_id}),
                           {"o": project.org_id, "p": project.id, "m": method, "s": {}})
             model = write.scalar(select(TruthModel).where(TruthModel.project_id == project.id).execution_options(populate_existing=True))
-            if only_if_due and "classes" in model.state and model.method == method and model.labels_seen > labels_seen:
+            if only_if_due and model.method == method and model.labels_seen > labels_seen:  # (a row just made has 0)
                 return None
             for name, value in values.items():
                 setattr(model, name, value)
