@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests import local_http
 from tests.support import IN_CI
 
 CHROMIUM = "/usr/bin/chromium"
@@ -55,7 +56,7 @@ class Org:
     def __init__(self, server, key: str | None = None):
         self.server = server
         self.key = key or server.live_key
-        self.http = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {self.key}"}, timeout=30)
+        self.http = local_http.Client(base_url=server.url, headers={"Authorization": f"Bearer {self.key}"}, timeout=30)
 
     def person(self, role: str, prefix: str | None = None) -> Person:
         email = f"{prefix or role}-{uuid.uuid4().hex[:8]}@example.com"
@@ -80,7 +81,7 @@ class Org:
     def login(self, person: Person) -> httpx.Client:
         """An HTTP client signed in as the person the way a browser is: session cookie,
         and the page's CSRF token sent in X-CSRF-Token on every request."""
-        http = httpx.Client(base_url=self.server.url, timeout=30)
+        http = local_http.Client(base_url=self.server.url, timeout=30)
         page = http.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
         r = http.post("/login", data={"csrf_token": token, "email": person.email, "password": person.password, "next": "/"})

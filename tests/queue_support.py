@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import httpx
 import orjson
 
+from tests import local_http
 from tests.db_access import query
 from tests.support import Server
 
@@ -26,7 +27,7 @@ class Admin:
 
     def __init__(self, server: Server):
         self.server = server
-        self.http = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.live_key}"}, timeout=120)
+        self.http = local_http.Client(base_url=server.url, headers={"Authorization": f"Bearer {server.live_key}"}, timeout=120)
 
     def _ok(self, r: httpx.Response, *codes: int) -> dict:
         assert r.status_code in (codes or (200,)), f"{r.request.method} {r.request.url}: {r.status_code} {r.text[:500]}"
@@ -87,7 +88,7 @@ class Annotator:
         # TCP_NODELAY as browsers do: httpx writes headers and body in two sends, and with
         # Nagle the body can wait for a delayed ACK (~40 ms on Linux)
         transport = httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
-        self.http = httpx.Client(base_url=url, timeout=timeout, follow_redirects=False, transport=transport)
+        self.http = local_http.Client(base_url=url, timeout=timeout, follow_redirects=False, transport=transport)
         page = self.http.get("/login")
         assert page.status_code == 200, page.text[:300]
         form = {"email": email, "password": password, "csrf_token": _CSRF_INPUT.search(page.text).group(1), "next": "/"}

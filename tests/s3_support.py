@@ -13,8 +13,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
+from tests import local_http
 from tests.support import free_port
 
 ACCESS_KEY = "assaytest"
@@ -77,7 +76,7 @@ def start_s3(root: Path) -> S3Server:
         if proc.poll() is not None:
             raise RuntimeError(f"weed exited: {(root / 'weed.log').read_text()[-2000:]}")
         try:
-            httpx.get(server.endpoint, timeout=1)
+            local_http.get(server.endpoint, timeout=1)
             server.client().list_buckets()
             return server
         except Exception:  # noqa: BLE001 - not up yet

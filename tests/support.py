@@ -20,6 +20,8 @@ from pathlib import Path
 
 import httpx
 
+from tests import local_http
+
 PG_ADMIN_URL = os.environ.get("ASSAY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -174,7 +176,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log_path.read_text()[-3000:]}")
             try:
-                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
+                if local_http.get(f"{self.url}/api/health", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass

@@ -15,6 +15,7 @@ import scaleapi
 from scaleapi.exceptions import ScaleDuplicateResource, ScaleInvalidRequest, ScaleResourceNotFound, ScaleUnauthorized
 from scaleapi.tasks import TaskType
 
+from tests import local_http
 from tests.db_access import query
 from tests.support import wait_until
 
@@ -41,7 +42,7 @@ def assert_401(response: httpx.Response) -> None:
 
 
 def me(server, key: str) -> httpx.Response:
-    return httpx.get(f"{server.url}/api/me", headers=bearer(key), timeout=10)
+    return local_http.get(f"{server.url}/api/me", headers=bearer(key), timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -63,53 +64,53 @@ def test_both_auth_schemes_work_on_every_route_kind(server, client, uniq, scheme
 
     # v1 JSON create, refused without a key: nothing is created
     body = {"type": "categorization", "name": project, "params": {"instruction": "Pick."}, "rapid": False, "studio": False, "datasetId": None}
-    assert_401(httpx.post(f"{base}/v1/projects", json=body))
-    assert_401(httpx.post(f"{base}/v1/projects", json=body, headers=bearer("live_" + "0" * 32)))
+    assert_401(local_http.post(f"{base}/v1/projects", json=body))
+    assert_401(local_http.post(f"{base}/v1/projects", json=body, headers=bearer("live_" + "0" * 32)))
     with pytest.raises(ScaleResourceNotFound):
         client.get_project(project)
-    r = httpx.post(f"{base}/v1/projects", json=body, headers=auth)
+    r = local_http.post(f"{base}/v1/projects", json=body, headers=auth)
     assert r.status_code == 200, r.text
     assert r.json()["name"] == project
 
     # v1 GET list, GET by (encoded) name
-    assert_401(httpx.get(f"{base}/v1/projects"))
-    r = httpx.get(f"{base}/v1/projects", headers=auth)
+    assert_401(local_http.get(f"{base}/v1/projects"))
+    r = local_http.get(f"{base}/v1/projects", headers=auth)
     assert r.status_code == 200 and project in [p["name"] for p in r.json()]
     path_name = f"{base}/v1/projects/{quote(project, safe='')}"
-    assert_401(httpx.get(path_name))
-    r = httpx.get(path_name, headers=auth)
+    assert_401(local_http.get(path_name))
+    r = local_http.get(path_name, headers=auth)
     assert r.status_code == 200 and r.json()["name"] == project
 
     # v1 task create and get
     task_body = {"project": project, "attachment": "hi", "attachment_type": "text", "categories": ["cat", "dog"]}
-    assert_401(httpx.post(f"{base}/v1/task/categorization", json=task_body))
-    r = httpx.post(f"{base}/v1/task/categorization", json=task_body, headers=auth)
+    assert_401(local_http.post(f"{base}/v1/task/categorization", json=task_body))
+    r = local_http.post(f"{base}/v1/task/categorization", json=task_body, headers=auth)
     assert r.status_code == 200, r.text
     task_id = r.json()["task_id"]
-    assert_401(httpx.get(f"{base}/v1/task/{task_id}"))
-    r = httpx.get(f"{base}/v1/task/{task_id}", headers=auth)
+    assert_401(local_http.get(f"{base}/v1/task/{task_id}"))
+    r = local_http.get(f"{base}/v1/task/{task_id}", headers=auth)
     assert r.status_code == 200 and r.json()["task_id"] == task_id
 
     # v1 list with query string
-    r = httpx.get(f"{base}/v1/tasks", params={"project": project}, headers=auth)
+    r = local_http.get(f"{base}/v1/tasks", params={"project": project}, headers=auth)
     assert r.status_code == 200 and [d["task_id"] for d in r.json()["docs"]] == [task_id]
 
     # multipart upload
-    assert_401(httpx.post(f"{base}/v1/files/upload", files={"file": ("a.txt", b"abc")}))
-    r = httpx.post(f"{base}/v1/files/upload", files={"file": ("a.txt", b"abc")}, headers=auth)
+    assert_401(local_http.post(f"{base}/v1/files/upload", files={"file": ("a.txt", b"abc")}))
+    r = local_http.post(f"{base}/v1/files/upload", files={"file": ("a.txt", b"abc")}, headers=auth)
     assert r.status_code == 200, r.text
     assert r.json()["size"] == 3
 
     # native endpoints
-    assert_401(httpx.get(f"{base}/api/me"))
-    r = httpx.get(f"{base}/api/me", headers=auth)
+    assert_401(local_http.get(f"{base}/api/me"))
+    r = local_http.get(f"{base}/api/me", headers=auth)
     assert r.status_code == 200 and r.json()["test_mode"] is False
-    assert_401(httpx.post(f"{base}/api/tasks/bulk", json={"type": "categorization", "project": project, "tasks": [task_body]}))
-    assert_401(httpx.post(f"{base}/api/tasks/{task_id}/answers", json={"response": {"category": "cat"}}))
+    assert_401(local_http.post(f"{base}/api/tasks/bulk", json={"type": "categorization", "project": project, "tasks": [task_body]}))
+    assert_401(local_http.post(f"{base}/api/tasks/{task_id}/answers", json={"response": {"category": "cat"}}))
     assert client.get_task(task_id).status == "pending"  # the refused answer changed nothing
-    r = httpx.post(f"{base}/api/tasks/bulk", json={"type": "categorization", "project": project, "tasks": [task_body]}, headers=auth)
+    r = local_http.post(f"{base}/api/tasks/bulk", json={"type": "categorization", "project": project, "tasks": [task_body]}, headers=auth)
     assert r.status_code == 200 and r.json()["created"] == 1
-    r = httpx.post(f"{base}/api/tasks/{task_id}/answers", json={"response": {"category": "cat"}}, headers=auth)
+    r = local_http.post(f"{base}/api/tasks/{task_id}/answers", json={"response": {"category": "cat"}}, headers=auth)
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "completed"
     assert client.get_tasks_count(project_name=project) == 2
@@ -118,8 +119,8 @@ def test_both_auth_schemes_work_on_every_route_kind(server, client, uniq, scheme
 def test_missing_and_malformed_authorization_is_401_json(server):
     for headers in ({}, {"Authorization": ""}, {"Authorization": "Bearer"}, {"Authorization": "Basic !!!not-base64"},
                     {"Authorization": "Digest abc"}, {"Authorization": "Basic " + base64.b64encode(b":").decode()}):
-        assert_401(httpx.get(f"{server.url}/v1/projects", headers=headers))
-        assert_401(httpx.get(f"{server.url}/v1/tasks", headers=headers))
+        assert_401(local_http.get(f"{server.url}/v1/projects", headers=headers))
+        assert_401(local_http.get(f"{server.url}/v1/tasks", headers=headers))
 
 
 def test_unknown_key_raises_scale_unauthorized(server):
@@ -129,7 +130,7 @@ def test_unknown_key_raises_scale_unauthorized(server):
             bogus.batches(limit=1)
         with pytest.raises(ScaleUnauthorized):
             bogus.get_projects()
-    assert_401(httpx.get(f"{server.url}/v1/batches", headers=bearer("live_bogus")))
+    assert_401(local_http.get(f"{server.url}/v1/batches", headers=bearer("live_bogus")))
 
 
 def test_revoked_key_stops_working(server, uniq):
@@ -143,7 +144,7 @@ def test_revoked_key_stops_working(server, uniq):
     # the server caches keys for up to 5 s
     assert wait_until(lambda: me(server, key).status_code == 401, timeout=15)
     assert_401(me(server, key))
-    assert_401(httpx.get(f"{server.url}/v1/projects", headers=basic(key)))
+    assert_401(local_http.get(f"{server.url}/v1/projects", headers=basic(key)))
     with pytest.raises(ScaleUnauthorized):
         doomed.get_projects()
     # only that key: the other key of the organization still works
@@ -212,12 +213,12 @@ def test_other_org_cannot_touch_tasks(server, client, other_org, first_org):
         with pytest.raises(ScaleResourceNotFound):
             call()
     # the native answer endpoint cannot complete it either
-    r = httpx.post(f"{server.url}/api/tasks/{tid}/answers", json={"response": {"category": "cat"}}, headers=bearer(other_org[1]))
+    r = local_http.post(f"{server.url}/api/tasks/{tid}/answers", json={"response": {"category": "cat"}}, headers=bearer(other_org[1]))
     assert r.status_code == 404, r.text
     # not visible in lists, not even by unique_id
     assert other.tasks(unique_id=first_org["unique_id"]).total == 0
     assert tid not in [t.id for t in other.tasks().docs]
-    r = httpx.get(f"{server.url}/v1/tasks", params={"unique_id": first_org["unique_id"]}, headers=bearer(other_org[1]))
+    r = local_http.get(f"{server.url}/v1/tasks", params={"unique_id": first_org["unique_id"]}, headers=bearer(other_org[1]))
     assert r.status_code == 200 and r.json()["docs"] == [] and r.json()["total"] == 0
     with pytest.raises(ScaleResourceNotFound):
         other.tasks(project=first_org["project"])
@@ -252,7 +253,7 @@ def test_other_org_cannot_use_projects_and_batches(server, client, other_org, fi
     with pytest.raises(ScaleResourceNotFound):
         list(other.get_batches(project_name=project))
     assert project not in [p.name for p in other.get_projects()]
-    r = httpx.get(f"{server.url}/v1/batches", params={"limit": 100}, headers=bearer(other_org[1]))
+    r = local_http.get(f"{server.url}/v1/batches", params={"limit": 100}, headers=bearer(other_org[1]))
     assert r.status_code == 200 and batch not in [b["name"] for b in r.json()["docs"]]
     assert batch not in [b.name for b in other.get_batches()]
     assert_first_org_unchanged(client, first_org)

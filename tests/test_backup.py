@@ -16,7 +16,6 @@ import tarfile
 import threading
 from pathlib import Path
 
-import httpx
 import pytest
 from scaleapi.tasks import TaskType
 from typer.testing import CliRunner
@@ -25,6 +24,7 @@ from assay.backup import MANIFEST, BackupError, create_backup
 from assay.cli import app
 from assay.config import Settings, reset_settings
 from assay.db import reset_db
+from tests import local_http
 from tests.browser import Org
 from tests.db_access import query
 from tests.queue_support import Admin, Annotator
@@ -146,7 +146,7 @@ def test_round_trip_restores_tasks_answers_files_and_keys(world, tmp_path):
         # the file's bytes, through a signed link of the restored server
         picture = [t for t in world.tasks.values() if str(t["params"]["attachment"]).startswith("scaledata://")][0]
         link = [t.as_dict()["attachment_url"] for t in client.get_tasks(project_name="reviews") if t.id == picture["task_id"]][0]
-        assert httpx.get(link).content == PICTURE
+        assert local_http.get(link).content == PICTURE
         # the snapshot is consistent: exactly the rows the manifest counted, writes during it included or not
         manifest = _manifest(world.archive)
         total = query(restored, "SELECT count(*) FROM tasks")[0][0]

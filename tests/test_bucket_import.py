@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests import local_http
 from tests.db_access import query
 from tests.security.hostile import Tenant
 from tests.support import Server
@@ -72,9 +73,9 @@ def loaded(tenant: Tenant, task_id: str) -> bytes:
     """The attachment as the workbench loads it: the signed link, redirected (307) to a
     presigned link of the store."""
     link = tenant.signed_link(task_id)
-    first = httpx.get(link)
+    first = local_http.get(link)
     assert first.status_code == 307 and first.headers["location"].startswith(tenant.server.env()["ASSAY_S3_ENDPOINT_URL"])
-    return httpx.get(first.headers["location"]).content
+    return local_http.get(first.headers["location"]).content
 
 
 def objects(s3, bucket: str, prefix: str) -> list[str]:

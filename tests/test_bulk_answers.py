@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import time
 
-import httpx
 import orjson
 import pytest
 
+from tests import local_http
 from tests.db_access import query
 from tests.queue_support import CATEGORIES, Admin, Annotator, queue_violations
 from tests.support import wait_until
@@ -128,7 +128,7 @@ def test_same_labeler_twice_and_test_keys_refused(server, uniq):
     one = {"labeler": email, "response": {"category": "positive"}}
     r = admin.http.post("/api/tasks/bulk", json={"type": "categorization", "project": name, "tasks": [{**_task(0), "answers": [one, one]}]})
     assert r.status_code == 400 and r.json()["field"] == "tasks[0].answers[1].labeler", r.text
-    r = httpx.post(f"{server.url}/api/tasks/bulk", auth=(server.test_key, ""),
+    r = local_http.post(f"{server.url}/api/tasks/bulk", auth=(server.test_key, ""),
                    json={"type": "categorization", "project": name, "tasks": [{**_task(0), "answers": [one]}]})
     assert r.status_code == 400 and r.json()["field"] == "tasks", r.text
     admin.close()

@@ -14,13 +14,13 @@ import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from scaleapi.tasks import TaskType
 
 from assay.callbacks.delivery import retry_delays, sign
+from tests import local_http
 from tests.db_access import org_row, query
 from tests.support import serve_in_thread, wait_until
 
@@ -36,13 +36,13 @@ def make_task(client, project: str, callback_url: str | None = None, **kw):
 
 
 def answer(server, task_id: str, key: str | None = None, category: str = "cat") -> dict:
-    r = httpx.post(f"{server.url}/api/tasks/{task_id}/answers", json={"response": {"category": category}}, auth=(key or server.live_key, ""), timeout=30)
+    r = local_http.post(f"{server.url}/api/tasks/{task_id}/answers", json={"response": {"category": category}}, auth=(key or server.live_key, ""), timeout=30)
     assert r.status_code == 200, r.text
     return r.json()
 
 
 def callback_key(server, key: str) -> str:
-    me = httpx.get(f"{server.url}/api/me", auth=(key, ""), timeout=10).json()
+    me = local_http.get(f"{server.url}/api/me", auth=(key, ""), timeout=10).json()
     return org_row(server, me["organization"]["id"])[2]
 
 
@@ -262,7 +262,7 @@ def test_pending_callbacks_survive_sigkill_and_arrive_exactly_once(server_factor
     client.create_project(project_name="crash", task_type=TaskType.Categorization, params={"instruction": "Pick."})
     receiver.status = 503
     tasks = [{"attachment": f"text {i}", "attachment_type": "text", "categories": ["cat", "dog"], "callback_url": receiver.url("/crash")} for i in range(20)]
-    r = httpx.post(f"{srv.url}/api/tasks/bulk", json={"type": "categorization", "project": "crash", "tasks": tasks}, auth=(srv.live_key, ""), timeout=30)
+    r = local_http.post(f"{srv.url}/api/tasks/bulk", json={"type": "categorization", "project": "crash", "tasks": tasks}, auth=(srv.live_key, ""), timeout=30)
     assert r.status_code == 200, r.text
     task_ids = r.json()["task_ids"]
     assert len(task_ids) == 20

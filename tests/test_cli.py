@@ -14,12 +14,12 @@ import subprocess
 import sys
 import uuid
 
-import httpx
 import pytest
 from scaleapi.exceptions import ScaleException
 from scaleapi.tasks import TaskType
 
 import assay
+from tests import local_http
 from tests.db_access import query
 
 LIVE_RE = re.compile(r"^live_[0-9a-f]{32}$")
@@ -36,7 +36,7 @@ def run(env: dict, *args: str) -> subprocess.CompletedProcess:
 
 
 def me(server, key: str) -> dict:
-    r = httpx.get(f"{server.url}/api/me", auth=(key, ""), timeout=10)
+    r = local_http.get(f"{server.url}/api/me", auth=(key, ""), timeout=10)
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -154,7 +154,7 @@ def test_keys_and_users_create_refuse_an_unknown_org_unless_create_org(server, u
 
 
 def _signs_in(server, email: str, password: str) -> bool:
-    with httpx.Client(base_url=server.url, timeout=30) as http:
+    with local_http.Client(base_url=server.url, timeout=30) as http:
         page = http.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
         r = http.post("/login", data={"email": email, "password": password, "csrf_token": token, "next": "/"})

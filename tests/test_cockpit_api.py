@@ -9,9 +9,9 @@ import csv
 import io
 import uuid
 
-import httpx
 import pytest
 
+from tests import local_http
 from tests.queue_support import PASSWORD, Admin, Annotator
 
 
@@ -178,7 +178,7 @@ def test_progress_charts_and_pages(server, admin, uniq):
     assert "data:image/svg+xml;base64," in lead.http.get(f"/admin/charts?project_id={pid}").text
     # an annotator is refused
     assert person.http.get("/api/insights/projects").status_code == 403
-    assert httpx.get(f"{server.url}/api/tasks/browse").status_code == 401
+    assert local_http.get(f"{server.url}/api/tasks/browse").status_code == 401
 
 
 def test_changing_labels_per_task_applies_to_pending_tasks(server, admin, uniq):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 from scaleapi.tasks import TaskStatus, TaskType
 from sqlalchemy import text
 
@@ -15,6 +14,7 @@ from assay.db import Database
 from assay.jobs import BackgroundJobs
 from assay.projects import service as projects
 from assay.tasks import counts, rollups
+from tests import local_http
 from tests.db_access import query
 
 THREADS = 8
@@ -52,7 +52,7 @@ def test_counts_exact_under_concurrent_writers_and_folds(server, client, uniq):
     client.create_project(project_name=name, task_type=TaskType.Categorization, params={"instruction": "x"})
     batch = client.create_batch(project=name, batch_name=f"shards-b {uniq}").name
     auth = (server.live_key, "")
-    r = httpx.post(f"{server.url}/api/tasks/bulk", auth=auth, timeout=60, json={
+    r = local_http.post(f"{server.url}/api/tasks/bulk", auth=auth, timeout=60, json={
         "type": "categorization", "project": name, "batch": batch,
         "tasks": [{"attachment": f"t{i}", "attachment_type": "text", "categories": ["a", "b"]} for i in range(TASKS)]})
     assert r.status_code == 200, r.text
@@ -67,7 +67,7 @@ def test_counts_exact_under_concurrent_writers_and_folds(server, client, uniq):
 
     def work(i: int) -> list[int]:
         codes = []
-        with httpx.Client(base_url=server.url, auth=auth, timeout=60) as http:
+        with local_http.Client(base_url=server.url, auth=auth, timeout=60) as http:
             for k, task_id in enumerate(ids[i::THREADS]):
                 if k % 4 == 3:
                     codes.append(http.post(f"/v1/task/{task_id}/cancel").status_code)
@@ -119,7 +119,7 @@ def test_postgres_writers_spread_over_shards(server_factory, uniq):
     client.create_project(project_name=name, task_type=TaskType.Categorization, params={"instruction": "x"})
 
     def create(i: int) -> int:
-        return httpx.post(f"{server.url}/v1/task/categorization", auth=(server.live_key, ""), timeout=60, json={
+        return local_http.post(f"{server.url}/v1/task/categorization", auth=(server.live_key, ""), timeout=60, json={
             "project": name, "attachment": f"s{i}", "attachment_type": "text", "categories": ["a", "b"]}).status_code
 
     with ThreadPoolExecutor(4) as pool:

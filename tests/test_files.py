@@ -15,6 +15,7 @@ import pytest
 from scaleapi.exceptions import ScaleException, ScaleInvalidRequest
 from scaleapi.tasks import TaskType
 
+from tests import local_http
 from tests.db_access import query
 from tests.support import serve_in_thread
 
@@ -66,7 +67,7 @@ def file_host():
 
 
 def org_public_id(server, key: str) -> str:
-    r = httpx.get(f"{server.url}/api/me", auth=(key, ""), timeout=10)
+    r = local_http.get(f"{server.url}/api/me", auth=(key, ""), timeout=10)
     assert r.status_code == 200, r.text
     return r.json()["organization"]["id"]
 
@@ -111,7 +112,7 @@ def test_upload_returns_a_scaledata_file_usable_as_attachment(server, client, pr
 
 
 def test_upload_keeps_the_declared_content_type(server, client):
-    r = httpx.post(f"{server.url}/v1/files/upload", auth=(server.live_key, ""), files={"file": ("pic.png", b"\x89PNG fake", "image/png")})
+    r = local_http.post(f"{server.url}/v1/files/upload", auth=(server.live_key, ""), files={"file": ("pic.png", b"\x89PNG fake", "image/png")})
     assert r.status_code == 200, r.text
     assert r.json()["mime_type"] == "image/png"
     assert r.json()["size"] == len(b"\x89PNG fake")
@@ -124,16 +125,16 @@ def test_signed_attachment_url_downloads_the_exact_bytes(server, client, project
     # one page with include_attachment_url=True (the client sends a capitalised True)
     url = signed_url(client, project, task.id)
     assert url.startswith(f"{server.url}/api/files/")
-    r = httpx.get(url)  # no API key: the signature is the credential
+    r = local_http.get(url)  # no API key: the signature is the credential
     assert r.status_code == 200
     assert r.content == DATA
 
     # the generator (include_attachment_url defaults to True) and the raw endpoint
     via_generator = [t.as_dict()["attachment_url"] for t in client.get_tasks(project_name=project)]
-    assert len(via_generator) == 1 and httpx.get(via_generator[0]).content == DATA
-    raw = httpx.get(f"{server.url}/v1/tasks?project={project.replace(' ', '+')}&include_attachment_url=True", auth=(server.live_key, ""))
+    assert len(via_generator) == 1 and local_http.get(via_generator[0]).content == DATA
+    raw = local_http.get(f"{server.url}/v1/tasks?project={project.replace(' ', '+')}&include_attachment_url=True", auth=(server.live_key, ""))
     assert raw.status_code == 200
-    assert httpx.get(raw.json()["docs"][0]["attachment_url"]).content == DATA
+    assert local_http.get(raw.json()["docs"][0]["attachment_url"]).content == DATA
 
     # not asked for: not given
     assert "attachment_url" not in client.tasks(project=project).docs[0].as_dict()
@@ -164,14 +165,14 @@ def test_tampered_or_expired_signature_is_404(server, client, project):
     expires = int(parse_qs(parts.query)["expires"][0])
     flipped = sig[:-1] + ("0" if sig[-1] != "0" else "1")
 
-    assert_404(httpx.get(_with_query(url, signature=flipped)))
-    assert_404(httpx.get(_with_query(url, signature=None)))
-    assert_404(httpx.get(_with_query(url, signature="")))
-    assert_404(httpx.get(_with_query(url, expires=str(expires + 1))))
-    assert_404(httpx.get(_with_query(url, expires="soon")))
-    assert_404(httpx.get(_with_query(url, expires=None)))
+    assert_404(local_http.get(_with_query(url, signature=flipped)))
+    assert_404(local_http.get(_with_query(url, signature=None)))
+    assert_404(local_http.get(_with_query(url, signature="")))
+    assert_404(local_http.get(_with_query(url, expires=str(expires + 1))))
+    assert_404(local_http.get(_with_query(url, expires="soon")))
+    assert_404(local_http.get(_with_query(url, expires=None)))
     # the signature of one file does not open another
-    assert_404(httpx.get(url.replace(uploaded.id, other.id)))
+    assert_404(local_http.get(url.replace(uploaded.id, other.id)))
     # a correctly signed link whose time has passed (signed here with the server's key)
     # (PostgreSQL keeps the key in the database for every process; SQLite in the data dir)
     secret = (query(server, "SELECT value FROM instance_secrets WHERE name = 'secret_key'")[0][0] if server.database_url
@@ -179,9 +180,9 @@ def test_tampered_or_expired_signature_is_404(server, client, project):
     org, file_id = parts.path.split("/")[-2:]
     past = expires - 7200
     good_but_old = hmac.new(secret.encode(), f"{org}/{file_id}:{past}".encode(), hashlib.sha256).hexdigest()
-    assert_404(httpx.get(_with_query(url, expires=str(past), signature=good_but_old)))
+    assert_404(local_http.get(_with_query(url, expires=str(past), signature=good_but_old)))
     # the untouched link still works
-    assert httpx.get(url).content == DATA
+    assert local_http.get(url).content == DATA
 
 
 def test_unknown_scaledata_url_is_400(server, client, project):
@@ -197,11 +198,11 @@ def test_upload_without_a_file_part_is_400(server):
     url = f"{server.url}/v1/files/upload"
     auth = (server.live_key, "")
     cases = [
-        httpx.post(url, auth=auth, data={"display_name": "x"}, files={"other": ("a.txt", b"abc")}),
-        httpx.post(url, auth=auth, data={"file": "just a string field"}, files={"other": ("a.txt", b"abc")}),
-        httpx.post(url, auth=auth, json={"file": "abc"}),
-        httpx.post(url, auth=auth, content=b"abc", headers={"Content-Type": "application/octet-stream"}),
-        httpx.post(url, auth=auth),
+        local_http.post(url, auth=auth, data={"display_name": "x"}, files={"other": ("a.txt", b"abc")}),
+        local_http.post(url, auth=auth, data={"file": "just a string field"}, files={"other": ("a.txt", b"abc")}),
+        local_http.post(url, auth=auth, json={"file": "abc"}),
+        local_http.post(url, auth=auth, content=b"abc", headers={"Content-Type": "application/octet-stream"}),
+        local_http.post(url, auth=auth),
     ]
     for r in cases:
         assert r.status_code == 400, r.text
@@ -220,7 +221,7 @@ def test_size_limits_refuse_and_store_nothing(server_factory, file_host):
         client.upload_file(io.BytesIO(b"x" * 1001), project_name="limits")
     assert exc.value.code == 413
     assert "file" in exc.value.message
-    r = httpx.post(f"{srv.url}/v1/files/upload", auth=(srv.live_key, ""), files={"file": ("big", b"y" * (2 * 1024 * 1024))})
+    r = local_http.post(f"{srv.url}/v1/files/upload", auth=(srv.live_key, ""), files={"file": ("big", b"y" * (2 * 1024 * 1024))})
     assert r.status_code == 413 and r.json()["status_code"] == 413
     assert file_count(srv, org) == 0 and disk_files(srv, org) == []
 
@@ -259,7 +260,7 @@ def test_import_file_stores_the_fetched_bytes(server, client, project, file_host
     assert body["reference_id"] == "imp-1"
     assert file_host.requests == ["/docs/report.txt"]
     task = attachment_task(client, project, imported.attachment_url)
-    assert httpx.get(signed_url(client, project, task.id)).content == DATA
+    assert local_http.get(signed_url(client, project, task.id)).content == DATA
 
 
 def test_import_failures_are_400_naming_file_url(server, client, file_host):
@@ -271,7 +272,7 @@ def test_import_failures_are_400_naming_file_url(server, client, file_host):
             client.import_file(url)
         assert "file_url" in exc.value.message
     for body in ({}, {"file_url": ""}, {"file_url": 5}, ["http://x"]):
-        r = httpx.post(f"{server.url}/v1/files/import", auth=(server.live_key, ""), json=body)
+        r = local_http.post(f"{server.url}/v1/files/import", auth=(server.live_key, ""), json=body)
         assert r.status_code == 400, r.text
     assert file_count(server, org) == before
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import uuid
 
-import httpx
 import pytest
 
+from tests import local_http
 from tests.browser import Org
 from tests.openai_server import OpenAIServer
 
@@ -162,7 +162,7 @@ def test_judge_quality_against_people(org, llm, server):
     tasks = [pairwise(org, name, k % 3 != 0) for k in range(12)]
     attach(org, pid, llm)
     assert run(org, pid)["predictions"] == 12
-    me = httpx.get(f"{server.url}/api/me", auth=(server.live_key, "")).json()["organization"]["name"]
+    me = local_http.get(f"{server.url}/api/me", auth=(server.live_key, "")).json()["organization"]["name"]
     keys = []
     for i in range(2):
         person = org.person("annotator")
@@ -172,7 +172,7 @@ def test_judge_quality_against_people(org, llm, server):
         good = "A" if k % 3 != 0 else "B"
         for i, key in enumerate(keys):
             winner = good if (i == 0 or k % 4) else ("B" if good == "A" else "A")  # the second person errs on every 4th task
-            r = httpx.post(f"{server.url}/api/tasks/{task}/answers", json={"response": {"preference": {"winner": winner, "strength": "better"}}},
+            r = local_http.post(f"{server.url}/api/tasks/{task}/answers", json={"response": {"preference": {"winner": winner, "strength": "better"}}},
                            auth=(key, ""))
             assert r.status_code == 200, r.text
     report = org.http.get(f"/api/projects/{pid}/judge").json()

@@ -9,10 +9,10 @@ import csv
 import io
 import uuid
 
-import httpx
 import pytest
 from scaleapi.tasks import TaskType
 
+from tests import local_http
 from tests.browser import Org
 
 STRENGTH = {"alpha": 3, "beta": 2, "gamma": 1}
@@ -109,7 +109,7 @@ def test_other_projects_and_people(server, judged, client, uniq):
     r = org.http.get("/api/leaderboard", params={"projects": org.project_id(f"cats {uniq}")})
     assert r.status_code == 400 and r.json()["field"] == "projects"
     stranger = server.new_key(f"other {uniq}")
-    r = httpx.get(f"{server.url}/api/leaderboard", params={"projects": pid}, auth=(stranger, ""))
+    r = local_http.get(f"{server.url}/api/leaderboard", params={"projects": pid}, auth=(stranger, ""))
     assert r.status_code == 404
     annotator = org.person("annotator")
     r = org.login(annotator).get("/api/leaderboard")

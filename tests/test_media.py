@@ -8,11 +8,11 @@ from __future__ import annotations
 import io
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from PIL import Image
 from scaleapi.tasks import TaskType
 
+from tests import local_http
 from tests.vision_support import image_bytes, require_vision
 
 
@@ -40,25 +40,25 @@ def test_large_image_preview_and_tiles_behind_the_signed_link(server, client, im
     data = image_bytes(2500, 1100, [(2100, 1030, 300, 50)], fmt="JPEG")
     uploaded = client.upload_file(io.BytesIO(data))
     link = signed_link(client, image_project, uploaded.attachment_url)
-    info = httpx.get(media(link, "info")).json()
+    info = local_http.get(media(link, "info")).json()
     assert info == {"width": 2500, "height": 1100, "preview": {"width": 2048, "height": 901}, "tile_size": 1024}
-    preview = httpx.get(media(link, "preview"))
+    preview = local_http.get(media(link, "preview"))
     assert preview.status_code == 200 and preview.headers["content-type"] == "image/jpeg"
     assert Image.open(io.BytesIO(preview.content)).size == (2048, 901)
     # the tiles cover the image: 3 columns × 2 rows, the last ones cut to what is left
     sizes = {}
     for col in range(3):
         for row in range(2):
-            r = httpx.get(media(link, f"tiles/{col}/{row}"))
+            r = local_http.get(media(link, f"tiles/{col}/{row}"))
             assert r.status_code == 200, r.text
             sizes[col, row] = Image.open(io.BytesIO(r.content)).size
     assert sizes[0, 0] == (1024, 1024) and sizes[2, 1] == (2500 - 2048, 1100 - 1024)
-    corner = Image.open(io.BytesIO(httpx.get(media(link, "tiles/2/1")).content)).convert("RGB")
+    corner = Image.open(io.BytesIO(local_http.get(media(link, "tiles/2/1")).content)).convert("RGB")
     assert corner.getpixel((200, 40))[2] > 140  # the blue bar drawn near the bottom right
-    assert httpx.get(media(link, "tiles/3/0")).status_code == 404
+    assert local_http.get(media(link, "tiles/3/0")).status_code == 404
     # a wrong signature, or none, opens nothing
-    assert httpx.get(media(link, "preview").replace("signature=", "signature=0")).status_code == 404
-    assert httpx.get(media(link, "info").split("?")[0]).status_code == 404
+    assert local_http.get(media(link, "preview").replace("signature=", "signature=0")).status_code == 404
+    assert local_http.get(media(link, "info").split("?")[0]).status_code == 404
 
 
 def test_small_image_has_no_preview_and_exif_rotation_counts(server, client, image_project):
@@ -68,7 +68,7 @@ def test_small_image_has_no_preview_and_exif_rotation_counts(server, client, ima
     out = io.BytesIO()
     img.save(out, "JPEG", exif=exif)
     link = signed_link(client, image_project, client.upload_file(io.BytesIO(out.getvalue())).attachment_url)
-    assert httpx.get(media(link, "info")).json() == {"width": 200, "height": 300, "preview": None, "tile_size": None}
+    assert local_http.get(media(link, "info")).json() == {"width": 200, "height": 300, "preview": None, "tile_size": None}
 
 
 def test_other_organizations_link_opens_nothing(server, client, image_project, uniq):
@@ -80,8 +80,8 @@ def test_other_organizations_link_opens_nothing(server, client, image_project, u
     their_file = urlsplit(theirs).path.split("/")[-1]
     my_org, my_file = urlsplit(mine).path.split("/")[-2:]
     forged = media(mine, "preview").replace(f"/{my_org}/{my_file}/", f"/{my_org}/{their_file}/")
-    assert httpx.get(forged).status_code == 404
-    assert httpx.get(media(theirs, "preview")).status_code == 200
+    assert local_http.get(forged).status_code == 404
+    assert local_http.get(media(theirs, "preview")).status_code == 200
 
 
 def mp4(frames: int = 10, width: int = 160, height: int = 96) -> bytes:
@@ -114,12 +114,12 @@ def test_video_frames_decoded_once_and_tracked(server, client, uniq):
     task = client.create_task(TaskType.VideoAnnotation, project=name, attachment=url, geometries={"box": {"objects_to_annotate": ["square"]}})
     docs = [t for t in client.tasks(project=name, include_attachment_url=True).docs if t.id == task.id]
     link = docs[0].as_dict()["attachment_url"]
-    info = httpx.get(media(link, "video")).json()
+    info = local_http.get(media(link, "video")).json()
     assert (info["frames"], info["width"], info["height"]) == (10, 160, 96)
-    frame = httpx.get(media(link, "frames/9"))
+    frame = local_http.get(media(link, "frames/9"))
     assert frame.status_code == 200 and frame.headers["content-type"] == "image/jpeg"
     assert Image.open(io.BytesIO(frame.content)).size == (160, 96)
-    assert httpx.get(media(link, "frames/10")).status_code == 404
+    assert local_http.get(media(link, "frames/10")).status_code == 404
     # the tracker runs over the decoded frames of the task's own video
     org = Org(server)
     pid = org.project_id(name)

@@ -20,6 +20,7 @@ import pytest
 from PIL import Image
 from scaleapi.tasks import TaskType
 
+from tests import local_http
 from tests.browser import Org
 from tests.support import Server, create_pg_database, drop_pg_database
 from tests.test_media import media, mp4, signed_link
@@ -76,14 +77,14 @@ def from_store(s3_server, url: str) -> httpx.Response:
     r = get(url)
     assert r.status_code == 307, r.text
     assert r.headers["location"].startswith(s3_server.endpoint) and r.headers["cache-control"] == "private, no-store"
-    got = httpx.get(r.headers["location"], timeout=120)
+    got = local_http.get(r.headers["location"], timeout=120)
     assert got.status_code == 200, got.text
     return got
 
 
 def get(url: str) -> httpx.Response:
     """The app's own answer (no redirect followed), with the same generous timeout."""
-    return httpx.get(url, follow_redirects=False, timeout=120)
+    return local_http.get(url, follow_redirects=False, timeout=120)
 
 
 def ids(attachment_url: str) -> tuple[str, str]:

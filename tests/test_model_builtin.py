@@ -264,11 +264,11 @@ def test_bad_settings_are_refused_and_nothing_changes(client, org, uniq):
     assert org.http.get(f"/api/projects/{pid}/export?status=done").json()["field"] == "status"
     import uuid
 
-    import httpx
+    from tests import local_http
 
     other_key = org.server.new_key(f"other-{uuid.uuid4().hex[:8]}")
     for method, path in [("GET", "model"), ("PUT", "model"), ("POST", "model/run"), ("GET", "export"), ("POST", "label-errors/scan")]:
-        r = httpx.request(method, f"{org.server.url}/api/projects/{pid}/{path}", json={"backend": "builtin"},
+        r = local_http.request(method, f"{org.server.url}/api/projects/{pid}/{path}", json={"backend": "builtin"},
                           headers={"authorization": f"Bearer {other_key}"})
         assert r.status_code == 404, (method, path, r.text)  # another organization's project does not exist for them
     images = f"images {uniq}"

@@ -12,6 +12,7 @@ import pytest
 from scaleapi.exceptions import ScaleException
 from scaleapi.tasks import TaskType
 
+from tests import local_http
 from tests.support import wait_until
 
 
@@ -25,7 +26,7 @@ class People:
 
 @pytest.fixture(scope="module")
 def people(server) -> People:
-    me = httpx.get(f"{server.url}/api/me", auth=(server.live_key, ""))
+    me = local_http.get(f"{server.url}/api/me", auth=(server.live_key, ""))
     assert me.status_code == 200, me.text
     org = me.json()["organization"]["name"]
     tag = uuid.uuid4().hex[:6]
@@ -44,17 +45,17 @@ def add_members(server, client, project: str, people: People) -> None:
     """Answers obey the queue's policy: annotators must be members of the project."""
     project_id = _project_id(server, project)
     for email in people.emails:
-        r = httpx.post(f"{server.url}/api/projects/{project_id}/members", json={"email": email}, auth=(server.live_key, ""))
+        r = local_http.post(f"{server.url}/api/projects/{project_id}/members", json={"email": email}, auth=(server.live_key, ""))
         assert r.status_code == 200, r.text
 
 
 def _project_id(server, name: str) -> str:
-    projects = httpx.get(f"{server.url}/api/projects", auth=(server.live_key, "")).json()["projects"]
+    projects = local_http.get(f"{server.url}/api/projects", auth=(server.live_key, "")).json()["projects"]
     return next(p["id"] for p in projects if p["name"] == name)
 
 
 def answer(server, task_id, body, key=None) -> httpx.Response:
-    return httpx.post(f"{server.url}/api/tasks/{task_id}/answers", json=body, auth=(key or server.live_key, ""))
+    return local_http.post(f"{server.url}/api/tasks/{task_id}/answers", json=body, auth=(key or server.live_key, ""))
 
 
 def new_project(client, uniq, labels=1) -> str:
@@ -133,7 +134,7 @@ def test_invalid_answer_is_400_and_not_recorded(server, client, uniq, body, fiel
 def test_answer_body_not_an_object_is_400(server, client, uniq, raw):
     project = new_project(client, uniq)
     task = new_task(client, project)
-    r = httpx.post(
+    r = local_http.post(
         f"{server.url}/api/tasks/{task.id}/answers", content=raw, headers={"content-type": "application/json"}, auth=(server.live_key, "")
     )
     assert r.status_code == 400, r.text
@@ -219,7 +220,7 @@ def test_answering_unknown_task_is_404(server):
 def test_answer_needs_a_key(server, client, uniq):
     project = new_project(client, uniq)
     task = new_task(client, project)
-    r = httpx.post(f"{server.url}/api/tasks/{task.id}/answers", json={"response": {"category": "cat"}})
+    r = local_http.post(f"{server.url}/api/tasks/{task.id}/answers", json={"response": {"category": "cat"}})
     assert r.status_code == 401, r.text
     r = answer(server, task.id, {"response": {"category": "cat"}}, key="live_" + "0" * 32)
     assert r.status_code == 401, r.text

@@ -10,11 +10,11 @@ import io
 import time
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import pytest
 from scaleapi.tasks import TaskType
 
 from assay.storage import LocalStorage, MissingObject, ObjectTooLarge, S3Storage
+from tests import local_http
 from tests.browser import Org
 from tests.queue_support import CATEGORIES, Admin
 from tests.s3_support import ACCESS_KEY, SECRET_KEY
@@ -69,23 +69,23 @@ def test_storage_round_trip(storage, tmp_path):
 def test_presigned_links_expire_and_name_the_download(s3_server):
     store = _s3(s3_server)
     store.put_bytes("files/o/pic", PNG)
-    r = httpx.get(store.url("files/o/pic", 60, filename='ev"il.png', content_type="image/png"))
+    r = local_http.get(store.url("files/o/pic", 60, filename='ev"il.png', content_type="image/png"))
     assert r.status_code == 200 and r.content == PNG
     assert r.headers["content-type"] == "image/png"
     assert r.headers["content-disposition"] == 'inline; filename="evil.png"'
     # without a sniffed type: bytes, as an attachment
-    r = httpx.get(store.url("files/o/pic", 60, filename="page.html"))
+    r = local_http.get(store.url("files/o/pic", 60, filename="page.html"))
     assert r.headers["content-type"] == "application/octet-stream"
     assert r.headers["content-disposition"].startswith("attachment;")
     # the signature's timestamp is whole seconds: a 3-second link is good for 2 to 3 seconds
     signed_at = time.monotonic()
     short = store.url("files/o/pic", 3)
-    assert httpx.get(short).status_code == 200
+    assert local_http.get(short).status_code == 200
     time.sleep(max(0.0, signed_at + 4.0 - time.monotonic()))
-    assert httpx.get(short).status_code == 403  # the store refuses an expired link
-    assert httpx.get(store.url("files/o/missing", 60)).status_code == 404
+    assert local_http.get(short).status_code == 403  # the store refuses an expired link
+    assert local_http.get(store.url("files/o/missing", 60)).status_code == 404
     # the bucket is not public: no link, no bytes
-    assert httpx.get(f"{s3_server.endpoint}/{store.bucket}/p/files/o/pic").status_code == 403
+    assert local_http.get(f"{s3_server.endpoint}/{store.bucket}/p/files/o/pic").status_code == 403
 
 
 def test_bad_storage_url_is_refused():
@@ -120,24 +120,24 @@ def test_second_server_serves_uploads_from_the_bucket(tmp_path, s3_server, backe
         else:  # the local copy is only a cache: drop it
             (tmp_path / "one" / "files" / org / file_id).unlink()
             serving = one
-        docs = httpx.get(f"{serving.url}/v1/tasks", params={"project": "media", "include_attachment_url": "True"},
+        docs = local_http.get(f"{serving.url}/v1/tasks", params={"project": "media", "include_attachment_url": "True"},
                          auth=(one.live_key, "")).json()["docs"]
         link = next(d["attachment_url"] for d in docs if d["task_id"] == task.id)
-        first = httpx.get(link.replace(one.url, serving.url), follow_redirects=False)
+        first = local_http.get(link.replace(one.url, serving.url), follow_redirects=False)
         assert first.status_code == 307, first.text
         store_link = first.headers["location"]
         assert store_link.startswith(s3_server.endpoint)
         assert int(parse_qs(urlsplit(store_link).query)["X-Amz-Expires"][0]) <= 120
-        got = httpx.get(store_link)
+        got = local_http.get(store_link)
         assert got.status_code == 200 and got.content == PNG and got.headers["content-type"] == "image/png"
         # typed from its first bytes, read from the store: the file itself was not fetched to this machine
         assert not (serving.data_dir / "files" / org / file_id).exists()
         # a tampered app link gives nothing, as before
-        assert httpx.get(link.replace(one.url, serving.url).replace("signature=", "signature=00")).status_code == 404
+        assert local_http.get(link.replace(one.url, serving.url).replace("signature=", "signature=00")).status_code == 404
         # the object gone from the store (and from this machine's cache): 404, not a link
         s3_server.client().delete_object(Bucket=bucket, Key=f"pre/fix/files/{org}/{file_id}")
         (serving.data_dir / "files" / org / file_id).unlink(missing_ok=True)
-        assert httpx.get(link.replace(one.url, serving.url), follow_redirects=False).status_code == 404
+        assert local_http.get(link.replace(one.url, serving.url), follow_redirects=False).status_code == 404
     finally:
         one.stop()
         if two is not None:
@@ -162,7 +162,7 @@ def test_export_files_go_to_the_bucket(tmp_path, s3_server):
         assert wait_until(lambda: admin.http.get(f"/api/exports/{job['id']}").json()["status"] == "done", timeout=30)
         r = admin.http.get(f"/api/exports/{job['id']}/download", follow_redirects=False)
         assert r.status_code == 307 and r.headers["location"].startswith(s3_server.endpoint)
-        got = httpx.get(r.headers["location"])
+        got = local_http.get(r.headers["location"])
         assert got.status_code == 200 and got.headers["content-disposition"].startswith("attachment;")
         assert len(list(csv.DictReader(io.StringIO(got.text)))) == 4
         assert not list((tmp_path / "one" / "exports").rglob("*.csv"))

@@ -107,9 +107,9 @@ def test_csrf_and_login(server, org, uniq):
     assert http.post(f"/api/projects/{'0' * 24}/next", json={}).status_code == 403
     http.headers["X-CSRF-Token"] = token
     assert http.post(f"/api/projects/{'0' * 24}/next", json={}).status_code == 404  # past CSRF: no such project
-    import httpx
+    from tests import local_http
 
-    anon = httpx.Client(base_url=server.url)
+    anon = local_http.Client(base_url=server.url)
     assert anon.get("/api/workbench").status_code == 401
     r = anon.get("/label/abc")
     assert r.status_code == 303 and r.headers["location"] == "/login?next=/label/abc"
@@ -124,7 +124,7 @@ def test_csrf_and_login(server, org, uniq):
     ok = anon.post("/login", data={"csrf_token": form_token, "email": person.email, "password": person.password, "next": "//evil.example/x"})
     assert ok.status_code == 303 and ok.headers["location"] == "/"
     # a forged cookie is no session
-    forged = httpx.Client(base_url=server.url, cookies={"assay_session": "eyJ1IjoxfQ==.deadbeef"})
+    forged = local_http.Client(base_url=server.url, cookies={"assay_session": "eyJ1IjoxfQ==.deadbeef"})
     assert forged.get("/api/workbench").status_code == 401
 
 
@@ -203,10 +203,10 @@ def test_direct_answers_respect_the_slots(server, client, org, uniq):
     _, alice = annotator_in(org, pid)
     bob, _ = annotator_in(org, pid)
     bob_key = server.new_key("default", email=bob.email)
-    import httpx
+    from tests import local_http
 
     data = next_task(alice, pid)
-    r = httpx.post(f"{server.url}/api/tasks/{ids[0]}/answers", json={"response": {"category": "x"}}, headers={"Authorization": f"Bearer {bob_key}"})
+    r = local_http.post(f"{server.url}/api/tasks/{ids[0]}/answers", json={"response": {"category": "x"}}, headers={"Authorization": f"Bearer {bob_key}"})
     assert r.status_code == 409 and "slots" in r.json()["error"]
     assert submit(alice, data).status_code == 200
 

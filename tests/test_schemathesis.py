@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import os
 
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+
+from tests import local_http
 
 # per operation; ~70 operations × 2 databases
 EXAMPLES = int(os.environ.get("ASSAY_TEST_FUZZ_EXAMPLES", "12"))
@@ -19,7 +20,7 @@ EXAMPLES = int(os.environ.get("ASSAY_TEST_FUZZ_EXAMPLES", "12"))
 @pytest.fixture(scope="module")
 def fuzzed_server(server):
     """The shared server, with a project, a batch and tasks for generated ids to miss or hit."""
-    http = httpx.Client(base_url=server.url, auth=(server.live_key, ""), timeout=30)
+    http = local_http.Client(base_url=server.url, auth=(server.live_key, ""), timeout=30)
     http.post("/v1/projects", json={"type": "categorization", "name": "fuzz", "params": {}})
     http.post("/v1/batches", json={"project": "fuzz", "name": "fuzz batch"})
     for i in range(3):

@@ -2,12 +2,13 @@
 table; it must always equal what a full count (any other filter forces one) and the
 listed documents say, across creates, bulk creates, cancels, answers and test keys."""
 
-import httpx
 from scaleapi.tasks import TaskStatus, TaskType
+
+from tests import local_http
 
 
 def _answer(server, task_id, category="a"):
-    r = httpx.post(f"{server.url}/api/tasks/{task_id}/answers", json={"response": {"category": category}}, auth=(server.live_key, ""))
+    r = local_http.post(f"{server.url}/api/tasks/{task_id}/answers", json={"response": {"category": category}}, auth=(server.live_key, ""))
     assert r.status_code == 200, r.text
 
 
@@ -17,7 +18,7 @@ def test_counts_follow_every_transition(server, client, test_client, uniq):
     batch = client.create_batch(project=project, batch_name=f"counts-b {uniq}").name
     made = [client.create_task(TaskType.Categorization, project=project, batch=batch if i % 2 else None,
                                attachment=f"t{i}", attachment_type="text", categories=["a", "b"]) for i in range(6)]
-    r = httpx.post(f"{server.url}/api/tasks/bulk", auth=(server.live_key, ""), json={
+    r = local_http.post(f"{server.url}/api/tasks/bulk", auth=(server.live_key, ""), json={
         "type": "categorization", "project": project, "batch": batch,
         "tasks": [{"attachment": f"bulk{i}", "attachment_type": "text", "categories": ["a", "b"]} for i in range(7)]})
     assert r.status_code == 200, r.text
@@ -35,7 +36,7 @@ def test_counts_follow_every_transition(server, client, test_client, uniq):
         listed = list(client.get_tasks(project_name=project, status=TaskStatus(status)))
         assert len(listed) == n
         # a type filter forces the full COUNT(*) path; both must agree
-        slow = httpx.get(f"{server.url}/v1/tasks", params={"project": project, "status": status, "type": "categorization", "limit": 1},
+        slow = local_http.get(f"{server.url}/v1/tasks", params={"project": project, "status": status, "type": "categorization", "limit": 1},
                          auth=(server.live_key, "")).json()["total"]
         assert slow == n
     assert client.get_tasks_count(project_name=project) == 13

@@ -12,11 +12,13 @@ from scaleapi.batches import BatchStatus
 from scaleapi.exceptions import ScaleDuplicateResource, ScaleInvalidRequest, ScaleResourceNotFound
 from scaleapi.tasks import TaskType
 
+from tests import local_http
+
 BATCH_KEYS = {"name", "status", "project", "created_at", "metadata", "callback"}
 
 
 def _raw(server, method: str, path: str, **kw) -> httpx.Response:
-    return httpx.request(method, f"{server.url}{path}", auth=(server.live_key, ""), timeout=30, **kw)
+    return local_http.request(method, f"{server.url}{path}", auth=(server.live_key, ""), timeout=30, **kw)
 
 
 def _utcnow() -> datetime:

@@ -15,9 +15,11 @@ from scaleapi.exceptions import (
 )
 from scaleapi.tasks import TaskType
 
+from tests import local_http
+
 
 def _raw(server, method: str, path: str, **kw) -> httpx.Response:
-    return httpx.request(method, f"{server.url}{path}", auth=(server.live_key, ""), timeout=30, **kw)
+    return local_http.request(method, f"{server.url}{path}", auth=(server.live_key, ""), timeout=30, **kw)
 
 
 def _assert_absent(client, name: str) -> None:

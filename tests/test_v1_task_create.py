@@ -20,6 +20,8 @@ from scaleapi.exceptions import (
 )
 from scaleapi.tasks import TaskStatus, TaskType
 
+from tests import local_http
+
 ISO_Z = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 HEX24 = re.compile(r"^[0-9a-f]{24}$")
 CATEGORIES = ["cat", "dog"]
@@ -222,7 +224,7 @@ def test_known_but_not_enabled_type_is_402(client, project):
 
 @pytest.mark.parametrize("kwargs", [{"json": [1, 2, 3]}, {"json": "text"}, {"json": 7}])
 def test_body_not_an_object_is_400_json_error(server, client, project, kwargs):
-    r = httpx.post(f"{server.url}/v1/task/categorization", auth=(server.live_key, ""), **kwargs)
+    r = local_http.post(f"{server.url}/v1/task/categorization", auth=(server.live_key, ""), **kwargs)
     assert r.status_code == 400, r.text
     body = r.json()
     assert isinstance(body, dict)
@@ -233,7 +235,7 @@ def test_body_not_an_object_is_400_json_error(server, client, project, kwargs):
 
 @pytest.mark.parametrize("raw", [b"{not json", b'{"project": "x",}', b"\xff\xfe"])
 def test_invalid_json_is_400(server, raw):
-    r = httpx.post(
+    r = local_http.post(
         f"{server.url}/v1/task/categorization", content=raw, headers={"content-type": "application/json"}, auth=(server.live_key, "")
     )
     assert r.status_code == 400, r.text
@@ -243,7 +245,7 @@ def test_invalid_json_is_400(server, raw):
 
 
 def test_empty_body_is_400(server):
-    r = httpx.post(f"{server.url}/v1/task/categorization", headers={"content-type": "application/json"}, auth=(server.live_key, ""))
+    r = local_http.post(f"{server.url}/v1/task/categorization", headers={"content-type": "application/json"}, auth=(server.live_key, ""))
     assert r.status_code == 400, r.text
     assert r.json()["status_code"] == 400
 
@@ -272,7 +274,7 @@ def test_concurrent_creates_with_one_unique_id_store_one_task(server, client, pr
     body = {"project": project, "unique_id": uid, **cat_params()}
 
     def attempt(_):
-        with httpx.Client(base_url=server.url, auth=(server.live_key, ""), timeout=30) as http:
+        with local_http.Client(base_url=server.url, auth=(server.live_key, ""), timeout=30) as http:
             return http.post("/v1/task/categorization", json=body)
 
     with ThreadPoolExecutor(8) as pool:
@@ -362,7 +364,7 @@ def test_test_key_allow_multiple_response(test_client, project):
 # ----------------------------------------------------------------------------- bulk
 
 def bulk(server, body, key=None) -> httpx.Response:
-    return httpx.post(f"{server.url}/api/tasks/bulk", json=body, auth=(key or server.live_key, ""), timeout=60)
+    return local_http.post(f"{server.url}/api/tasks/bulk", json=body, auth=(key or server.live_key, ""), timeout=60)
 
 
 def test_bulk_creates_all(server, client, project, uniq):
@@ -667,6 +669,6 @@ def test_each_type_auto_completes_with_test_key(server, client, test_client, uni
     assert test_client.get_task(task.id).response == response
     # the synthetic answer is one the server itself accepts from a human for the same task
     live = client.create_task(task_type, project=project, **params)
-    r = httpx.post(f"{server.url}/api/tasks/{live.id}/answers", json={"response": response}, auth=(server.live_key, ""))
+    r = local_http.post(f"{server.url}/api/tasks/{live.id}/answers", json={"response": response}, auth=(server.live_key, ""))
     assert r.status_code == 200, r.text
     assert client.get_task(live.id).status == "completed"

@@ -19,12 +19,14 @@ from scaleapi.exceptions import (
 )
 from scaleapi.tasks import TaskReviewStatus, TaskStatus, TaskType
 
+from tests import local_http
+
 PAGE_KEYS = {"docs", "total", "limit", "offset", "has_more", "next_token"}
 TIME_FILTERS = ("start_time", "end_time", "completed_after", "completed_before", "updated_after", "updated_before")
 
 
 def _raw(server, path: str, params=None, key: str | None = None) -> httpx.Response:
-    return httpx.get(f"{server.url}{path}", params=params, auth=(key or server.live_key, ""), timeout=30)
+    return local_http.get(f"{server.url}{path}", params=params, auth=(key or server.live_key, ""), timeout=30)
 
 
 def _utcnow() -> datetime:
@@ -50,14 +52,14 @@ def _bulk(server, project: str, count: int, batch: str | None = None, key: str |
     }
     if batch:
         body["batch"] = batch
-    r = httpx.post(f"{server.url}/api/tasks/bulk", json=body, auth=(key or server.live_key, ""), timeout=120)
+    r = local_http.post(f"{server.url}/api/tasks/bulk", json=body, auth=(key or server.live_key, ""), timeout=120)
     assert r.status_code == 200, r.text
     assert r.json()["created"] == count
     return r.json()["task_ids"]
 
 
 def _answer(server, task_id: str, category: str = "cat") -> None:
-    r = httpx.post(f"{server.url}/api/tasks/{task_id}/answers", json={"response": {"category": category}},
+    r = local_http.post(f"{server.url}/api/tasks/{task_id}/answers", json={"response": {"category": category}},
                    auth=(server.live_key, ""), timeout=30)
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "completed"
@@ -421,7 +423,7 @@ def test_include_attachment_url(server, client, uniq):
     assert parts.scheme in ("http", "https") and parts.path.startswith("/api/files/")
     local = f"{server.url}{parts.path}"
     query = parse_qs(parts.query)
-    r = httpx.get(f"{local}?{parts.query}", timeout=30)  # no API key: the signature is the credential
+    r = local_http.get(f"{local}?{parts.query}", timeout=30)  # no API key: the signature is the credential
     assert r.status_code == 200, r.text
     assert r.content == data
     # tampering with the link
@@ -435,7 +437,7 @@ def test_include_attachment_url(server, client, uniq):
         {"signature": sig},
         {"expires": "soon", "signature": sig},
     ):
-        r = httpx.get(f"{local}?{urlencode(bad)}", timeout=30)
+        r = local_http.get(f"{local}?{urlencode(bad)}", timeout=30)
         assert r.status_code == 404, (bad, r.status_code)
         assert data not in r.content
     # without the flag there are no URLs

@@ -3,11 +3,12 @@ unique_id, audit — good paths, refusals, and the object read back afterwards."
 
 from __future__ import annotations
 
-import httpx
 import pytest
 import scaleapi
 from scaleapi.exceptions import ScaleDuplicateResource, ScaleInvalidRequest, ScaleResourceNotFound
 from scaleapi.tasks import TaskType
+
+from tests import local_http
 
 UNKNOWN_ID = "0123456789abcdef01234567"
 
@@ -19,7 +20,7 @@ def make_task(client, project, **extra):
 
 
 def answer(server, task_id, response, key=None):
-    return httpx.post(f"{server.url}/api/tasks/{task_id}/answers", json={"response": response}, auth=(key or server.live_key, ""))
+    return local_http.post(f"{server.url}/api/tasks/{task_id}/answers", json={"response": response}, auth=(key or server.live_key, ""))
 
 
 def completed_task(server, client, project, **extra):
@@ -112,7 +113,7 @@ def test_set_metadata_replaces_whole_object(client, project):
 @pytest.mark.parametrize("bad", [[1, 2], "text", 5])
 def test_set_metadata_not_an_object_is_400_and_unchanged(server, client, project, bad):
     task = make_task(client, project, metadata={"keep": True})
-    r = httpx.post(f"{server.url}/v1/task/{task.id}/setMetadata", json=bad, auth=(server.live_key, ""))
+    r = local_http.post(f"{server.url}/v1/task/{task.id}/setMetadata", json=bad, auth=(server.live_key, ""))
     assert r.status_code == 400, r.text
     body = r.json()
     assert body["status_code"] == 400
@@ -166,7 +167,7 @@ def test_add_tags_beyond_five_is_400_and_unchanged(client, project):
 def test_tags_body_not_a_list_is_400(server, client, project):
     task = make_task(client, project, tags=["keep"])
     for method in ("POST", "PUT", "DELETE"):
-        r = httpx.request(method, f"{server.url}/v1/task/{task.id}/tags", json={"tags": ["x"]}, auth=(server.live_key, ""))
+        r = local_http.request(method, f"{server.url}/v1/task/{task.id}/tags", json={"tags": ["x"]}, auth=(server.live_key, ""))
         assert r.status_code == 400, (method, r.text)
         assert "tags" in r.json()["error"]
     assert client.get_task(task.id).tags == ["keep"]
@@ -263,7 +264,7 @@ def test_audit_pending_task_is_400(client, project):
 
 def test_audit_accepted_not_bool_is_400(server, client, project):
     task = completed_task(server, client, project)
-    r = httpx.post(f"{server.url}/v1/task/{task.id}/audit", json={"accepted": "yes"}, auth=(server.live_key, ""))
+    r = local_http.post(f"{server.url}/v1/task/{task.id}/audit", json={"accepted": "yes"}, auth=(server.live_key, ""))
     assert r.status_code == 400, r.text
     assert "accepted" in r.json()["error"]
     assert client.get_task(task.id).audits == []

@@ -4,9 +4,9 @@ deliver the outbox; two of them never deliver the same callback twice."""
 import subprocess
 import sys
 
-import httpx
 from scaleapi.tasks import TaskType
 
+from tests import local_http
 from tests.support import wait_until
 
 
@@ -18,7 +18,7 @@ def test_two_separate_workers_deliver_each_callback_once(server_factory, receive
     for i in range(30):
         task = client.create_task(TaskType.Categorization, project="w", attachment=f"t{i}", attachment_type="text",
                                   categories=["a", "b"], callback_url=receiver.url(f"/t/{i}"))
-        r = httpx.post(f"{srv.url}/api/tasks/{task.id}/answers", json={"response": {"category": "a"}}, auth=(srv.live_key, ""))
+        r = local_http.post(f"{srv.url}/api/tasks/{task.id}/answers", json={"response": {"category": "a"}}, auth=(srv.live_key, ""))
         assert r.status_code == 200
         ids.append(task.id)
     # nothing is delivered while no worker runs

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from tests import local_http
 from tests.support import Server
 
 
@@ -26,7 +27,7 @@ class Tenant:
         return cls(server, name, server.new_key(name), server.new_key(name, test=True))
 
     def http(self, test: bool = False) -> httpx.Client:
-        return httpx.Client(base_url=self.server.url, auth=(self.test_key if test else self.key, ""), timeout=30)
+        return local_http.Client(base_url=self.server.url, auth=(self.test_key if test else self.key, ""), timeout=30)
 
     def me(self) -> dict:
         r = self.http().get("/api/me")

@@ -8,6 +8,7 @@ import re
 
 import httpx
 
+from tests import local_http
 from tests.support import Server
 
 FORM_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -21,7 +22,7 @@ class Browser:
 
     def __init__(self, server: Server, address: str | None = None, cookies: dict | None = None):
         headers = {"X-Forwarded-For": address} if address else {}
-        self.http = httpx.Client(base_url=server.url, timeout=30, headers=headers, cookies=cookies)
+        self.http = local_http.Client(base_url=server.url, timeout=30, headers=headers, cookies=cookies)
 
     def try_login(self, email: str, password: str) -> httpx.Response:
         page = self.http.get("/login")

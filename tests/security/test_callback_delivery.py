@@ -8,10 +8,10 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-import httpx
 import pytest
 from scaleapi.tasks import TaskType
 
+from tests import local_http
 from tests.db_access import query
 from tests.security.receivers import BlockingReceiver, TricklingReceiver
 from tests.support import wait_until
@@ -44,7 +44,7 @@ def completed_tasks(srv, key: str, project: str, callback_urls: list[str]) -> li
         client.create_project(project_name=project, task_type=TaskType.Categorization, params={"instruction": "Pick."})
     tasks = [{"attachment": f"text {i}", "attachment_type": "text", "categories": ["a", "b"], "callback_url": url}
              for i, url in enumerate(callback_urls)]
-    r = httpx.post(f"{srv.url}/api/tasks/bulk", json={"type": "categorization", "project": project, "tasks": tasks}, auth=(key, ""), timeout=60)
+    r = local_http.post(f"{srv.url}/api/tasks/bulk", json={"type": "categorization", "project": project, "tasks": tasks}, auth=(key, ""), timeout=60)
     assert r.status_code == 200, r.text
     ids = r.json()["task_ids"]
     assert len(ids) == len(callback_urls)

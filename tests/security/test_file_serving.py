@@ -10,6 +10,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from tests import local_http
 from tests.security.hostile import Tenant
 
 HTML = b"<!doctype html><script>fetch('/api/users',{method:'POST'})</script><h1>Invoice</h1>"
@@ -34,7 +35,7 @@ def _served(tenant: Tenant, filename: str, content: bytes, content_type: str, at
     assert r.status_code == 200, r.text
     link = tenant.signed_link(r.json()["task_id"])
     assert link and "/api/files/" in link
-    return httpx.get(link)
+    return local_http.get(link)
 
 
 def _assert_hardened(response: httpx.Response) -> None:
@@ -80,4 +81,4 @@ def test_signed_link_of_a_missing_or_foreign_file_is_404(server, attacker):
     other_org = victim.me()["organization"]["id"]
     mine = attacker.me()["organization"]["id"]
     # same signature, another organization's path: no file there (and the signature breaks)
-    assert httpx.get(link.replace(f"/api/files/{mine}/", f"/api/files/{other_org}/")).status_code == 404
+    assert local_http.get(link.replace(f"/api/files/{mine}/", f"/api/files/{other_org}/")).status_code == 404

@@ -9,8 +9,9 @@ import asyncio
 import hashlib
 import re
 
-import httpx
 import pytest
+
+from tests import local_http
 
 PASSWORD = "correct horse battery"
 FORM_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -52,7 +53,7 @@ def scrypt_calls(monkeypatch):
 
 
 def sign_in(url: str, email: str, password: str) -> int:
-    with httpx.Client(base_url=url, timeout=30) as http:
+    with local_http.Client(base_url=url, timeout=30) as http:
         token = FORM_TOKEN.search(http.get("/login").text).group(1)
         return http.post("/login", data={"csrf_token": token, "email": email, "password": password}).status_code
 
@@ -102,7 +103,7 @@ def test_password_hashing_and_checks_run_off_the_event_loop(people, scrypt_calls
     assert sign_in(url, "nobody@example.com", PASSWORD) == 401
     assert len(scrypt_calls) == 3 and not any(scrypt_calls), f"scrypt ran on the event loop: {scrypt_calls}"
     # the API paths that hash a password (create a person, change a password)
-    api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {people['key']}"}, timeout=30)
+    api = local_http.Client(base_url=url, headers={"Authorization": f"Bearer {people['key']}"}, timeout=30)
     r = api.post("/api/users", json={"email": "new@example.com", "role": "annotator", "password": PASSWORD})
     assert r.status_code == 201, r.text
     assert api.patch(f"/api/users/{r.json()['id']}", json={"password": "another password"}).status_code == 200

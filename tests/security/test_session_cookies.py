@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 
+from tests import local_http
 from tests.browser import Org
 from tests.security.support import FORM_TOKEN
 
@@ -22,11 +23,11 @@ def attributes(header: str) -> list[str]:
 def sign_in_raw(srv, email: str, password: str) -> tuple[httpx.Response, httpx.Response]:
     """(GET /login, POST /login), sending the login cookie by hand: a client keeps Secure
     cookies from plain-http requests, as a browser would."""
-    http = httpx.Client(base_url=srv.url, timeout=30)
+    http = local_http.Client(base_url=srv.url, timeout=30)
     page = http.get("/login")
     token = FORM_TOKEN.search(page.text).group(1)
     login_cookie = cookie_header(page, "assay_login_csrf").split(";")[0].split("=", 1)[1]
-    posted = httpx.post(f"{srv.url}/login", data={"csrf_token": token, "email": email, "password": password},
+    posted = local_http.post(f"{srv.url}/login", data={"csrf_token": token, "email": email, "password": password},
                         headers={"Cookie": f"assay_login_csrf={login_cookie}"}, timeout=30)
     return page, posted
 
@@ -40,10 +41,10 @@ def test_cookies_are_secure_behind_an_https_public_url(sqlite_server):
         assert {"secure", "httponly", "samesite=lax"} <= set(attributes(header)), header
     # the session works when the cookie comes back (as a browser sends it over https)
     session = cookie_header(posted, "assay_session").split(";")[0].split("=", 1)[1]
-    assert httpx.get(f"{srv.url}/api/me", headers={"Cookie": f"assay_session={session}"}).status_code == 200
+    assert local_http.get(f"{srv.url}/api/me", headers={"Cookie": f"assay_session={session}"}).status_code == 200
     # logging out clears it with the same attributes
-    home = httpx.get(f"{srv.url}/", headers={"Cookie": f"assay_session={session}"})
-    out = httpx.post(f"{srv.url}/logout", data={"csrf_token": FORM_TOKEN.search(home.text).group(1)},
+    home = local_http.get(f"{srv.url}/", headers={"Cookie": f"assay_session={session}"})
+    out = local_http.post(f"{srv.url}/logout", data={"csrf_token": FORM_TOKEN.search(home.text).group(1)},
                      headers={"Cookie": f"assay_session={session}"})
     assert out.status_code == 303 and "secure" in attributes(cookie_header(out, "assay_session"))
 

@@ -8,12 +8,12 @@ import csv
 import io
 import re
 
-import httpx
 import pytest
 from starlette.routing import Route, Router
 from starlette.testclient import TestClient
 
 from assay.web import CatchAll
+from tests import local_http
 from tests.security.hostile import Tenant
 
 
@@ -68,8 +68,8 @@ def test_non_latin1_project_names_download(tenant):
 
 
 def test_no_page_loads_scripts_from_elsewhere(server):
-    assert httpx.get(f"{server.url}/api/docs").status_code == 404
-    login = httpx.get(f"{server.url}/login")
+    assert local_http.get(f"{server.url}/api/docs").status_code == 404
+    login = local_http.get(f"{server.url}/login")
     # every script, stylesheet and icon comes from this server (a random CSRF token may
     # spell "cdn", so look at the references, not the whole page)
     references = re.findall(r'(?:src|href)="([^"]*)"', login.text)

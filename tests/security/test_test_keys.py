@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 import uuid
 
-import httpx
 import pytest
 
+from tests import local_http
 from tests.security.hostile import Tenant
 
 SECRET = "LIVE-SECRET"
@@ -78,7 +78,7 @@ def _live_state(tenant: Tenant, tasks: list[str]) -> list:
 def test_a_test_key_sees_no_live_data_on_any_route(server, live_world):
     tenant = live_world["tenant"]
     before = _live_state(tenant, live_world["tasks"])
-    schema = httpx.get(f"{server.url}/api/openapi.json").json()
+    schema = local_http.get(f"{server.url}/api/openapi.json").json()
     test_http = tenant.http(test=True)
     walked = 0
     for template, methods in schema["paths"].items():

@@ -8,6 +8,7 @@ import uuid
 
 import httpx
 
+from tests import local_http
 from tests.security.hostile import Tenant
 
 RACERS = 60
@@ -18,7 +19,7 @@ def _race(server, tenant: Tenant, path: str, body_for) -> list[httpx.Response]:
     results: list[httpx.Response] = [None] * RACERS  # type: ignore[list-item]
 
     def run(i: int) -> None:
-        with httpx.Client(base_url=server.url, auth=(tenant.key, ""), timeout=60) as http:
+        with local_http.Client(base_url=server.url, auth=(tenant.key, ""), timeout=60) as http:
             barrier.wait()
             results[i] = http.post(path, json=body_for(i))
 
