@@ -62,6 +62,10 @@ class Settings(BaseSettings):
         description="Wait before the first retry of an attachment that could not be downloaded; the second (last) retry waits five times as long.",
     )
     session_hours: float = Field(12.0, gt=0, description="How long a browser login lasts.")
+    password_hash_cost: int = Field(
+        14, ge=10, le=16,
+        description="log2 of scrypt's work factor N for new password hashes (14: 16 MiB and ~40 ms of CPU per hash or sign-in; each step up doubles both). Each hash keeps the cost it was made with, so changing it leaves existing passwords working. Lower it only for a test suite, where thousands of sign-ins pay it.",
+    )
     login_account_limit: str = Field(
         "10/15 minutes",
         description="Failed sign-ins allowed per account (per e-mail address, known or not) in a moving window, in the `limits` notation (`N/minute`, `N/15 minutes`, `N/hour`). Past it, sign-in is refused with 429, even with the right password, until the window lets one through.",

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from assay.auth import sessions
-from assay.auth.passwords import DUMMY_PASSWORD_HASH, hash_password, verify_password
+from assay.auth.passwords import dummy_password_hash, hash_password, verify_password
 from assay.auth.principals import generate_key, hash_key
 from assay.db import new_public_id, utcnow
 from assay.errors import Conflict, NotFound, field_error
@@ -194,13 +194,13 @@ def authenticate_password(session: Session, email, password) -> User | None:
     depend on whether the e-mail exists: with no account, the dummy hash is verified, so an
     unknown address costs one scrypt like a known one. Blocking: run it off the event loop."""
     if not isinstance(email, str) or not isinstance(password, str) or len(password) > 1024:
-        verify_password("", DUMMY_PASSWORD_HASH)
+        verify_password("", dummy_password_hash())
         return None
     candidates = session.scalars(
         select(User).where(User.email == email.strip().lower(), User.active.is_(True)).order_by(User.id).limit(MAX_ACCOUNTS_PER_EMAIL)
     ).all()
     if not candidates:
-        verify_password(password, DUMMY_PASSWORD_HASH)
+        verify_password(password, dummy_password_hash())
         return None
     matches = [user for user in candidates if verify_password(password, user.password_hash)]
     return matches[0] if matches else None
