@@ -141,7 +141,7 @@ def test_revoked_key_stops_working(server, uniq):
     assert doomed.get_projects() == []  # works, and is now in the server's key cache
     assert me(server, key).status_code == 200
     server.cli("keys", "revoke", key[:12], "--org", org)
-    # the server caches keys for up to 5 s
+    # the server caches keys for up to ASSAY_AUTH_CACHE_SECONDS (1 s in the suite)
     assert wait_until(lambda: me(server, key).status_code == 401, timeout=15)
     assert_401(me(server, key))
     assert_401(local_http.get(f"{server.url}/v1/projects", headers=basic(key)))

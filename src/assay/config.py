@@ -62,6 +62,10 @@ class Settings(BaseSettings):
         description="Wait before the first retry of an attachment that could not be downloaded; the second (last) retry waits five times as long.",
     )
     session_hours: float = Field(12.0, gt=0, description="How long a browser login lasts.")
+    auth_cache_seconds: float = Field(
+        5.0, ge=0, le=300,
+        description="How long a process keeps who an API key or a browser session belongs to before it reads the database again. A revoked key, a logout, a password change or a deactivation applies at once in the process that made it and within this many seconds in the others (other app processes, `assay users` from the CLI). 0 reads the database on every request.",
+    )
     password_hash_cost: int = Field(
         14, ge=10, le=16,
         description="log2 of scrypt's work factor N for new password hashes (14: 16 MiB and ~40 ms of CPU per hash or sign-in; each step up doubles both). Each hash keeps the cost it was made with, so changing it leaves existing passwords working. Lower it only for a test suite, where thousands of sign-ins pay it.",

@@ -86,7 +86,7 @@ def test_password_change_from_the_cli_ends_every_session(server, org):
     result = server.cli("users", "password", person.email, "--org", name, "--password", "set by the cli")
     assert "sessions are ended" in result.stderr
     assert sessions_of(server, person.id) == []
-    # the CLI is another process: the server's principal cache forgets within KEY_CACHE_SECONDS (5 s)
+    # the CLI is another process: the server's principal cache forgets within ASSAY_AUTH_CACHE_SECONDS (1 s in the suite)
     assert wait_until(lambda: stolen.me() == 401 and browser.me() == 401, timeout=20)
     assert Browser(server).login(person.email, "set by the cli").me() == 200
     bad = server.cli("users", "password", person.email, "--org", name, "--password", "short", check=False)

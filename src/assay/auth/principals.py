@@ -1,7 +1,7 @@
 """The `Principal` of a request and its two loaders: an API key (HTTP Basic with the key
 as username, or Bearer; stored as a SHA-256 digest) and a browser session (a cookie token,
 stored as a digest in `user_sessions`). Both are cached in the process for at most
-KEY_CACHE_SECONDS; a miss is one indexed SELECT. Every query a service runs is scoped by
+ASSAY_AUTH_CACHE_SECONDS; a miss is one indexed SELECT. Every query a service runs is scoped by
 the principal's `org_id`."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from assay.config import get_settings
 from assay.db import get_db, utcnow
 from assay.orgs.models import ApiKey, Organization, User, UserSession
 
-KEY_CACHE_SECONDS = 5.0
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
@@ -101,7 +101,7 @@ def principal_for_key(key: str) -> Principal | None:
     with _cache_lock:
         if len(_keys) > 10000:
             _keys.clear()
-        _keys[digest] = (now + KEY_CACHE_SECONDS, principal)
+        _keys[digest] = (now + get_settings().auth_cache_seconds, principal)
     return principal
 
 
@@ -129,7 +129,7 @@ def session_for_token(token: str | None) -> SessionInfo | None:
     if found is None:
         return None
     info, expires_at = found
-    until = now + min(KEY_CACHE_SECONDS, (expires_at - utcnow()).total_seconds())
+    until = now + min(get_settings().auth_cache_seconds, (expires_at - utcnow()).total_seconds())
     with _cache_lock:
         if len(_sessions) > 10000:
             _sessions.clear()
@@ -169,7 +169,7 @@ def forget_user_sessions(user_id: int) -> None:
 
 def forget_all() -> None:
     """Forget every cached key and session principal in this process (a deactivation or a
-    role change applies at once here; other processes within KEY_CACHE_SECONDS)."""
+    role change applies at once here; other processes within ASSAY_AUTH_CACHE_SECONDS)."""
     with _cache_lock:
         _keys.clear()
         _sessions.clear()

@@ -8,7 +8,7 @@ and need no token.
 
 A session ends when its row is deleted: logout deletes it, a password change or a
 deactivation deletes all of the user's rows. The principal behind a token is cached in
-the process for at most `principals.KEY_CACHE_SECONDS`; this process forgets its entries
+the process for at most ASSAY_AUTH_CACHE_SECONDS; this process forgets its entries
 at once on logout and revocation, other processes (`--workers`, the CLI) within that
 bound. Resolving a cookie to its principal is `principals.session_for_token`.
 """
