@@ -113,13 +113,21 @@ def open_workbench(page, server, project_id: str, mode: str = "label") -> None:
 def wait_ready(page, previous_assignment: str | None = None) -> str:
     """Wait until the workbench shows a task (a different one than `previous_assignment`)
     or says it is empty; returns the assignment id on screen ('' when empty)."""
-    if previous_assignment:
-        page.wait_for_function(
-            "prev => { const r = document.getElementById('workbench'); return r.dataset.state === 'empty' || "
-            "(r.dataset.state === 'ready' && r.dataset.assignment !== prev && !r.dataset.busy); }",
-            arg=previous_assignment)
-    else:
-        page.wait_for_function("() => ['ready', 'empty'].includes(document.getElementById('workbench').dataset.state)")
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        if previous_assignment:
+            page.wait_for_function(
+                "prev => { const r = document.getElementById('workbench'); return r.dataset.state === 'empty' || "
+                "(r.dataset.state === 'ready' && r.dataset.assignment !== prev && !r.dataset.busy); }",
+                arg=previous_assignment)
+        else:
+            page.wait_for_function("() => ['ready', 'empty'].includes(document.getElementById('workbench').dataset.state)")
+    except PlaywrightTimeout:
+        # say what the page showed instead (its state, and the error or notice it gave)
+        seen = page.evaluate("() => { const r = document.getElementById('workbench'); return {...r.dataset, "
+                             "error: document.getElementById('wb-error')?.textContent, notice: document.getElementById('wb-notice')?.textContent}; }")
+        raise AssertionError(f"the workbench did not become ready (after {previous_assignment!r}): {seen}") from None
     return page.get_attribute("#workbench", "data-assignment") or ""
 
 
