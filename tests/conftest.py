@@ -25,7 +25,7 @@ BACKENDS = ["sqlite", "postgres"]
 E2E_FILES = {"test_queue_concurrency.py", "test_worker.py", "test_callbacks.py", "test_cli.py", "test_migrations.py",
              "test_migration_0009.py", "test_migration_0015.py", "test_callback_delivery.py", "test_schemathesis.py", "test_attachment_checks.py",
              "test_scale_out.py", "test_media_storage.py"}
-SERVER_FIXTURES = {"server", "server_factory", "client", "test_client", "sqlite_server", "inprocess", "limited_server"}
+SERVER_FIXTURES = {"server", "private_refusing_server", "server_factory", "client", "test_client", "sqlite_server", "inprocess", "limited_server"}
 
 
 def tier_of(item) -> str:
@@ -93,25 +93,51 @@ def database_factory(pg_databases):
     return make
 
 
-@pytest.fixture(scope="session")
-def shared_servers(database_factory, tmp_path_factory):
-    """shared_servers(backend) → the one server of that backend for the whole test process,
-    started when first asked for. (A session fixture that took the parametrized `backend`
-    itself would be stopped and started again, on a new database, each time the backend
-    changes: at nearly every file, ~50 boots per process.)"""
+def _servers_per_backend(database_factory, tmp_path_factory, name: str, **env):
+    """get(backend) → one server of that backend for the whole test process, started when
+    first asked for; stop() stops them. (A session fixture that took the parametrized
+    `backend` itself would be stopped and started again, on a new database, each time the
+    backend changes: at nearly every file, ~50 boots per process.)"""
     servers: dict[str, Server] = {}
 
     def get(backend: str) -> Server:
         if backend not in servers:
-            data_dir = tmp_path_factory.mktemp(f"server-{backend}")
-            servers[backend] = Server(data_dir=data_dir, database_url=database_factory(backend)).start()
+            data_dir = tmp_path_factory.mktemp(f"{name}-{backend}")
+            servers[backend] = Server(data_dir=data_dir, database_url=database_factory(backend), env_overrides=env).start()
         return servers[backend]
 
+    def stop() -> None:
+        # Their databases are thrown away: no need to wait out a background job that is
+        # mid-run (after a whole run of tests a graceful stop took 15 s, at the tail of
+        # every process).
+        for srv in servers.values():
+            srv.stop(grace=2)
+
+    return get, stop
+
+
+@pytest.fixture(scope="session")
+def shared_servers(database_factory, tmp_path_factory):
+    """shared_servers(backend) → the one server of that backend for the whole test process."""
+    get, stop = _servers_per_backend(database_factory, tmp_path_factory, "server")
     yield get
-    # Their databases are thrown away: no need to wait out a background job that is mid-run
-    # (after a whole run of tests a graceful stop took 15 s, at the tail of every process).
-    for srv in servers.values():
-        srv.stop(grace=2)
+    stop()
+
+
+@pytest.fixture(scope="session")
+def _private_refusing_servers(database_factory, tmp_path_factory):
+    get, stop = _servers_per_backend(database_factory, tmp_path_factory, "private-refusing",
+                                     ASSAY_ALLOWED_PRIVATE_NETWORKS="", ASSAY_CHECK_ATTACHMENTS="true")
+    yield get
+    stop()
+
+
+@pytest.fixture()
+def private_refusing_server(backend, _private_refusing_servers) -> Server:
+    """A server of the backend with no private network allowed (callbacks, file imports,
+    model backends) and attachment checks on, shared by the tests of those refusals in this
+    test process (a server of their own each cost ~3 s to start); they use unique names."""
+    return _private_refusing_servers(backend)
 
 
 @pytest.fixture(scope="module")

@@ -72,24 +72,25 @@ def test_broken_attachment_errors_task_and_frees_unique_id(server_factory, image
     assert client.get_task(good.id).status == "pending"
 
 
-def test_private_attachment_refused_when_not_allowed(server_factory, image_host):
-    srv = server_factory(ASSAY_CHECK_ATTACHMENTS="true", ASSAY_ALLOWED_PRIVATE_NETWORKS="")
+def test_private_attachment_refused_when_not_allowed(private_refusing_server, image_host, uniq):
+    srv = private_refusing_server
     client = srv.client()
-    _project(client, "imgs")
-    task = client.create_task(TaskType.Categorization, project="imgs", attachment=f"{image_host}/ok.png", attachment_type="image",
+    _project(client, f"imgs {uniq}")
+    task = client.create_task(TaskType.Categorization, project=f"imgs {uniq}", attachment=f"{image_host}/ok.png", attachment_type="image",
                               categories=["cat", "dog"])
     assert wait_until(lambda: client.get_task(task.id).status == "error", timeout=20)
     assert "private or loopback" in client.get_task(task.id).as_dict()["response"]["error"]
 
 
-def test_text_attachments_are_not_fetched(server_factory):
-    srv = server_factory(ASSAY_CHECK_ATTACHMENTS="true")
+def test_text_attachments_are_not_fetched(private_refusing_server, uniq):
+    # a fetch would fail (refused as private, or nothing listens at port 1): the task would error
+    srv = private_refusing_server
     client = srv.client()
-    _project(client, "texts")
-    task = client.create_task(TaskType.Categorization, project="texts", attachment="http://127.0.0.1:1/not-a-url-but-text",
+    _project(client, f"texts {uniq}")
+    task = client.create_task(TaskType.Categorization, project=f"texts {uniq}", attachment="http://127.0.0.1:1/not-a-url-but-text",
                               attachment_type="text", categories=["a", "b"])
-    # give the worker time to (not) act, then check nothing changed
-    import time
-
-    time.sleep(1.5)
+    # an image task made after it is checked (and refused): the checker has been by
+    image = client.create_task(TaskType.Categorization, project=f"texts {uniq}", attachment="http://127.0.0.1:1/x.png",
+                               attachment_type="image", categories=["a", "b"])
+    assert wait_until(lambda: client.get_task(image.id).status == "error", timeout=20)
     assert client.get_task(task.id).status == "pending"

@@ -207,11 +207,11 @@ def test_callback_given_up_after_the_configured_attempts(server, client, project
     assert got.status == "completed" and got.response == {"category": "cat"}
 
 
-def test_callback_to_private_address_is_never_delivered(server_factory, receiver):
-    srv = server_factory(ASSAY_ALLOWED_PRIVATE_NETWORKS="")
+def test_callback_to_private_address_is_never_delivered(private_refusing_server, receiver, uniq):
+    srv = private_refusing_server
     client = srv.client()
-    client.create_project(project_name="p", task_type=TaskType.Categorization, params={"instruction": "Pick."})
-    task = make_task(client, "p", receiver.url("/private"))
+    client.create_project(project_name=f"p {uniq}", task_type=TaskType.Categorization, params={"instruction": "Pick."})
+    task = make_task(client, f"p {uniq}", receiver.url("/private"))
     answer(srv, task.id)
     assert wait_until(lambda: callback_succeeded(client, task.id) is False, timeout=40)
     assert receiver.received == [] and receiver.failed_attempts == 0

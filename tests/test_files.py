@@ -277,10 +277,11 @@ def test_import_failures_are_400_naming_file_url(server, client, file_host):
     assert file_count(server, org) == before
 
 
-def test_import_from_private_address_is_refused(server_factory, file_host):
-    srv = server_factory(ASSAY_ALLOWED_PRIVATE_NETWORKS="")
+def test_import_from_private_address_is_refused(private_refusing_server, file_host):
+    srv = private_refusing_server
     client = srv.client()
     org = org_public_id(srv, srv.live_key)
+    stored, on_disk = file_count(srv, org), disk_files(srv, org)  # the server is shared
     for url in (file_host.serve("/x", DATA), f"http://localhost:{file_host.port}/x"):
         with pytest.raises(ScaleInvalidRequest) as exc:
             client.import_file(url)
@@ -290,4 +291,4 @@ def test_import_from_private_address_is_refused(server_factory, file_host):
     # a host name's internal DNS answer is not revealed
     assert "localhost resolves to" in message and "127.0.0.1" not in message and "::1" not in message
     assert file_host.requests == []  # refused before connecting
-    assert file_count(srv, org) == 0 and disk_files(srv, org) == []
+    assert file_count(srv, org) == stored and disk_files(srv, org) == on_disk

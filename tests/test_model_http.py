@@ -151,8 +151,8 @@ def test_invalid_predictions_are_left_out_and_reported(client, org, uniq, model_
     assert org.task(ok)["prediction"]["response"] == {"category": "pos"} and org.task(wrong)["prediction"] is None
 
 
-def test_private_addresses_refused_unless_allowed(server_factory, uniq, model_server):
-    srv = server_factory(ASSAY_ALLOWED_PRIVATE_NETWORKS="")
+def test_private_addresses_refused_unless_allowed(private_refusing_server, uniq, model_server):
+    srv = private_refusing_server
     org, client = Org(srv), srv.client()
     name, pid, _ = setup(client, org, uniq)
     add(client, name, "a good film")
