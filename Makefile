@@ -46,8 +46,8 @@ test-js:
 JOBS ?= 2
 PYTEST := $(BIN)/python -m pytest -q -n $(JOBS) --dist loadfile
 # Compiled once before the tests: where PYTHONDONTWRITEBYTECODE is set (this machine kind
-# sets it), every server, worker and CLI process the suite starts (~150) compiled all of
-# assay again, ~0.5 s of CPU each. (compileall writes the .pyc files all the same.)
+# sets it), every server, worker and CLI process the suite starts (over a hundred) compiled
+# all of assay again, ~0.8 s of CPU each. (compileall writes the .pyc files all the same.)
 COMPILE := $(BIN)/python -m compileall -q src tests
 test: $(VENV)/.installed-test test-js
 	$(COMPILE)
